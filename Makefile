@@ -1,0 +1,71 @@
+# Two commands do all the set-up on a fresh clone:
+#   make run   - venv + requirements + embedded dataset + every notebook top to bottom (outputs in results/)
+#   make test  - same set-up, then unit tests + every notebook through nbmake in the quick profile
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+RESULTS := results
+SOURCE ?=
+
+.PHONY: setup embedded run test unit nbtest lint format readme bench classify clean help
+
+help:
+	@echo "make setup | embedded | run | test | unit | nbtest | lint | readme | bench | classify SOURCE=... | clean"
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+embedded: setup
+	$(PY) -m helpers.synthetic data/embedded
+
+# Executes every notebook top to bottom; executed copies go to results/notebooks/.
+run: embedded
+	@start=$$(date +%s); \
+	mkdir -p $(RESULTS)/notebooks; \
+	for nb in $(NOTEBOOKS); do \
+	  echo "=== $$nb"; \
+	  $(PY) -m jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=3600 \
+	    --output-dir $(RESULTS)/notebooks "$$nb" || exit 1; \
+	done; \
+	end=$$(date +%s); \
+	echo "{\"make_run_s\": $$((end - start))}" > $(RESULTS)/make_run.json; \
+	echo "make run: $$((end - start)) s"
+	$(MAKE) readme
+
+test: unit nbtest
+
+unit: setup
+	$(PY) -m pytest -q tests
+
+# The quick profile (HAR_QUICK=1) shrinks data and epochs; the notebooks run the same code.
+nbtest: setup
+	HAR_QUICK=1 $(PY) -m pytest -q --nbmake --nbmake-timeout=900 -p no:randomly $(NOTEBOOKS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+format: setup
+	$(VENV)/bin/ruff format helpers tests
+
+# Regenerates the README's results sections from results/*.csv.
+readme: setup
+	$(PY) -m helpers.report
+
+bench: setup
+	$(PY) -m helpers.bench
+
+classify: setup
+	@test -n "$(SOURCE)" || { echo "usage: make classify SOURCE=<video file or URL>" >&2; exit 2; }
+	$(PY) -m helpers classify "$(SOURCE)"
+
+clean:
+	rm -rf $(RESULTS) data/cache data/embedded data/embedded_quick

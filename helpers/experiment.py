@@ -1,0 +1,107 @@
+"""One experiment = one model trained and tested under one split protocol.
+
+Shared by the paper-001 notebooks (01 LRCN, 02 ConvLSTM) so both run the identical
+protocol code:
+
+* ``"random_clip"`` — the paper's protocol: a clip-level random 75/25 split and Keras'
+  ``validation_split=0.2`` (the last 20 % of the training clips). **Leaks** UCF groups.
+* ``"group"`` — the honest protocol: whole groups held out for test, and whole groups
+  of the training part held out for validation (early stopping never sees test groups).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from helpers.config import set_seed
+from helpers.data import split_by_group, split_random_clip_leaky, video_group
+from helpers.evaluation import Evaluation, evaluate
+from helpers.training import train
+
+PROTOCOLS = ("random_clip", "group")
+
+
+@dataclass(frozen=True)
+class Split:
+    """Indices into the dataset for one protocol."""
+
+    protocol: str
+    train_idx: np.ndarray
+    val_idx: np.ndarray
+    test_idx: np.ndarray
+
+    def shared_groups(self, video_files_paths: Sequence[str]) -> set[int]:
+        """Group numbers present in both the training (incl. validation) and the test side."""
+        groups = np.array([video_group(p) for p in video_files_paths])
+        fit_side = np.concatenate([self.train_idx, self.val_idx])
+        return set(groups[fit_side].tolist()) & set(groups[self.test_idx].tolist())
+
+
+def protocol_split(video_files_paths: Sequence[str], *, protocol: str, test_size: float = 0.25,
+                   val_size: float = 0.2, seed: int = 27) -> Split:
+    """Train/validation/test indices for ``protocol`` (``"random_clip"`` or ``"group"``).
+
+    Args:
+        video_files_paths: Clip paths in dataset order (names carry ``_gNN_cNN``).
+        protocol: ``"random_clip"`` (paper, leaky) or ``"group"`` (honest).
+        test_size: Fraction of clips (random_clip) or groups (group) held out for test.
+        val_size: Fraction of the training part used for validation / early stopping.
+        seed: Seed of the splits (27 as in the paper's code).
+    """
+    if protocol == "random_clip":
+        fit_idx, test_idx = split_random_clip_leaky(list(video_files_paths), test_size=test_size, seed=seed)
+        # Keras' validation_split takes the *last* fraction of the (shuffled) training arrays
+        order = np.random.default_rng(seed).permutation(fit_idx)
+        n_val = int(round(val_size * len(order)))
+        train_idx, val_idx = np.sort(order[: len(order) - n_val]), np.sort(order[len(order) - n_val:])
+    elif protocol == "group":
+        fit_idx, test_idx = split_by_group(video_files_paths, test_size=test_size, seed=seed)
+        inner_train, inner_val = split_by_group([video_files_paths[i] for i in fit_idx], test_size=val_size,
+                                                seed=seed + 1)
+        train_idx, val_idx = fit_idx[inner_train], fit_idx[inner_val]
+    else:
+        raise ValueError(f"unknown protocol {protocol!r}; choose from {PROTOCOLS}")
+    return Split(protocol, train_idx, val_idx, test_idx)
+
+
+@dataclass
+class RunResult:
+    """A trained model, its history and its test evaluation."""
+
+    model: keras.Model
+    history: dict
+    evaluation: Evaluation
+    split: Split
+    train_seconds: float
+    epochs_run: int
+
+
+def run_experiment(build: Callable[[], keras.Model], features: np.ndarray, labels: np.ndarray,
+                   split: Split, *, class_names: Sequence[str], epochs: int, batch_size: int, patience: int,
+                   seed: int = 27, verbose: int | str = 2) -> RunResult:
+    """Seed, build, train (early stopping on validation), then evaluate on the test side.
+
+    Args:
+        build: Zero-argument model builder (seeded right before it is called).
+        features: uint8 ``(num_clips, num_frames, height, width, 3)``.
+        labels: int ``(num_clips,)``.
+        split: From :func:`protocol_split`.
+        class_names: Label names, stored in the model.
+        epochs, batch_size, patience: Training settings.
+        seed: Seed set right before the model is built.
+        verbose: Keras verbosity of ``fit``.
+    """
+    set_seed(seed)
+    model = build()
+    start = time.perf_counter()
+    history = train(model, (features[split.train_idx], labels[split.train_idx]),
+                    validation_data=(features[split.val_idx], labels[split.val_idx]),
+                    epochs=epochs, batch_size=batch_size, patience=patience, seed=seed, verbose=verbose)
+    seconds = time.perf_counter() - start
+    evaluation = evaluate(model, (features[split.test_idx], labels[split.test_idx]), class_names=class_names)
+    return RunResult(model, history.history, evaluation, split, seconds, len(history.history["loss"]))

@@ -1,0 +1,185 @@
+"""Input pipelines and training (paper 001's classifier phase, as in its code:
+Adam, categorical cross-entropy, EarlyStopping on val_loss with best weights restored).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+ModelOrBuilder = keras.Model | Callable[[], keras.Model]
+
+
+def make_dataset(features: np.ndarray, labels: np.ndarray, *, num_classes: int, batch_size: int,
+                 shuffle: bool = False, seed: int = 27) -> tf.data.Dataset:
+    """A tf.data pipeline over uint8 clips that never copies the whole array.
+
+    Batches are gathered from ``features`` (an array or a read-only memmap) by index,
+    so memory stays bounded by a few batches even for UCF101. Only the training set
+    should be shuffled.
+
+    Args:
+        features: uint8 ``(num_clips, num_frames, height, width, 3)``.
+        labels: int ``(num_clips,)``.
+        num_classes: Width of the one-hot labels.
+        batch_size: Clips per batch (the global batch under a distribution strategy).
+        shuffle: Reshuffle every epoch.
+        seed: Shuffle seed.
+
+    Returns:
+        Dataset of ``(clips uint8 (batch, num_frames, height, width, 3),
+        one-hot float32 (batch, num_classes))``.
+    """
+    features = np.asarray(features) if not isinstance(features, np.ndarray) else features
+    labels = np.asarray(labels, dtype=np.int64)
+    if len(features) != len(labels):
+        raise ValueError(f"{len(features)} clips but {len(labels)} labels")
+    if len(features) == 0:
+        raise ValueError("cannot build a dataset from 0 clips")
+    if labels.min() < 0 or labels.max() >= num_classes:
+        raise ValueError(f"labels must lie in [0, {num_classes}), got [{labels.min()}, {labels.max()}]: "
+                         "does the model's class count match the data?")
+    eye = np.eye(num_classes, dtype=np.float32)
+    clip_shape = features.shape[1:]
+
+    def gather(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        order = np.sort(idx)  # sorted reads are sequential on a memmap
+        return np.ascontiguousarray(features[order]), eye[labels[order]]
+
+    def load(idx: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        x, y = tf.numpy_function(gather, [idx], [tf.uint8, tf.float32], stateful=False)
+        x.set_shape((None, *clip_shape))
+        y.set_shape((None, num_classes))
+        return x, y
+
+    ds = tf.data.Dataset.range(len(features))
+    if shuffle:
+        ds = ds.shuffle(len(features), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size).map(load, num_parallel_calls=tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return ds.with_options(options).prefetch(tf.data.AUTOTUNE)
+
+
+def compile_model(model: keras.Model, *, optimizer: str | keras.optimizers.Optimizer = "adam",
+                  learning_rate: float | None = None, metrics: Sequence = ("accuracy",),
+                  jit_compile: bool | str = "auto") -> keras.Model:
+    """Compile with categorical cross-entropy (one-hot labels) as the paper's code does.
+
+    ``jit_compile`` is passed to Keras (``"auto"``: XLA on a GPU, not on a CPU or
+    under a distribution strategy).
+    """
+    if isinstance(optimizer, str):
+        optimizer = keras.optimizers.get(optimizer)
+        if learning_rate is not None:
+            optimizer.learning_rate = learning_rate
+    model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=list(metrics),
+                  jit_compile=jit_compile)
+    return model
+
+
+@contextlib.contextmanager
+def _dtype_policy(policy: str | None):
+    """Build layers under a Keras dtype policy, then restore the global one."""
+    if policy is None:
+        yield
+        return
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def train(
+    model: ModelOrBuilder,
+    train_data: tuple[np.ndarray, np.ndarray],
+    *,
+    epochs: int,
+    batch_size: int,
+    validation_data: tuple[np.ndarray, np.ndarray] | None = None,
+    patience: int = 15,
+    checkpoint_path: str | os.PathLike | None = None,
+    strategy: tf.distribute.Strategy | None = None,
+    optimizer: str | Callable[[], keras.optimizers.Optimizer] = "adam",
+    learning_rate: float | None = None,
+    metrics: Sequence = ("accuracy",),
+    seed: int = 27,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    verbose: int | str = "auto",
+    mixed_precision: bool | str = False,
+    jit_compile: bool | str = False,
+) -> keras.callbacks.History:
+    """Compile and fit a model on uint8 clips.
+
+    EarlyStopping watches ``val_loss`` (``loss`` without validation data) with
+    ``restore_best_weights=True`` (patience 15 for the LRCN and 10 for the ConvLSTM in
+    the paper's code). With ``checkpoint_path`` the best model so far is saved there.
+
+    Args:
+        model: A model, or a zero-argument builder. Under a ``strategy`` other than the
+            default, pass a builder so the variables are created inside its scope.
+        train_data: ``(features, labels)``: uint8 ``(n, num_frames, h, w, 3)`` and int ``(n,)``.
+        epochs: Maximum epochs.
+        batch_size: Global batch size.
+        validation_data: ``(features, labels)`` used for early stopping.
+        patience: EarlyStopping patience in epochs.
+        checkpoint_path: Where to save the best model (``.keras``), or None.
+        strategy: A ``tf.distribute.Strategy``; None means the current one.
+        optimizer: Optimizer name, or a zero-argument factory returning an optimizer.
+        learning_rate: Overrides the optimizer's default.
+        metrics: Keras metrics to compile with.
+        seed: Seed of the training-set shuffle.
+        callbacks: Extra Keras callbacks.
+        verbose: Passed to ``fit``.
+        mixed_precision: Opt-in. True builds the model under the ``"mixed_float16"``
+            policy (float16 compute, float32 weights, dynamic loss scaling: for NVIDIA
+            GPUs with tensor cores); a string names another Keras policy, e.g.
+            ``"mixed_bfloat16"`` (TPUs, recent CPUs). Needs a builder, since the policy
+            applies while layers are created; the global policy is restored afterwards.
+        jit_compile: Opt-in XLA compilation of the train step (``"auto"`` is Keras's
+            default: XLA on a GPU without a strategy). Off by default so CPU and GPU
+            runs take the same path unless asked.
+
+    Returns:
+        The Keras ``History``; the trained model is ``history.model``.
+    """
+    explicit_strategy = strategy is not None
+    strategy = strategy or tf.distribute.get_strategy()
+    policy = ("mixed_float16" if mixed_precision is True else mixed_precision) or None
+    with strategy.scope():
+        if isinstance(model, keras.Model):
+            if explicit_strategy and getattr(model, "distribute_strategy", strategy) is not strategy:
+                raise ValueError(f"model {model.name!r} was built outside the given strategy's scope; "
+                                 "pass a builder (e.g. lambda: build_lrcn(...)) instead")
+            if policy is not None and model.dtype_policy.name != policy:
+                raise ValueError(f"mixed_precision={mixed_precision!r} needs a builder (e.g. lambda: "
+                                 f"build_lrcn(...)): model {model.name!r} was built as {model.dtype_policy.name}")
+        else:
+            with _dtype_policy(policy):
+                model = model()
+        opt = optimizer() if callable(optimizer) else optimizer
+        compile_model(model, optimizer=opt, learning_rate=learning_rate, metrics=metrics, jit_compile=jit_compile)
+
+    num_classes = int(model.output_shape[-1])
+    train_ds = make_dataset(*train_data, num_classes=num_classes, batch_size=batch_size, shuffle=True, seed=seed)
+    val_ds = None
+    if validation_data is not None:
+        val_ds = make_dataset(*validation_data, num_classes=num_classes, batch_size=batch_size)
+    monitor = "val_loss" if val_ds is not None else "loss"
+    all_callbacks: list[keras.callbacks.Callback] = [
+        keras.callbacks.EarlyStopping(monitor=monitor, patience=patience, mode="min", restore_best_weights=True),
+    ]
+    if checkpoint_path is not None:
+        Path(checkpoint_path).parent.mkdir(parents=True, exist_ok=True)
+        all_callbacks.append(keras.callbacks.ModelCheckpoint(str(checkpoint_path), monitor=monitor,
+                                                             save_best_only=True, mode="min"))
+    all_callbacks.extend(callbacks)
+    return model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=all_callbacks, verbose=verbose)

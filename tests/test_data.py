@@ -1,0 +1,209 @@
+"""frame_extraction, create_dataset, splits: behaviour the issue asks for."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from helpers.data import (
+    VideoReadError,
+    create_dataset,
+    frame_extraction,
+    sample_indices,
+    split_by_group,
+    split_random_clip_leaky,
+    video_group,
+)
+from tests.conftest import numbered_frames, write_video
+
+
+def reference_decode(path: Path) -> list[np.ndarray]:
+    """Every frame of a video, BGR as OpenCV returns it: the reference for index and colour checks."""
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        frames.append(frame)
+    cap.release()
+    return frames
+
+
+@pytest.mark.parametrize("total,num", [(20, 20), (21, 20), (47, 20), (100, 20), (1000, 7), (5, 1)])
+def test_sample_indices_spread_over_whole_clip(total, num):
+    idx = sample_indices(total, num)
+    assert idx.shape == (num,)
+    assert np.all(np.diff(idx) > 0) and idx[0] >= 0 and idx[-1] < total
+    # sample k lies inside the k-th of num equal segments of the clip
+    k = np.arange(num)
+    assert np.all(idx >= np.floor(k * total / num)) and np.all(idx < np.ceil((k + 1) * total / num))
+    # and the last sample lies in the last segment, so the clip's end is covered
+    assert idx[-1] >= total - total / num - 1
+
+
+def test_sample_indices_too_short():
+    with pytest.raises(ValueError, match="fewer than num_frames"):
+        sample_indices(19, 20)
+
+
+def test_frame_extraction_returns_documented_indices_in_rgb(tmp_path):
+    frames = numbered_frames(50, size=32)
+    path = write_video(tmp_path / "v_Test_g01_c01.avi", frames)
+    out = frame_extraction(path, num_frames=10, image_size=16)
+    assert out.shape == (10, 16, 16, 3) and out.dtype == np.uint8
+    reference = reference_decode(path)
+    for k, i in enumerate(sample_indices(len(reference), 10)):
+        expected_rgb = cv2.cvtColor(cv2.resize(reference[i], (16, 16), interpolation=cv2.INTER_AREA),
+                                    cv2.COLOR_BGR2RGB)
+        np.testing.assert_array_equal(out[k], expected_rgb)
+    # colours encode the frame index: red rises, blue falls (a BGR/RGB swap would invert this)
+    assert out[-1, ..., 0].mean() > out[0, ..., 0].mean()
+    assert out[-1, ..., 2].mean() < out[0, ..., 2].mean()
+
+
+def test_frame_extraction_on_real_h264(real_mp4):
+    out = frame_extraction(real_mp4, num_frames=20, image_size=64)
+    assert out.shape == (20, 64, 64, 3)
+    reference = reference_decode(real_mp4)
+    i = sample_indices(len(reference), 20)[7]
+    expected = cv2.cvtColor(cv2.resize(reference[i], (64, 64), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
+    np.testing.assert_array_equal(out[7], expected)
+
+
+def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    good = write_video(tmp_path / "good.avi", numbered_frames(60))
+    empty = tmp_path / "empty.avi"
+    empty.write_bytes(b"")
+    text = tmp_path / "notes.avi"
+    text.write_text("this is not a video\n" * 50)
+    short = write_video(tmp_path / "short.avi", numbered_frames(5))
+    truncated = tmp_path / "truncated.avi"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 3])
+    return {
+        "missing": (tmp_path / "missing.avi", "does not exist"),
+        "empty": (empty, "empty"),
+        "not a video": (text, "not a readable video|no decodable frames"),
+        "too short": (short, "too short"),
+        "truncated": (truncated, "truncated|too short|not a readable video|no decodable"),
+    }
+
+
+@pytest.mark.parametrize("kind", ["missing", "empty", "not a video", "too short", "truncated"])
+def test_bad_input_raises_video_read_error_naming_file(tmp_path, kind):
+    path, reason = _bad_files(tmp_path)[kind]
+    with pytest.raises(VideoReadError, match=reason) as info:
+        frame_extraction(path, num_frames=20, image_size=16)
+    assert str(path) in str(info.value)
+    assert isinstance(info.value, ValueError)
+
+
+def test_truncated_file_with_lying_header_is_refused(tmp_path):
+    good = write_video(tmp_path / "good.avi", numbered_frames(200))
+    truncated = tmp_path / "cut.avi"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    with pytest.raises(VideoReadError, match="truncated|too short|no decodable|not a readable"):
+        frame_extraction(truncated, num_frames=20, image_size=16)
+
+
+def test_video_group_parses_ucf_names():
+    assert video_group("data/UCF50/TaiChi/v_TaiChi_g07_c03.avi") == 7
+    assert video_group("v_ApplyEyeMakeup_g25_c01.avi") == 25
+    with pytest.raises(ValueError, match="group"):
+        video_group("holiday.mp4")
+
+
+def _mixed_folder(tmp_path: Path) -> Path:
+    root = tmp_path / "mixed"
+    for cls in ("A", "B"):
+        (root / cls).mkdir(parents=True)
+        for g in (1, 2):
+            write_video(root / cls / f"v_{cls}_g{g:02d}_c01.avi", numbered_frames(30 + g))
+    (root / "A" / "v_A_g03_c01.avi").write_text("garbage")
+    write_video(root / "B" / "v_B_g03_c01.avi", numbered_frames(4))
+    return root
+
+
+def test_create_dataset_skips_bad_files_and_goes_on(tmp_path, capsys):
+    root = _mixed_folder(tmp_path)
+    features, labels, paths = create_dataset(root, num_frames=8, image_size=16, num_workers=1, progress=False)
+    assert features.shape == (4, 8, 16, 16, 3) and features.dtype == np.uint8
+    assert list(labels) == [0, 0, 1, 1]
+    assert all("g03" not in p for p in paths)
+    err = capsys.readouterr().err
+    assert "v_A_g03_c01.avi" in err and "v_B_g03_c01.avi" in err and "too short" in err
+    assert "skipped 2 of 6" in err
+
+
+def test_create_dataset_parallel_matches_serial_and_cache_is_reused(tmp_path):
+    root = _mixed_folder(tmp_path)
+    cache = tmp_path / "cache"
+    serial = create_dataset(root, num_frames=8, image_size=16, num_workers=1, progress=False)
+    first = create_dataset(root, num_frames=8, image_size=16, num_workers=2, cache_dir=cache, progress=False)
+    np.testing.assert_array_equal(serial[0], first[0])
+    assert list(serial[2]) == list(first[2])
+    entries = list(cache.iterdir())
+    assert len(entries) == 1 and (entries[0] / "meta.json").exists()
+    stamp = (entries[0] / "features.u8").stat().st_mtime_ns
+    second = create_dataset(root, num_frames=8, image_size=16, cache_dir=cache, progress=False)
+    assert isinstance(second[0], np.memmap)  # read from the cache, not re-extracted
+    assert (entries[0] / "features.u8").stat().st_mtime_ns == stamp
+    np.testing.assert_array_equal(second[0], first[0])
+    # other settings -> another cache entry
+    create_dataset(root, num_frames=4, image_size=16, cache_dir=cache, num_workers=1, progress=False)
+    assert len(list(cache.iterdir())) == 2
+
+
+def test_interrupted_cache_write_leaves_no_corrupt_cache(tmp_path):
+    """Kill create_dataset mid-way in a subprocess: no cache entry may look complete."""
+    root = tmp_path / "many"
+    (root / "A").mkdir(parents=True)
+    for c in range(40):
+        write_video(root / "A" / f"v_A_g01_c{c:02d}.avi", numbered_frames(40, size=64))
+    cache = tmp_path / "cache"
+    script = textwrap.dedent(f"""
+        import os, signal, threading
+        import helpers.data as d
+        original = d._extract_job
+        count = [0]
+        def slow(job):
+            count[0] += 1
+            if count[0] == 10:
+                os.kill(os.getpid(), signal.SIGKILL)  # die like a killed kernel, mid-write
+            return original(job)
+        d._extract_job = slow
+        d.create_dataset({str(root)!r}, num_frames=8, image_size=16, cache_dir={str(cache)!r},
+                         num_workers=1, progress=False)
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, env=os.environ.copy())
+    assert proc.returncode != 0
+    complete = [e for e in cache.iterdir() if (e / "meta.json").exists() and ".tmp-" not in e.name]
+    assert complete == []
+    # the next call works and produces a complete cache
+    features, _, _ = create_dataset(root, num_frames=8, image_size=16, cache_dir=cache, num_workers=1,
+                                    progress=False)
+    assert features.shape[0] == 40
+
+
+def test_split_by_group_never_shares_a_group(tiny_dataset):
+    _, _, paths = create_dataset(tiny_dataset, num_frames=8, image_size=16, num_workers=1, progress=False)
+    for seed in range(5):
+        train_idx, test_idx = split_by_group(paths, test_size=0.34, seed=seed)
+        assert len(train_idx) + len(test_idx) == len(paths)
+        train_groups = {video_group(paths[i]) for i in train_idx}
+        test_groups = {video_group(paths[i]) for i in test_idx}
+        assert train_groups and test_groups and not (train_groups & test_groups)
+
+
+def test_random_clip_split_is_the_leaky_one(tiny_dataset):
+    _, _, paths = create_dataset(tiny_dataset, num_frames=8, image_size=16, num_workers=1, progress=False)
+    train_idx, test_idx = split_random_clip_leaky(paths, test_size=0.25, seed=27)
+    assert sorted(np.concatenate([train_idx, test_idx])) == list(range(len(paths)))
+    assert {video_group(paths[i]) for i in train_idx} & {video_group(paths[i]) for i in test_idx}

@@ -1,0 +1,64 @@
+"""The embedded dataset: layout, determinism, reversed pairs."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+
+from helpers.data import frame_extraction, list_videos, video_group
+from helpers.synthetic import CLASS_NAMES, REVERSED_PAIRS, _make_appearance, _render_clip, _rng, generate_dataset
+
+
+def test_layout_is_ucf50(tiny_dataset):
+    names, paths, labels = list_videos(tiny_dataset)
+    assert names == ["Jumping", "SitDown", "StandUp"]
+    assert len(paths) == 3 * 3 * 2
+    for path in paths:
+        assert path.name.startswith(f"v_{path.parent.name}_g") and path.suffix == ".avi"
+    assert {video_group(p) for p in paths} == {1, 2, 3}
+
+
+def test_at_least_six_classes_and_two_reversed_pairs():
+    assert len(CLASS_NAMES) >= 6 and len(REVERSED_PAIRS) >= 2
+    for a, b in REVERSED_PAIRS:
+        assert a in CLASS_NAMES and b in CLASS_NAMES
+
+
+def _digest(root):
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*.avi")):
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def test_deterministic_for_a_seed(tmp_path):
+    kwargs = dict(class_names=("Waving",), num_groups=2, clips_per_group=1, frame_size=(48, 32),
+                  min_frames=8, max_frames=10, progress=False)
+    a = generate_dataset(tmp_path / "a", seed=3, num_workers=1, **kwargs)
+    b = generate_dataset(tmp_path / "b", seed=3, num_workers=2, **kwargs)
+    c = generate_dataset(tmp_path / "c", seed=4, num_workers=1, **kwargs)
+    assert _digest(a) == _digest(b) != _digest(c)
+
+
+def test_existing_complete_dataset_is_reused(tiny_dataset):
+    before = {p: p.stat().st_mtime_ns for p in tiny_dataset.rglob("*.avi")}
+    generate_dataset(tiny_dataset, class_names=("Jumping",), progress=False)
+    assert before == {p: p.stat().st_mtime_ns for p in tiny_dataset.rglob("*.avi")}
+
+
+@pytest.mark.parametrize("motion", ["sit", "zoom"])
+def test_reversed_class_is_the_forward_clip_played_backwards(tmp_path, motion):
+    """Same appearance and random draws: the reversed clip's frame i matches the forward clip's frame n-1-i."""
+    look = _make_appearance(_rng(1, "pair"), 80, 60)
+    clips = {}
+    for reverse in (False, True):
+        path = tmp_path / f"{motion}_{reverse}.avi"
+        _render_clip(path, motion=motion, reverse=reverse, look=look, rng=_rng(1, "clip"), num_frames=24,
+                     fps=25, fourcc="MJPG")
+        clips[reverse] = frame_extraction(path, num_frames=24, image_size=40).astype(float)
+    forward, backward = clips[False], clips[True]
+    as_reversed = np.abs(backward - forward[::-1]).mean()
+    as_is = np.abs(backward - forward).mean()
+    assert as_reversed < 0.5 * as_is, (as_reversed, as_is)
