@@ -64,3 +64,24 @@ def upsert_rows(path: str | os.PathLike, rows: pd.DataFrame, *, key: Sequence[st
     rows = rows.sort_values(list(key), kind="stable").reset_index(drop=True)
     write_table(rows, path)
     return rows
+
+
+def write_json(path: str | os.PathLike, data: dict) -> Path:
+    """Write ``data`` as indented JSON, atomically."""
+    import json
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write_text(path, json.dumps(data, indent=2, default=str) + "\n")
+    return path
+
+
+def record_dataset(results_dir: str | os.PathLike, *, dataset_dir: str | os.PathLike, embedded: bool,
+                   class_names: Sequence[str], num_clips: int, num_frames: int, image_size: int) -> Path:
+    """Write ``dataset.json``: which data produced the tables in ``results_dir`` (quoted by the README)."""
+    return write_json(Path(results_dir) / "dataset.json", {
+        "dataset": "embedded (procedural, UCF50 layout)" if embedded else Path(dataset_dir).name,
+        "dataset_dir": str(dataset_dir), "embedded": embedded, "num_classes": len(class_names),
+        "class_names": list(class_names), "num_clips": int(num_clips), "num_frames": num_frames,
+        "image_size": image_size,
+    })

@@ -52,6 +52,7 @@ def make_dataset(features: np.ndarray, labels: np.ndarray, *, num_classes: int, 
         order = np.sort(idx)  # sorted reads are sequential on a memmap
         return np.ascontiguousarray(features[order]), eye[labels[order]]
 
+    @tf.autograph.experimental.do_not_convert  # plain tensor ops: nothing for AutoGraph to convert
     def load(idx: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         x, y = tf.numpy_function(gather, [idx], [tf.uint8, tf.float32], stateful=False)
         x.set_shape((None, *clip_shape))
@@ -182,4 +183,6 @@ def train(
         all_callbacks.append(keras.callbacks.ModelCheckpoint(str(checkpoint_path), monitor=monitor,
                                                              save_best_only=True, mode="min"))
     all_callbacks.extend(callbacks)
-    return model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=all_callbacks, verbose=verbose)
+    # the dataset is already shuffled (training set only); shuffle=False silences Keras' warning
+    return model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=all_callbacks, verbose=verbose,
+                     shuffle=False)

@@ -1,0 +1,92 @@
+"""Regenerate the README's results sections from the files in ``results/``.
+
+``python -m helpers.report`` (``make readme``; ``make run`` calls it last). Each section
+sits between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` markers; a section whose
+source file is missing says so instead of keeping stale numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from helpers.config import PROJECT_ROOT
+from helpers.papers import PAPER001
+from helpers.results import _atomic_write_text, to_markdown
+
+
+def _dataset_line(results_dir: Path) -> str:
+    meta_path = results_dir / "dataset.json"
+    if not meta_path.exists():
+        return "Dataset: unknown (no results/dataset.json)."
+    meta = json.loads(meta_path.read_text())
+    return (f"Dataset: **{meta['dataset']}**, {meta['num_clips']} clips, {meta['num_classes']} classes, "
+            f"{meta['num_frames']} frames of {meta['image_size']}x{meta['image_size']} per clip.")
+
+
+def section_paper001(results_dir: Path) -> str:
+    path = results_dir / "paper001.csv"
+    if not path.exists():
+        return "_Not produced yet: run `make run` (notebooks 01 and 02)._\n"
+    table = pd.read_csv(path)
+    paper = pd.DataFrame(PAPER001).T.add_prefix("paper_")
+    table = table.join(paper, on="model")[["model", "protocol", "loss", "accuracy", "ms_per_step",
+                                           "paper_loss", "paper_accuracy", "paper_ms_per_step"]]
+    return (f"{_dataset_line(results_dir)} Protocol `random_clip` = the paper's clip-level split (leaks groups); "
+            f"`group` = whole groups held out (honest). ms/step = `model.evaluate` per batch of 32 on this "
+            f"machine's CPU. Source: `results/paper001.csv`.\n\n" + to_markdown(table))
+
+
+def section_paper000(results_dir: Path) -> str:
+    path = results_dir / "paper000.csv"
+    if not path.exists():
+        return "_Not produced yet: run `make run` (notebook 03)._\n"
+    return f"{_dataset_line(results_dir)} Source: `results/paper000.csv`.\n\n" + to_markdown(pd.read_csv(path))
+
+
+def section_markdown_file(name: str) -> Callable[[Path], str]:
+    def render(results_dir: Path) -> str:
+        path = results_dir / name
+        if not path.exists():
+            return f"_Not produced yet: `results/{name}` is missing._\n"
+        return path.read_text()
+    return render
+
+
+SECTIONS: dict[str, Callable[[Path], str]] = {
+    "paper001": section_paper001,
+    "paper000": section_paper000,
+    "bench": section_markdown_file("bench.md"),
+}
+
+
+def update_readme(readme: Path, results_dir: Path) -> list[str]:
+    """Rewrite every marked section of ``readme``; returns the names of the sections updated."""
+    text = readme.read_text()
+    updated = []
+    for name, render in SECTIONS.items():
+        pattern = re.compile(rf"(<!-- BEGIN {name} -->\n)(.*?)(<!-- END {name} -->)", re.DOTALL)
+        if pattern.search(text):
+            body = render(results_dir)
+            text = pattern.sub(lambda m, body=body: m.group(1) + body.rstrip("\n") + "\n" + m.group(3), text)
+            updated.append(name)
+    _atomic_write_text(readme, text)
+    return updated
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    readme = Path(argv[0]) if argv else PROJECT_ROOT / "README.md"
+    results_dir = Path(argv[1]) if len(argv) > 1 else PROJECT_ROOT / "results"
+    names = update_readme(readme, results_dir)
+    print(f"updated {readme}: sections {', '.join(names) or 'none'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

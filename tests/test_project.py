@@ -1,0 +1,79 @@
+"""Project-level contracts: layout, make targets on a clean clone, clean notebooks, README generation."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from helpers.report import update_readme
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _tracked() -> list[str]:
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    return subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+
+
+def test_layout_has_the_entries_the_user_asked_for():
+    tracked = _tracked()
+    top = {path.split("/")[0] for path in tracked}
+    assert {"notebooks", "helpers", "data", "requirements.txt", "README.md", "tests", "Makefile", ".ci"} <= top
+    assert (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1] == "make test"
+
+
+def test_requirements_pin_the_headless_opencv_and_no_pafy():
+    lines = [line.split("#")[0].strip() for line in (ROOT / "requirements.txt").read_text().lower().splitlines()]
+    names = {line.split("==")[0].split(">=")[0].split("<")[0] for line in lines if line}
+    reqs = "\n".join(lines)
+    assert "opencv-python-headless" in names and "opencv-python" not in names
+    assert not names & {"pafy", "youtube-dl"}
+    for name in ("tensorflow", "keras", "numpy", "matplotlib", "pandas", "yt-dlp", "jupyter", "nbmake",
+                 "pytest", "tqdm"):
+        assert name in reqs, name
+
+
+def test_notebooks_are_committed_without_outputs():
+    notebooks = [p for p in _tracked() if p.endswith(".ipynb")]
+    assert notebooks, "no notebooks tracked"
+    for path in notebooks:
+        nb = json.loads((ROOT / path).read_text())
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code":
+                assert not cell.get("outputs") and cell.get("execution_count") is None, path
+
+
+def test_make_targets_resolve_on_a_clean_clone(tmp_path):
+    """A fresh clone has everything `make run` and `make test` need (dry run: nothing is installed)."""
+    _tracked()
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+    for target, expected in (("run", ["venv", "-r requirements.txt", "helpers.synthetic", "nbconvert"]),
+                             ("test", ["venv", "-r requirements.txt", "pytest", "--nbmake", "HAR_QUICK=1"])):
+        dry = subprocess.run(["make", "-n", target], cwd=clone, capture_output=True, text=True)
+        assert dry.returncode == 0, dry.stderr
+        for word in expected:
+            assert word in dry.stdout, (target, word)
+    assert sorted(p.name for p in (clone / "notebooks").glob("*.ipynb"))[0].startswith("00_")
+
+
+def test_readme_sections_are_generated_from_results(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n<!-- BEGIN paper001 -->\nstale 0.9999\n<!-- END paper001 -->\n"
+                      "<!-- BEGIN bench -->\nold\n<!-- END bench -->\n")
+    results = tmp_path / "results"
+    results.mkdir()
+    pd.DataFrame([{"model": "lrcn", "protocol": "group", "loss": 0.25, "accuracy": 0.875, "ms_per_step": 12.5}]
+                 ).to_csv(results / "paper001.csv", index=False)
+    (results / "dataset.json").write_text(json.dumps({"dataset": "toy", "num_clips": 8, "num_classes": 2,
+                                                      "num_frames": 20, "image_size": 64}))
+    assert update_readme(readme, results) == ["paper001", "bench"]
+    text = readme.read_text()
+    assert "stale" not in text and "0.8750" in text and "toy" in text and "0.9508" in text
+    assert "bench.md` is missing" in text
