@@ -76,7 +76,8 @@ def sample_indices(total_frames: int, num_frames: int) -> np.ndarray:
     return ((np.arange(num_frames) + 0.5) * total_frames / num_frames).astype(np.int64)
 
 
-def _open(path: Path) -> cv2.VideoCapture:
+def open_video(path: Path) -> cv2.VideoCapture:
+    """Open a video with FFmpeg, or raise :class:`VideoReadError` naming the file and the reason."""
     if not path.exists():
         raise VideoReadError(path, "file does not exist")
     if path.is_dir():
@@ -90,7 +91,8 @@ def _open(path: Path) -> cv2.VideoCapture:
     return cap
 
 
-def _to_rgb(frame_bgr: np.ndarray, image_size: int) -> np.ndarray:
+def resize_to_rgb(frame_bgr: np.ndarray, image_size: int) -> np.ndarray:
+    """The per-frame preprocessing of training and inference: area-resize, then BGR -> RGB (uint8)."""
     # resize first: converting 64x64 is cheaper than converting the full frame
     small = cv2.resize(frame_bgr, (image_size, image_size), interpolation=cv2.INTER_AREA)
     return cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
@@ -106,7 +108,7 @@ def _read_pass(cap: cv2.VideoCapture, wanted: np.ndarray, image_size: int) -> tu
             ok, frame = cap.retrieve()
             if not ok or frame is None:
                 break
-            frames.append(_to_rgb(frame, image_size))
+            frames.append(resize_to_rgb(frame, image_size))
             next_wanted += 1
         index += 1
     return index, frames
@@ -132,7 +134,7 @@ def frame_extraction(video_path: str | os.PathLike, *, num_frames: int = 20, ima
         VideoReadError: Missing, empty, non-video, truncated or too-short file.
     """
     path = Path(video_path)
-    cap = _open(path)
+    cap = open_video(path)
     try:
         header_count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         if header_count >= num_frames:
@@ -148,7 +150,7 @@ def frame_extraction(video_path: str | os.PathLike, *, num_frames: int = 20, ima
     if decoded < num_frames:
         raise VideoReadError(path, f"too short: {decoded} frames, need at least num_frames={num_frames}")
     if decoded != header_count or len(frames) != num_frames:
-        cap = _open(path)  # the header was off: sample again on the true count
+        cap = open_video(path)  # the header was off: sample again on the true count
         try:
             _, frames = _read_pass(cap, sample_indices(decoded, num_frames), image_size)
         finally:

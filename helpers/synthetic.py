@@ -18,6 +18,7 @@ appearance between train and test; a group-wise split does not.
 
 from __future__ import annotations
 
+import json
 import math
 import multiprocessing
 import os
@@ -45,6 +46,8 @@ ACTIONS: dict[str, tuple[str, bool]] = {
 REVERSED_PAIRS: tuple[tuple[str, str], ...] = (("SitDown", "StandUp"), ("ZoomIn", "ZoomOut"))
 CLASS_NAMES: tuple[str, ...] = tuple(sorted(ACTIONS))
 _COMPLETE_MARKER = ".complete"
+#: Bump when rendering changes, so datasets rendered by older code are re-rendered.
+GENERATOR_VERSION = 3
 #: Saturated BGR colours for actors; they stand out from the muted grey scenery.
 _PALETTE: tuple[tuple[int, int, int], ...] = (
     (40, 40, 220), (40, 200, 40), (220, 60, 40), (0, 200, 230), (200, 40, 200),
@@ -85,13 +88,13 @@ def _make_appearance(rng: np.random.Generator, width: int, height: int) -> _Appe
             size = rng.integers(8, 50, size=2)
             cv2.rectangle(scenery, center, (center[0] + int(size[0]), center[1] + int(size[1])), color, -1)
     # scenery is half-transparent: present, but less salient than the actor
-    background = cv2.GaussianBlur(0.55 * background + 0.45 * scenery, (0, 0), 2.0)
+    background = cv2.GaussianBlur(0.65 * background + 0.35 * scenery, (0, 0), 2.0)
     background = np.clip(background, 0, 255).astype(np.uint8)
 
     # actor colours come from one palette shared by every class: colour says nothing about the
     # action, so a model has to look at the pose; the group still fixes who the actor is
     body, head, chair = rng.choice(len(_PALETTE), size=3, replace=False)
-    return _Appearance(background, _PALETTE[body], _PALETTE[head], int(rng.integers(5, 8)), _PALETTE[chair])
+    return _Appearance(background, _PALETTE[body], _PALETTE[head], int(rng.integers(6, 10)), _PALETTE[chair])
 
 
 def _limb(origin: np.ndarray, length: float, angle: float) -> np.ndarray:
@@ -108,11 +111,11 @@ def _pose(motion: str, tau: float, params: dict) -> dict:
         "dx": sway, "dy": 0.0, "sit": 0.0, "zoom": 1.0,
         "arm_l": (0.25, 0.1), "arm_r": (-0.25, -0.1), "leg_l": 0.12, "leg_r": -0.12,
     }
-    if motion == "wave":  # right arm up, forearm swinging
-        pose["arm_r"] = (-2.6, -2.6 + 0.9 * wave)
-    elif motion == "clap":  # both arms swing in front of the chest and meet
-        a = 0.9 + 0.6 * wave
-        pose["arm_l"], pose["arm_r"] = (a, a + 0.9), (-a, -a - 0.9)
+    if motion == "wave":  # both arms raised above the head, forearms swinging side to side
+        pose["arm_l"], pose["arm_r"] = (2.5, 2.5 + 0.9 * wave), (-2.5, -2.5 + 0.9 * wave)
+    elif motion == "clap":  # arms held out at shoulder height; the forearms swing in until the hands meet
+        close = 0.5 + 0.5 * wave
+        pose["arm_l"], pose["arm_r"] = (1.5, 1.5 + 1.5 * close), (-1.5, -1.5 - 1.5 * close)
     elif motion == "jump":
         air = abs(math.sin(math.pi * (cycles * tau + phase)))
         pose["dy"] = -0.4 * air  # the whole body travels; arms stay low, legs spread in the air
@@ -172,15 +175,15 @@ def _render_clip(path: Path, *, motion: str, reverse: bool, look: _Appearance, r
         "direction": float(rng.choice([-1.0, 1.0])),
         "travel": float(rng.uniform(0.8, 1.4)),
         "window": sorted(rng.uniform(0.05, 0.95, size=2).tolist()),
-        "zoom_to": float(rng.uniform(1.6, 2.2)),
+        "zoom_to": float(rng.uniform(2.0, 2.6)),
     }
-    if params["window"][1] - params["window"][0] < 0.4:  # a visible transition, never a jump
+    if params["window"][1] - params["window"][0] < 0.5:  # a visible transition, never a jump
         params["window"] = [0.25 + 0.1 * rng.random() - 0.1, 0.75 + 0.1 * rng.random()]
     scale = float(rng.uniform(0.55, 0.8)) * height
     cx = float(rng.uniform(0.35, 0.65)) * width
     ground = float(rng.uniform(0.85, 0.95)) * height
-    noise_sigma = float(rng.uniform(0.0, 6.0))
-    jitter = float(rng.uniform(0.0, 2.5))
+    noise_sigma = float(rng.uniform(0.0, 4.0))
+    jitter = float(rng.uniform(0.0, 1.5))
     zoom_center = (cx + rng.uniform(-10, 10), ground - 0.5 * scale)
     chair = motion == "sit"
 
@@ -240,8 +243,8 @@ def generate_dataset(
     *,
     seed: int = 27,
     class_names: tuple[str, ...] | list[str] = CLASS_NAMES,
-    num_groups: int = 16,
-    clips_per_group: int = 4,
+    num_groups: int = 20,
+    clips_per_group: int = 3,
     frame_size: tuple[int, int] = (160, 120),
     fps: float = 25.0,
     min_frames: int = 40,
@@ -254,7 +257,8 @@ def generate_dataset(
 
     Deterministic for a given ``seed``. The folder is written under a temporary name
     and renamed when complete, so an interrupted run never leaves a half dataset that
-    looks finished; an existing complete folder is returned as is unless ``overwrite``.
+    looks finished. A complete folder rendered with the same settings and generator version
+    is returned as is (unless ``overwrite``); one rendered differently is re-rendered.
 
     Args:
         out_dir: Root folder to create (``<out_dir>/<ClassName>/v_<ClassName>_gNN_cNN.avi``).
@@ -278,12 +282,17 @@ def generate_dataset(
         raise ValueError(f"unknown class names {unknown}; choose from {list(CLASS_NAMES)}")
     if min_frames < 2 or max_frames < min_frames:
         raise ValueError(f"need 2 <= min_frames <= max_frames, got {min_frames}, {max_frames}")
-    if (out_dir / _COMPLETE_MARKER).exists() and not overwrite:
-        return out_dir
+    fourcc = _pick_fourcc()
+    stamp = json.dumps({"version": GENERATOR_VERSION, "seed": seed, "class_names": sorted(class_names),
+                        "num_groups": num_groups, "clips_per_group": clips_per_group,
+                        "frame_size": list(frame_size), "fps": fps, "min_frames": min_frames,
+                        "max_frames": max_frames, "fourcc": fourcc}, sort_keys=True)
+    marker = out_dir / _COMPLETE_MARKER
+    if marker.exists() and not overwrite and marker.read_text().strip() == stamp:
+        return out_dir  # already rendered with exactly these settings
 
     tmp_dir = out_dir.with_name(f"{out_dir.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp_dir, ignore_errors=True)
-    fourcc = _pick_fourcc()
     for name in class_names:
         (tmp_dir / name).mkdir(parents=True, exist_ok=True)
     jobs = [(tmp_dir, name, g, c, seed, frame_size, fps, fourcc, min_frames, max_frames)
@@ -294,7 +303,7 @@ def generate_dataset(
         results = pool.imap_unordered(_render_job, jobs, chunksize=4) if pool else map(_render_job, jobs)
         for _ in tqdm(results, total=len(jobs), desc="Rendering embedded dataset", unit="clip", disable=not progress):
             pass
-        (tmp_dir / _COMPLETE_MARKER).write_text(f"seed={seed} fourcc={fourcc}\n")
+        (tmp_dir / _COMPLETE_MARKER).write_text(stamp + "\n")
         if out_dir.exists():
             shutil.rmtree(out_dir)
         tmp_dir.rename(out_dir)

@@ -42,10 +42,15 @@ def test_deterministic_for_a_seed(tmp_path):
     assert _digest(a) == _digest(b) != _digest(c)
 
 
-def test_existing_complete_dataset_is_reused(tiny_dataset):
-    before = {p: p.stat().st_mtime_ns for p in tiny_dataset.rglob("*.avi")}
-    generate_dataset(tiny_dataset, class_names=("Jumping",), progress=False)
-    assert before == {p: p.stat().st_mtime_ns for p in tiny_dataset.rglob("*.avi")}
+def test_complete_dataset_is_reused_only_with_the_same_settings(tmp_path):
+    kwargs = dict(class_names=("Jumping",), num_groups=1, clips_per_group=1, frame_size=(48, 32), min_frames=8,
+                  max_frames=8, progress=False, num_workers=1)
+    root = generate_dataset(tmp_path / "d", **kwargs)
+    before = {p: p.stat().st_mtime_ns for p in root.rglob("*.avi")}
+    generate_dataset(root, **kwargs)
+    assert before == {p: p.stat().st_mtime_ns for p in root.rglob("*.avi")}
+    generate_dataset(root, **{**kwargs, "max_frames": 9})  # other settings: rendered again
+    assert before != {p: p.stat().st_mtime_ns for p in root.rglob("*.avi")}
 
 
 @pytest.mark.parametrize("motion", ["sit", "zoom"])

@@ -1,0 +1,166 @@
+"""download_video end to end against a local HTTP server on 127.0.0.1 (never the internet)."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import cv2
+import pytest
+
+from helpers.download import DownloadError, download_video
+from helpers.serve import QuietHandler, closed_port_url, serve_directory
+from tests.conftest import numbered_frames, write_video
+
+HOSTILE_TITLE = "../../../escaped/evil"
+
+
+class Handler(QuietHandler):
+    """Static files plus a few hostile or broken routes."""
+
+    def _send(self, data: bytes, *, headers: dict[str, str], length: bool = True) -> None:
+        self.send_response(200)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        if length:
+            self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        root = Path(self.directory)
+        if self.path.startswith("/attachment"):  # no extension in the URL, a path in the header
+            self._send((root / "clip.avi").read_bytes(), headers={
+                "Content-Type": "video/x-msvideo",
+                "Content-Disposition": 'attachment; filename="../../../escaped/evil.avi"'})
+        elif self.path.startswith("/stream.mp4"):  # no Content-Length: the size limit must act while streaming
+            self.close_connection = True
+            self._send((root / "bunny.mp4").read_bytes(), headers={"Content-Type": "video/mp4"}, length=False)
+        elif self.path.startswith("/slow.mp4"):
+            time.sleep(3)
+            self._send(b"", headers={"Content-Type": "video/mp4"})
+        else:
+            super().do_GET()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, real_mp4) -> Path:
+    root = tmp_path_factory.mktemp("site")
+    write_video(root / "clip.avi", numbered_frames(30, size=32))
+    shutil.copy(real_mp4, root / "bunny.mp4")
+    (root / "escaped").mkdir()
+    shutil.copy(real_mp4, root / "escaped" / "evil.mp4")  # served at /..%2F..%2Fescaped%2Fevil.mp4
+    (root / "junk.mp4").write_bytes(b"\x00not a video\xff" * 100)
+    (root / "page.html").write_text("<html><head><title>Nothing here</title></head><body><p>text</p></body></html>")
+    (root / "hostile.html").write_text(f"<html><head><title>{HOSTILE_TITLE}</title></head><body>"
+                                       '<video src="bunny.mp4"></video></body></html>')
+    (root / "two.html").write_text("<html><head><title>two</title></head><body>"
+                                   '<video src="bunny.mp4"></video><video src="clip.avi"></video></body></html>')
+    return root
+
+
+@pytest.fixture(scope="module")
+def base_url(site):
+    with serve_directory(site, handler=Handler) as url:
+        yield url
+
+
+@pytest.fixture
+def out_dir(tmp_path) -> Path:
+    return tmp_path / "nested" / "downloads"
+
+
+def files_under(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def fetch(url: str, out_dir: Path, **kwargs) -> Path:
+    return download_video(url, out_dir, progress=False, **kwargs)
+
+
+def test_direct_link_downloads_the_exact_file(base_url, site, out_dir):
+    path = fetch(base_url + "clip.avi", out_dir)
+    assert path.parent == out_dir.resolve()
+    assert path.read_bytes() == (site / "clip.avi").read_bytes()
+    assert files_under(out_dir.parent) == [path]  # no partial or temporary files left
+
+
+def test_real_h264_mp4_downloads_and_decodes(base_url, real_mp4, out_dir):
+    path = fetch(base_url + "bunny.mp4", out_dir)
+    assert path.read_bytes() == real_mp4.read_bytes()
+    cap = cv2.VideoCapture(str(path))
+    assert cap.read()[0]
+    cap.release()
+
+
+def test_second_download_reuses_the_file(base_url, out_dir):
+    first = fetch(base_url + "clip.avi", out_dir)
+    assert fetch(base_url + "clip.avi", out_dir) == first
+    assert files_under(out_dir) == [first]
+
+
+@pytest.mark.parametrize(("route", "expected"), [
+    ("missing.mp4", "HTTP error 404"),
+    ("page.html", "no video found"),
+    ("junk.mp4", "not a video"),
+])
+def test_failures_are_one_line_and_leave_nothing(base_url, out_dir, route, expected):
+    with pytest.raises(DownloadError, match=expected) as info:
+        fetch(base_url + route, out_dir)
+    message = str(info.value)
+    assert message.startswith(base_url + route) and "\n" not in message
+    assert files_under(out_dir) == []
+
+
+def test_connection_refused(out_dir):
+    url = closed_port_url()
+    with pytest.raises(DownloadError, match="connection refused"):
+        fetch(url, out_dir)
+
+
+def test_socket_timeout(base_url, out_dir):
+    with pytest.raises(DownloadError, match="timed out"):
+        fetch(base_url + "slow.mp4", out_dir, socket_timeout=0.5, retries=0)
+
+
+@pytest.mark.parametrize("url", ["ftp://127.0.0.1/clip.avi", "file:///etc/passwd", "/etc/passwd", "clip.avi"])
+def test_only_http_urls(url, out_dir):
+    with pytest.raises(DownloadError, match="not an http"):
+        fetch(url, out_dir)
+
+
+@pytest.mark.parametrize("route", ["..%2F..%2F..%2Fescaped%2Fevil.mp4", "hostile.html", "attachment?id=1"])
+def test_hostile_titles_stay_inside_output_dir(base_url, tmp_path, route):
+    out_dir = tmp_path / "a" / "b" / "out"
+    path = fetch(base_url + route, out_dir)
+    assert path.parent == out_dir.resolve()
+    assert not path.name.startswith((".", "-")) and ".." not in path.name and "/" not in path.name
+    assert files_under(tmp_path) == [path]  # nothing written anywhere else under tmp_path
+    assert not (tmp_path / "escaped").exists() and not (tmp_path / "a" / "escaped").exists()
+
+
+def test_playlist_takes_first_entry_or_refuses(base_url, site, out_dir):
+    path = fetch(base_url + "two.html", out_dir)
+    assert path.read_bytes() == (site / "bunny.mp4").read_bytes()  # the page's first <video>
+    with pytest.raises(DownloadError, match="playlist"):
+        fetch(base_url + "two.html", out_dir / "refused", playlist="refuse")
+    assert files_under(out_dir / "refused") == []
+
+
+@pytest.mark.parametrize("route", ["bunny.mp4", "stream.mp4"])  # with and without Content-Length
+def test_size_limit_removes_partial_file(base_url, out_dir, route):
+    with pytest.raises(DownloadError, match="max_filesize"):
+        fetch(base_url + route, out_dir, max_filesize=50_000)
+    assert files_under(out_dir) == []
+
+
+def test_duration_limit_removes_file(base_url, out_dir):
+    with pytest.raises(DownloadError, match="max_duration"):
+        fetch(base_url + "bunny.mp4", out_dir, max_duration=1.0)
+    assert files_under(out_dir) == []
+
+
+def test_serve_directory_rejects_missing_folder(tmp_path):
+    with pytest.raises(FileNotFoundError), serve_directory(tmp_path / "missing"):
+        pass

@@ -1,0 +1,236 @@
+"""Single and streaming prediction: training-like frame spacing, fast path == model(window),
+smoothing against flicker, annotated output, and clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import keras
+import numpy as np
+import pytest
+from keras import layers
+
+from helpers.data import VideoReadError, frame_extraction, sample_indices
+from helpers.inference import (
+    ActionPrediction,
+    VideoPrediction,
+    check_model,
+    concatenate_videos,
+    count_label_changes,
+    plan_windows,
+    predict_on_video,
+    predict_on_video_per_frame,
+    predict_single_action,
+    smooth_probabilities,
+    split_frame_model,
+    video_durations,
+)
+from helpers.models import build_convlstm, build_lrcn, clip_input
+from tests.conftest import numbered_frames, write_video
+
+NUM_FRAMES = 8
+FPS = 25.0
+CLASS_NAMES = ("Jumping", "SitDown", "StandUp")
+
+
+@pytest.fixture(scope="module")
+def lrcn() -> keras.Model:
+    """An untrained LRCN: its output depends on every input frame and their order."""
+    keras.utils.set_random_seed(0)
+    return build_lrcn(num_classes=3, num_frames=NUM_FRAMES, image_size=64, class_names=CLASS_NAMES)
+
+
+@pytest.fixture(scope="module")
+def noisy_video(tmp_path_factory) -> Path:
+    """60 frames (2.4 s at 25 fps), each different: noise over the numbered colours."""
+    rng = np.random.default_rng(1)
+    frames = numbered_frames(60, size=64)[:, :48] // 2 + rng.integers(0, 128, (60, 48, 64, 3), dtype=np.uint8)
+    return write_video(tmp_path_factory.mktemp("video") / "noisy.avi", frames, fps=FPS)
+
+
+def decoded_frames(video: Path, *, image_size: int) -> np.ndarray:
+    """Every frame, preprocessed as training does (frame_extraction with one sample per frame)."""
+    total = int(cv2.VideoCapture(str(video)).get(cv2.CAP_PROP_FRAME_COUNT))
+    return frame_extraction(video, num_frames=total, image_size=image_size)
+
+
+def test_plan_windows_spaces_frames_like_training_clips():
+    starts, ends, indices = plan_windows(100, num_frames=8, window_frames=40, stride_frames=10)
+    np.testing.assert_array_equal(starts, [0, 10, 20, 30, 40, 50, 60])
+    np.testing.assert_array_equal(ends, starts + 40)
+    for start, row in zip(starts, indices, strict=True):
+        np.testing.assert_array_equal(row, start + sample_indices(40, 8))  # a 40-frame training clip
+    assert np.all(np.diff(indices, axis=1) >= 4)  # spread over the window, not 8 consecutive frames
+    # shorter than a window: one window over the whole video, exactly frame_extraction's frames
+    starts, ends, indices = plan_windows(30, num_frames=8, window_frames=40, stride_frames=10)
+    np.testing.assert_array_equal(indices, [sample_indices(30, 8)])
+    assert (starts.tolist(), ends.tolist()) == ([0], [30])
+    with pytest.raises(ValueError, match="fewer than num_frames"):
+        plan_windows(100, num_frames=8, window_frames=5, stride_frames=1)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_streaming_matches_model_on_training_spaced_windows(lrcn, noisy_video, fast):
+    result = predict_on_video(lrcn, noisy_video, window=1.0, stride=0.2, smoothing=3, fast=fast)
+    assert result.fast_path is fast
+    assert (result.window_frames, result.stride_frames, result.total_frames) == (25, 5, 60)
+    _, _, expected = plan_windows(60, num_frames=NUM_FRAMES, window_frames=25, stride_frames=5)
+    np.testing.assert_array_equal(result.frame_indices, expected)
+    frames = decoded_frames(noisy_video, image_size=64)
+    reference = lrcn(frames[result.frame_indices], training=False).numpy()
+    np.testing.assert_allclose(result.probabilities, reference, atol=1e-5)
+    np.testing.assert_allclose(result.smoothed, smooth_probabilities(reference, k=3), atol=1e-5)
+    np.testing.assert_allclose(result.start_s, np.arange(result.num_windows) * 0.2)
+    np.testing.assert_allclose(result.end_s - result.start_s, 1.0)
+
+
+def test_whole_video_window_sees_the_training_frames(lrcn, noisy_video):
+    """A window as long as the video samples exactly what training (and predict_single_action) sees."""
+    single = predict_single_action(lrcn, noisy_video)
+    result = predict_on_video(lrcn, noisy_video, window=10.0)
+    assert result.num_windows == 1
+    np.testing.assert_array_equal(result.frame_indices, [sample_indices(60, NUM_FRAMES)])
+    np.testing.assert_allclose(result.probabilities[0], list(single.probabilities.values()), atol=1e-5)
+
+
+def test_single_prediction_contract(lrcn, noisy_video):
+    prediction = predict_single_action(lrcn, noisy_video)
+    label, confidence, probabilities = prediction  # unpacks as a tuple
+    assert isinstance(prediction, ActionPrediction)
+    assert list(probabilities) == list(CLASS_NAMES)
+    assert sum(probabilities.values()) == pytest.approx(1.0, abs=1e-5)
+    assert label == max(probabilities, key=probabilities.get) and confidence == probabilities[label]
+    assert prediction.top(2)[0] == (label, confidence) and len(prediction.top(2)) == 2
+
+
+def test_generic_path_for_convlstm(noisy_video):
+    keras.utils.set_random_seed(0)
+    model = build_convlstm(num_classes=3, num_frames=NUM_FRAMES, image_size=32, class_names=CLASS_NAMES)
+    assert split_frame_model(model) is None
+    result = predict_on_video(model, noisy_video, window=0.8, stride=0.4)
+    assert not result.fast_path
+    frames = decoded_frames(noisy_video, image_size=32)
+    np.testing.assert_allclose(result.probabilities, model(frames[result.frame_indices], training=False).numpy(),
+                               atol=1e-5)
+    with pytest.raises(ValueError, match="fast path"):
+        predict_on_video(model, noisy_video, fast=True)
+
+
+def test_split_frame_model_reproduces_the_lrcn(lrcn):
+    encoder, head = split_frame_model(lrcn)
+    clips = np.random.default_rng(0).integers(0, 256, (2, NUM_FRAMES, 64, 64, 3), dtype=np.uint8)
+    np.testing.assert_allclose(head(encoder(clips)).numpy(), lrcn(clips).numpy(), atol=1e-6)
+
+
+def test_smoothing_is_a_causal_moving_average():
+    p = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 0.0]], np.float32)
+    np.testing.assert_allclose(smooth_probabilities(p, k=1), p)
+    np.testing.assert_allclose(smooth_probabilities(p, k=2), [[1, 0], [0.5, 0.5], [0.5, 0.5], [1, 0]])
+    changed = p.copy()
+    changed[3] = [0.0, 1.0]  # the future does not change the past
+    np.testing.assert_allclose(smooth_probabilities(changed, k=3)[:3], smooth_probabilities(p, k=3)[:3])
+    assert count_label_changes(["a", "b", "b", "a"]) == 2 and count_label_changes(["a"]) == 0
+    with pytest.raises(ValueError):
+        smooth_probabilities(p, k=0)
+
+
+def test_smoothing_reduces_flicker_on_constructed_probabilities():
+    """True class 0 all along; the model is right on average but noisy window to window."""
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0.0, 1.0, (200, 3))
+    logits[:, 0] += 1.0
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    raw = count_label_changes(probabilities.argmax(axis=1))
+    smooth = smooth_probabilities(probabilities, k=8).argmax(axis=1)
+    assert count_label_changes(smooth) < raw / 4
+    assert np.mean(smooth == 0) > np.mean(probabilities.argmax(axis=1) == 0)
+
+
+def brightness_model() -> keras.Model:
+    """A model with controlled outputs: "bright" when the window's mean intensity is above 0.5."""
+    inputs, x = clip_input(num_classes=2, num_frames=NUM_FRAMES, image_size=16, class_names=["bright", "dark"])
+    x = layers.GlobalAveragePooling3D()(x)
+    outputs = layers.Dense(2, activation="softmax")(x)
+    model = keras.Model(inputs, outputs, name="brightness")
+    c = 10.0  # logit(bright) - logit(dark) = 6c * (mean - 0.5)
+    model.layers[-1].set_weights([np.array([[c, -c]] * 3, np.float32), np.array([-1.5 * c, 1.5 * c], np.float32)])
+    return model
+
+
+def test_smoothing_reduces_label_changes_on_a_video_of_one_class(tmp_path):
+    """Every frame is 'bright' on average, but frame noise makes single windows flicker to 'dark'."""
+    rng = np.random.default_rng(3)
+    levels = np.clip(rng.normal(150, 60, 240), 0, 255).astype(np.uint8)
+    frames = np.broadcast_to(levels[:, None, None, None], (240, 32, 32, 3)).copy()
+    video = write_video(tmp_path / "one_class.avi", frames, fps=FPS)
+    window = NUM_FRAMES / FPS  # non-overlapping windows of 8 frames: independent noise
+    result = predict_on_video(brightness_model(), video, window=window, stride=window, smoothing=5)
+    assert result.num_windows == 30
+    raw, smoothed = result.label_changes(), result.label_changes(smoothed=True)
+    assert raw >= 4, "the test video should flicker without smoothing"
+    assert smoothed < raw / 2
+    assert result.video_label.label == "bright"
+    assert np.mean(result.labels(smoothed=True) == "bright") > np.mean(result.labels() == "bright")
+
+
+def test_annotated_video_has_every_frame_labelled(lrcn, noisy_video, tmp_path):
+    out = tmp_path / "annotated.mp4"
+    result = predict_on_video(lrcn, noisy_video, out, window=1.0, stride=0.2)
+    assert result.output_path == out and out.is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["annotated.mp4"]  # no temporary file left
+    cap = cv2.VideoCapture(str(out))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 60
+    ok, frame = cap.read()
+    cap.release()
+    assert ok and frame.shape == (48, 64, 3)
+    assert frame[:6, :20].mean() < 40  # the black label box in the top-left corner
+    table = result.to_frame()
+    assert len(table) == result.num_windows
+    assert {"start_s", "end_s", "label", "smoothed_label", "p_Jumping"} <= set(table.columns)
+    with pytest.raises(ValueError, match="must end in"):
+        predict_on_video(lrcn, noisy_video, tmp_path / "annotated.gif")
+
+
+def test_short_video_is_one_window(lrcn, tmp_path):
+    video = write_video(tmp_path / "short.avi", numbered_frames(12, size=64), fps=FPS)
+    result = predict_on_video(lrcn, video, tmp_path / "short_out.avi", window=2.6)
+    assert isinstance(result, VideoPrediction) and result.num_windows == 1
+    np.testing.assert_array_equal(result.frame_indices, [sample_indices(12, NUM_FRAMES)])
+    np.testing.assert_allclose(result.probabilities[0], list(predict_single_action(lrcn, video).probabilities.values()),
+                               atol=1e-5)
+    assert int(cv2.VideoCapture(str(tmp_path / "short_out.avi")).get(cv2.CAP_PROP_FRAME_COUNT)) == 12
+
+
+def test_model_and_video_mismatches_are_clear_errors(lrcn, noisy_video, tmp_path):
+    too_short = write_video(tmp_path / "five.avi", numbered_frames(5, size=64), fps=FPS)
+    with pytest.raises(VideoReadError, match=r"five\.avi: too short: 5 frames.*num_frames=8"):
+        predict_on_video(lrcn, too_short)
+    with pytest.raises(VideoReadError, match="too short"):
+        predict_single_action(lrcn, too_short)
+    with pytest.raises(VideoReadError, match="does not exist"):
+        predict_on_video(lrcn, tmp_path / "missing.mp4")
+    with pytest.raises(ValueError, match="fewer than the model's num_frames=8"):
+        predict_on_video(lrcn, noisy_video, window=0.1)
+    plain = keras.Sequential([keras.Input((NUM_FRAMES, 64, 64, 3)), layers.Flatten(), layers.Dense(3)])
+    with pytest.raises(ValueError, match="ClipRescaling"):
+        predict_single_action(plain, noisy_video)
+    assert check_model(lrcn).num_frames == NUM_FRAMES
+
+
+def test_per_frame_baseline_uses_consecutive_frames(lrcn, noisy_video):
+    rows = predict_on_video_per_frame(lrcn, noisy_video, max_frames=NUM_FRAMES + 1)
+    assert rows.shape == (2, 3)
+    frames = decoded_frames(noisy_video, image_size=64)
+    np.testing.assert_allclose(rows[1], lrcn(frames[None, 1:NUM_FRAMES + 1]).numpy()[0], atol=1e-5)
+
+
+def test_concatenate_videos_and_durations(tmp_path):
+    a = write_video(tmp_path / "a.avi", numbered_frames(10, size=32), fps=FPS)
+    b = write_video(tmp_path / "b.avi", numbered_frames(15, size=48), fps=FPS)
+    bounds = concatenate_videos([a, b], tmp_path / "ab.mp4", fps=FPS)
+    np.testing.assert_array_equal(bounds, [0, 10, 25])
+    cap = cv2.VideoCapture(str(tmp_path / "ab.mp4"))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 25 and int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)) == 32
+    cap.release()
+    np.testing.assert_allclose(video_durations([a, b]), [10 / FPS, 15 / FPS])
