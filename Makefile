@@ -9,11 +9,12 @@ STAMP := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 RESULTS := results
 SOURCE ?=
+DATASET ?= ucf50
 
-.PHONY: setup embedded run test unit nbtest lint format readme bench classify clean help
+.PHONY: setup embedded run test unit nbtest lint format readme bench classify data extractor clean help
 
 help:
-	@echo "make setup | embedded | run | test | unit | nbtest | lint | readme | bench | classify SOURCE=... | clean"
+	@echo "make setup | embedded | run | test | unit | nbtest | lint | readme | bench | classify SOURCE=... | data DATASET=ucf50|ucf101 | extractor | clean"
 
 setup: $(STAMP)
 
@@ -66,6 +67,19 @@ bench: setup
 classify: setup
 	@test -n "$(SOURCE)" || { echo "usage: make classify SOURCE=<video file or URL>" >&2; exit 2; }
 	$(PY) -m helpers classify "$(SOURCE)"
+
+# Real datasets (docs/datasets.md): download with resume, extract, validate into data/.
+data: setup extractor
+	$(PY) -m helpers.datasets download $(DATASET) --dest data
+
+# The RAR extractor: unar (Debian/Ubuntu main). Installed with apt-get when run as root;
+# otherwise run 'sudo make extractor' once (bsdtar / 7z are tried as fallbacks).
+extractor:
+	@if command -v unar >/dev/null || command -v unrar >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq unar; \
+	else echo "make extractor: unar not found; install it once with: sudo make extractor" \
+	  "(or sudo apt-get install unar / brew install unar)" >&2; fi
 
 clean:
 	rm -rf $(RESULTS) data/cache data/embedded data/embedded_quick

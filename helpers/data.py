@@ -507,6 +507,7 @@ def validate_layout(dataset_dir: str | os.PathLike, *, layout: str, class_names:
     for name in expected:
         if name in missing:
             continue
+        counts[name] = 0
         for path in sorted((root / name).iterdir()):
             if path.name.startswith("."):
                 continue
@@ -528,7 +529,7 @@ def validate_layout(dataset_dir: str | os.PathLike, *, layout: str, class_names:
                 problems.append(f"{rel}: empty file (0 bytes)")
             else:
                 valid.add(rel)
-        counts[name] = sum(rel.startswith(f"{name}/") for rel in valid)
+                counts[name] += 1
         if counts[name] == 0:
             problems.append(f"{name}/: no videos")
 

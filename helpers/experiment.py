@@ -7,10 +7,16 @@ protocol code:
   ``validation_split=0.2`` (the last 20 % of the training clips). **Leaks** UCF groups.
 * ``"group"`` — the honest protocol: whole groups held out for test, and whole groups
   of the training part held out for validation (early stopping never sees test groups).
+* ``"logo"`` — one fold of leave-one-group-out (UCF50's literature protocol): ``fold`` picks
+  the held-out group.
+* ``"official"`` — UCF101's official split ``fold`` (1-3), read from its split files.
+
+In every protocol but ``random_clip``, validation is whole groups of the training part.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,11 +25,18 @@ import keras
 import numpy as np
 
 from helpers.config import set_seed
-from helpers.data import split_by_group, split_random_clip_leaky, video_group
+from helpers.data import (
+    leave_one_group_out,
+    official_split,
+    split_by_group,
+    split_random_clip_leaky,
+    video_group,
+)
 from helpers.evaluation import Evaluation, evaluate
 from helpers.training import train
 
-PROTOCOLS = ("random_clip", "group")
+PROTOCOLS = ("random_clip", "group")  # the two every notebook reports
+ALL_PROTOCOLS = (*PROTOCOLS, "logo", "official")
 
 
 @dataclass(frozen=True)
@@ -43,15 +56,18 @@ class Split:
 
 
 def protocol_split(video_files_paths: Sequence[str], *, protocol: str, test_size: float = 0.25,
-                   val_size: float = 0.2, seed: int = 27) -> Split:
+                   val_size: float = 0.2, seed: int = 27, fold: int = 1,
+                   dataset_dir: str | os.PathLike | None = None) -> Split:
     """Train/validation/test indices for ``protocol`` (``"random_clip"`` or ``"group"``).
 
     Args:
         video_files_paths: Clip paths in dataset order (names carry ``_gNN_cNN``).
-        protocol: ``"random_clip"`` (paper, leaky) or ``"group"`` (honest).
+        protocol: ``"random_clip"`` (paper, leaky), ``"group"`` (honest), ``"logo"`` or ``"official"``.
         test_size: Fraction of clips (random_clip) or groups (group) held out for test.
         val_size: Fraction of the training part used for validation / early stopping.
         seed: Seed of the splits (27 as in the paper's code).
+        fold: ``logo``: 1-based index of the held-out group in sorted order; ``official``: split 1-3.
+        dataset_dir: ``official`` only: the UCF101 folder (split files beside or inside it).
     """
     if protocol == "random_clip":
         fit_idx, test_idx = split_random_clip_leaky(list(video_files_paths), test_size=test_size, seed=seed)
@@ -59,13 +75,23 @@ def protocol_split(video_files_paths: Sequence[str], *, protocol: str, test_size
         order = np.random.default_rng(seed).permutation(fit_idx)
         n_val = int(round(val_size * len(order)))
         train_idx, val_idx = np.sort(order[: len(order) - n_val]), np.sort(order[len(order) - n_val:])
-    elif protocol == "group":
-        fit_idx, test_idx = split_by_group(video_files_paths, test_size=test_size, seed=seed)
+    elif protocol in ("group", "logo", "official"):
+        if protocol == "group":
+            fit_idx, test_idx = split_by_group(video_files_paths, test_size=test_size, seed=seed)
+        elif protocol == "logo":
+            folds = list(leave_one_group_out(video_files_paths))
+            if not 1 <= fold <= len(folds):
+                raise ValueError(f"logo fold must be in 1..{len(folds)}, got {fold}")
+            fit_idx, test_idx = folds[fold - 1]
+        else:
+            if dataset_dir is None:
+                raise ValueError("the official protocol needs dataset_dir (the UCF101 folder)")
+            fit_idx, test_idx = official_split(dataset_dir, split=fold).indices(video_files_paths)
         inner_train, inner_val = split_by_group([video_files_paths[i] for i in fit_idx], test_size=val_size,
                                                 seed=seed + 1)
         train_idx, val_idx = fit_idx[inner_train], fit_idx[inner_val]
     else:
-        raise ValueError(f"unknown protocol {protocol!r}; choose from {PROTOCOLS}")
+        raise ValueError(f"unknown protocol {protocol!r}; choose from {ALL_PROTOCOLS}")
     return Split(protocol, train_idx, val_idx, test_idx)
 
 
@@ -83,7 +109,9 @@ class RunResult:
 
 def run_experiment(build: Callable[[], keras.Model], features: np.ndarray, labels: np.ndarray,
                    split: Split, *, class_names: Sequence[str], epochs: int, batch_size: int, patience: int,
-                   seed: int = 27, verbose: int | str = 2) -> RunResult:
+                   seed: int = 27, verbose: int | str = 2,
+                   optimizer: str | Callable[[], keras.optimizers.Optimizer] = "adam",
+                   metrics: Sequence = ("accuracy",)) -> RunResult:
     """Seed, build, train (early stopping on validation), then evaluate on the test side.
 
     Args:
@@ -95,13 +123,16 @@ def run_experiment(build: Callable[[], keras.Model], features: np.ndarray, label
         epochs, batch_size, patience: Training settings.
         seed: Seed set right before the model is built.
         verbose: Keras verbosity of ``fit``.
+        optimizer, metrics: Passed to :func:`helpers.training.train` (notebook 03 compares optimizers
+            and reports paper 000's metrics).
     """
     set_seed(seed)
     model = build()
     start = time.perf_counter()
     history = train(model, (features[split.train_idx], labels[split.train_idx]),
                     validation_data=(features[split.val_idx], labels[split.val_idx]),
-                    epochs=epochs, batch_size=batch_size, patience=patience, seed=seed, verbose=verbose)
+                    epochs=epochs, batch_size=batch_size, patience=patience, seed=seed, verbose=verbose,
+                    optimizer=optimizer, metrics=metrics)
     seconds = time.perf_counter() - start
     evaluation = evaluate(model, (features[split.test_idx], labels[split.test_idx]), class_names=class_names)
     return RunResult(model, history.history, evaluation, split, seconds, len(history.history["loss"]))

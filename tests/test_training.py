@@ -86,3 +86,16 @@ def test_run_experiment_end_to_end(tiny_dataset):
                             class_names=["Jumping", "SitDown", "StandUp"], epochs=1, batch_size=4, patience=1,
                             verbose=0)
     assert result.epochs_run == 1 and result.evaluation.confusion.sum() == len(split.test_idx)
+
+
+def test_logo_protocol_holds_out_exactly_one_group(tiny_dataset):
+    _, _, paths = create_dataset(tiny_dataset, num_frames=8, image_size=16, num_workers=1, progress=False)
+    held_out = []
+    for fold in (1, 2, 3):
+        split = protocol_split(paths, protocol="logo", fold=fold, val_size=0.5)
+        test_groups = {video_group(paths[i]) for i in split.test_idx}
+        assert len(test_groups) == 1 and split.shared_groups(paths) == set()
+        held_out.append(test_groups.pop())
+    assert sorted(held_out) == [1, 2, 3]
+    with pytest.raises(ValueError, match="fold"):
+        protocol_split(paths, protocol="logo", fold=4)
