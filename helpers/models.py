@@ -209,21 +209,22 @@ def load_model(path: str | os.PathLike, *, compile: bool = True) -> keras.Model:
     return model
 
 
+
 # --- Paper 000: CNN, RNN and hybrid ---
 # Paper 000 ("Deep learning for image and video processing", Tables I-III) compares a CNN,
 # an RNN and a hybrid that weights CNN features by 0.7 and RNN features by 0.3 and merges
-# them. The three share two feature extractors so the hybrid is exactly "CNN branch + RNN
-# branch": every CNN layer is named ``cnn_*``, every RNN layer ``rnn_*``.
+# them. The three share two feature extractors, so the hybrid is exactly "CNN branch + RNN
+# branch": every CNN-branch layer is named ``cnn_*``, every RNN-branch layer ``rnn_*``.
 
 
 @keras.saving.register_keras_serializable(package="helpers")
 class WeightedConcat(layers.Layer):
-    """Concatenate ``alpha * a`` and ``(1 - alpha) * b`` (paper 000's 0.7/0.3 feature merge).
+    """Concatenate ``alpha * a`` and ``(1 - alpha) * b``: paper 000's 0.7/0.3 feature merge.
 
-    The fusion rule ``y = alpha * f1(x) + (1 - alpha) * f2(x)`` of paper 002, applied to
+    Paper 002's fusion rule ``y = alpha * f1(x) + (1 - alpha) * f2(x)`` applied to two
     feature vectors that are then concatenated rather than summed, as paper 000 does.
-    ``alpha`` is a fixed (not trained) value stored in the layer's config. At ``alpha=1``
-    the second input contributes exact zeros, at ``alpha=0`` the first.
+    ``alpha`` is fixed (not trained) and stored in the layer's config. At ``alpha=1`` the
+    second input contributes exact zeros, at ``alpha=0`` the first.
 
     Args:
         alpha: Weight of the first input, in [0, 1].
@@ -257,26 +258,82 @@ class WeightedConcat(layers.Layer):
         return config
 
 
-def cnn_features(x: keras.KerasTensor, *, filters: Sequence[int] = (16, 32), units: int = 64,
-                 dropout: float = 0.25) -> keras.KerasTensor:
+@keras.saving.register_keras_serializable(package="helpers")
+class TemporalCentering(layers.Layer):
+    """Subtract each clip's mean frame: ``x[:, t] - mean_t x[:, t]`` (optionally its magnitude).
+
+    What stays still (the background of a fixed camera) becomes ~0 and what moves
+    remains. The mean is over all frames, so it does not depend on their order. No
+    parameters.
+
+    Args:
+        absolute: Return ``|x - mean|``: *where* something moved, whatever its colour
+            against the background (a moving dark actor and a bright one look alike).
+
+    Call args:
+        inputs: ``(batch, num_frames, ...)``.
+
+    Returns:
+        The same shape.
+    """
+
+    def __init__(self, absolute: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.absolute = bool(absolute)
+
+    def call(self, inputs):
+        centered = inputs - keras.ops.mean(inputs, axis=1, keepdims=True)
+        return keras.ops.abs(centered) if self.absolute else centered
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(absolute=self.absolute)
+        return config
+
+
+FRAME_MODES = ("raw", "centered", "motion")
+
+
+def _frames(x: keras.KerasTensor, *, frames: str, prefix: str) -> keras.KerasTensor:
+    """``raw`` frames, ``centered`` (minus the clip's mean frame) or ``motion`` (its magnitude)."""
+    if frames not in FRAME_MODES:
+        raise ValueError(f"frames must be one of {FRAME_MODES}, got {frames!r}")
+    if frames == "raw":
+        return x
+    return TemporalCentering(absolute=frames == "motion", name=f"{prefix}_{frames}")(x)
+
+
+def cnn_features(x: keras.KerasTensor, *, frame_size: int = 32, filters: Sequence[int] = (8, 16), units: int = 32,
+                 dropout: float = 0.25, frames: str = "centered") -> keras.KerasTensor:
     """The order-blind CNN branch: a small 2D CNN on every frame, features averaged over time.
 
-    Per frame: [Conv2D(f, 3x3, relu) -> MaxPool(4)] for each f in ``filters`` -> Flatten ->
-    Dropout -> Dense(units, relu). Then the mean over frames, so the result is the same for
-    any order of the frames (the CNN sees space, never order).
+    Per frame: area-resize to ``frame_size x frame_size`` -> (``frames``) subtract the
+    clip's mean frame -> [Conv2D(f, 3x3, relu) -> MaxPool(2)] for each f in ``filters`` ->
+    Flatten -> Dropout -> Dense(units, relu). Then the mean over frames, so the result is
+    the same for any order of the frames: the CNN sees space, never order (the mean frame
+    does not depend on their order either).
 
     Args:
         x: Float clips ``(batch, num_frames, height, width, 3)`` in [0, 1].
+        frame_size: Side of the frames the convolutions see (downscaled to stay cheap on a CPU).
         filters: Filters of each Conv2D block.
         units: Width of the per-frame feature vector.
         dropout: Dropout rate before the per-frame Dense.
+        frames: ``"centered"`` subtracts each clip's mean frame (:class:`TemporalCentering`),
+            i.e. removes the static background, which differs between groups; ``"raw"`` lets
+            the CNN see the scene; ``"motion"`` is the magnitude of the centered frames.
 
     Returns:
         Features ``(batch, units)``.
     """
+    x = TimeDistributed(layers.Resizing(frame_size, frame_size, interpolation="area"), name="cnn_downscale")(x)
+    x = _frames(x, frames=frames, prefix="cnn")
     for i, f in enumerate(filters, start=1):
         x = TimeDistributed(layers.Conv2D(f, (3, 3), padding="same", activation="relu"), name=f"cnn_conv{i}")(x)
-        x = TimeDistributed(layers.MaxPooling2D((4, 4)), name=f"cnn_pool{i}")(x)
+        x = TimeDistributed(layers.MaxPooling2D((2, 2)), name=f"cnn_pool{i}")(x)
     x = TimeDistributed(layers.Flatten(), name="cnn_flatten")(x)
     if dropout:
         x = layers.Dropout(dropout, name="cnn_dropout")(x)
@@ -284,39 +341,49 @@ def cnn_features(x: keras.KerasTensor, *, filters: Sequence[int] = (16, 32), uni
     return layers.GlobalAveragePooling1D(name="cnn_time_average")(x)
 
 
-def rnn_features(x: keras.KerasTensor, *, frame_size: int = 16, units: int = 32) -> keras.KerasTensor:
-    """The RNN branch: an LSTM over raw frames, downscaled and flattened (no convolutions).
+def rnn_features(x: keras.KerasTensor, *, frame_size: int = 16, units: int = 32, frames: str = "motion"
+                 ) -> keras.KerasTensor:
+    """The RNN branch: an LSTM over the pixels of downscaled frames (no convolutions).
 
-    Per frame: area-resize to ``frame_size x frame_size`` -> Flatten (``frame_size**2 * 3``
-    values); then LSTM(units) over the frames, in order.
+    Per frame: area-resize to ``frame_size x frame_size`` -> (``frames``) the magnitude of
+    the difference from the clip's mean frame -> Flatten (``frame_size**2 * 3`` values) ->
+    LayerNormalization; then LSTM(units) over the frames, in order. On ``"raw"`` pixels the
+    static background dominates and differs between groups, and the LSTM generalises to
+    held-out groups about at chance level (like paper 000's RNN); ``"centered"`` removes
+    the background; ``"motion"`` also drops the sign, which depends on the actor's colour
+    against the background, so the LSTM sees where things moved, frame by frame, whatever
+    their colour.
 
     Args:
         x: Float clips ``(batch, num_frames, height, width, 3)`` in [0, 1].
         frame_size: Side of the downscaled frame fed to the LSTM.
         units: LSTM units (the width of the feature vector).
+        frames: ``"raw"``, ``"centered"`` or ``"motion"`` (:class:`TemporalCentering`).
 
     Returns:
         Features ``(batch, units)``: the LSTM's last hidden state.
     """
     x = TimeDistributed(layers.Resizing(frame_size, frame_size, interpolation="area"), name="rnn_downscale")(x)
+    x = _frames(x, frames=frames, prefix="rnn")
     x = TimeDistributed(layers.Flatten(), name="rnn_flatten")(x)
+    x = layers.LayerNormalization(name="rnn_norm")(x)
     return layers.LSTM(units, name="rnn_lstm")(x)
 
 
 def build_cnn(*, num_classes: int, num_frames: int = 20, image_size: int = 64,
-              class_names: Sequence[str] | None = None, filters: Sequence[int] = (16, 32), units: int = 64,
-              dropout: float = 0.25) -> keras.Model:
+              class_names: Sequence[str] | None = None, frame_size: int = 32, filters: Sequence[int] = (8, 16),
+              units: int = 32, dropout: float = 0.25, frames: str = "centered") -> keras.Model:
     """Paper 000's "CNN model" (Table II): a frame-level 2D CNN, features averaged over time.
 
     It sees the content of every frame but not their order: its output is the same for a
-    clip and the clip played backwards. See :func:`cnn_features` for the layers.
+    clip and the clip played backwards. Layers: :func:`cnn_features` -> Dense softmax.
 
     Args:
         num_classes: Output classes.
         num_frames: Frames per clip.
         image_size: Frame height and width.
         class_names: Optional labels, stored in the model.
-        filters, units, dropout: See :func:`cnn_features`.
+        frame_size, filters, units, dropout, frames: See :func:`cnn_features`.
 
     Returns:
         A model mapping uint8 ``(batch, num_frames, image_size, image_size, 3)`` to class
@@ -324,24 +391,25 @@ def build_cnn(*, num_classes: int, num_frames: int = 20, image_size: int = 64,
     """
     inputs, x = clip_input(num_classes=num_classes, num_frames=num_frames, image_size=image_size,
                            class_names=class_names)
-    x = cnn_features(x, filters=filters, units=units, dropout=dropout)
+    x = cnn_features(x, frame_size=frame_size, filters=filters, units=units, dropout=dropout, frames=frames)
     outputs = layers.Dense(num_classes, activation="softmax", name="classifier")(x)
     return keras.Model(inputs, outputs, name="cnn")
 
 
 def build_rnn(*, num_classes: int, num_frames: int = 20, image_size: int = 64,
-              class_names: Sequence[str] | None = None, frame_size: int = 16, units: int = 32) -> keras.Model:
+              class_names: Sequence[str] | None = None, frame_size: int = 16, units: int = 32,
+              frames: str = "motion") -> keras.Model:
     """Paper 000's "RNN model" (Table III): an LSTM over downscaled raw frames.
 
-    It sees the order of the frames but has no convolutional features. See
-    :func:`rnn_features` for the layers.
+    It sees the order of the frames but has no convolutional features. Layers:
+    :func:`rnn_features` -> Dense softmax.
 
     Args:
         num_classes: Output classes.
         num_frames: Frames per clip.
         image_size: Frame height and width.
         class_names: Optional labels, stored in the model.
-        frame_size, units: See :func:`rnn_features`.
+        frame_size, units, frames: See :func:`rnn_features`.
 
     Returns:
         A model mapping uint8 ``(batch, num_frames, image_size, image_size, 3)`` to class
@@ -349,24 +417,25 @@ def build_rnn(*, num_classes: int, num_frames: int = 20, image_size: int = 64,
     """
     inputs, x = clip_input(num_classes=num_classes, num_frames=num_frames, image_size=image_size,
                            class_names=class_names)
-    x = rnn_features(x, frame_size=frame_size, units=units)
+    x = rnn_features(x, frame_size=frame_size, units=units, frames=frames)
     outputs = layers.Dense(num_classes, activation="softmax", name="classifier")(x)
     return keras.Model(inputs, outputs, name="rnn")
 
 
 def build_hybrid(*, num_classes: int, num_frames: int = 20, image_size: int = 64,
-                 class_names: Sequence[str] | None = None, alpha: float = 0.7, cnn_filters: Sequence[int] = (16, 32),
-                 cnn_units: int = 64, cnn_dropout: float = 0.25, rnn_frame_size: int = 16,
-                 rnn_units: int = 32) -> keras.Model:
+                 class_names: Sequence[str] | None = None, alpha: float = 0.7, cnn_frame_size: int = 32,
+                 cnn_filters: Sequence[int] = (8, 16), cnn_units: int = 32, cnn_dropout: float = 0.25,
+                 cnn_frames: str = "centered", rnn_frame_size: int = 16, rnn_units: int = 32,
+                 rnn_frames: str = "motion") -> keras.Model:
     """Paper 000's hybrid (Table I): ``alpha`` x CNN features and ``1 - alpha`` x RNN features,
     concatenated, then a softmax classifier.
 
-    The two branches are exactly those of :func:`build_cnn` and :func:`build_rnn`, side by
-    side on the same clip, merged by :class:`WeightedConcat` (paper 000: 0.7 and 0.3).
-    ``alpha=1`` is the CNN alone and ``alpha=0`` the RNN alone (the other branch's features
-    are multiplied by exactly zero). For ``0 < alpha < 1`` the trained classifier could undo
-    any fixed scale, so alpha acts through training (how strongly each branch is pushed),
-    not as a hard mixing ratio.
+    The branches are those of :func:`build_cnn` and :func:`build_rnn`, side by side on the
+    same clip, merged by :class:`WeightedConcat` (paper 000: alpha = 0.7). At ``alpha=1``
+    the RNN's features are multiplied by exactly zero (the model is the CNN plus an unused
+    branch), at ``alpha=0`` the CNN's. For ``0 < alpha < 1`` the trained classifier could
+    absorb any fixed scale, so alpha acts through training (how large each branch's
+    features and gradients are), not as a hard mixing ratio.
 
     Args:
         num_classes: Output classes.
@@ -374,8 +443,8 @@ def build_hybrid(*, num_classes: int, num_frames: int = 20, image_size: int = 64
         image_size: Frame height and width.
         class_names: Optional labels, stored in the model.
         alpha: Weight of the CNN features, in [0, 1]; the RNN's get ``1 - alpha``.
-        cnn_filters, cnn_units, cnn_dropout: The CNN branch (see :func:`cnn_features`).
-        rnn_frame_size, rnn_units: The RNN branch (see :func:`rnn_features`).
+        cnn_frame_size, cnn_filters, cnn_units, cnn_dropout, cnn_frames: The CNN branch (:func:`cnn_features`).
+        rnn_frame_size, rnn_units, rnn_frames: The RNN branch (:func:`rnn_features`).
 
     Returns:
         A model mapping uint8 ``(batch, num_frames, image_size, image_size, 3)`` to class
@@ -384,7 +453,8 @@ def build_hybrid(*, num_classes: int, num_frames: int = 20, image_size: int = 64
     fusion = WeightedConcat(alpha=alpha, name="fusion")  # validates alpha before any layer is built
     inputs, x = clip_input(num_classes=num_classes, num_frames=num_frames, image_size=image_size,
                            class_names=class_names)
-    cnn = cnn_features(x, filters=cnn_filters, units=cnn_units, dropout=cnn_dropout)
-    rnn = rnn_features(x, frame_size=rnn_frame_size, units=rnn_units)
+    cnn = cnn_features(x, frame_size=cnn_frame_size, filters=cnn_filters, units=cnn_units, dropout=cnn_dropout,
+                       frames=cnn_frames)
+    rnn = rnn_features(x, frame_size=rnn_frame_size, units=rnn_units, frames=rnn_frames)
     outputs = layers.Dense(num_classes, activation="softmax", name="classifier")(fusion([cnn, rnn]))
     return keras.Model(inputs, outputs, name="hybrid")
