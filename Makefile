@@ -63,6 +63,7 @@ readme: setup
 
 bench: setup
 	$(PY) -m helpers.bench
+	$(MAKE) readme
 
 classify: setup
 	@test -n "$(SOURCE)" || { echo "usage: make classify SOURCE=<video file or URL>" >&2; exit 2; }
