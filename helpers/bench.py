@@ -43,7 +43,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -591,34 +590,18 @@ def bench_inference(clip: np.ndarray, *, settings: BenchSettings, progress: bool
 def stream_per_frame_predict(model, video_path: str | os.PathLike, *, max_frames: int) -> int:
     """The original tutorial's ``predict_on_video`` loop (baseline only).
 
-    For every frame: read it, resize it, append it to a queue of the last ``num_frames``
-    *consecutive* frames and, once the queue is full, call ``model.predict`` on the
-    queue and take the arg-max class. Frames stay uint8 (our models rescale inside; the
-    original's ``/ 255`` float64 copy of a 64x64 frame costs microseconds). Neither this
-    loop nor the one it is compared with writes an annotated video.
+    Runs :func:`helpers.inference.predict_on_video_per_frame`: for every frame, a queue of
+    the last ``num_frames`` *consecutive* frames and one ``model.predict`` call. Neither
+    this loop nor the one it is compared with writes an annotated video.
 
     Returns:
         Frames processed (at most ``max_frames``).
     """
+    from helpers.inference import predict_on_video_per_frame
     from helpers.models import model_spec
 
-    spec = model_spec(model)
-    queue: deque[np.ndarray] = deque(maxlen=spec.num_frames)
-    cap = cv2.VideoCapture(str(video_path))
-    count = 0
-    try:
-        while count < max_frames:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            queue.append(cv2.resize(frame, (spec.image_size, spec.image_size)))
-            if len(queue) == spec.num_frames:
-                probabilities = model.predict(np.expand_dims(np.stack(queue), axis=0), verbose=0)[0]
-                _ = int(np.argmax(probabilities))
-            count += 1
-    finally:
-        cap.release()
-    return count
+    rows = predict_on_video_per_frame(model, video_path, max_frames=max_frames)
+    return len(rows) + model_spec(model).num_frames - 1 if len(rows) else 0
 
 
 def make_long_video(dataset_dir: Path, out_path: Path, *, settings: BenchSettings) -> Path:
