@@ -1,9 +1,12 @@
 """helpers: the shared code of the video-classification notebooks.
 
 One module per concern: ``config`` (seeds, quick profile, folders), ``synthetic``
-(the embedded dataset), ``data`` (frame extraction, dataset, splits), ``models``,
-``training``, ``evaluation``, ``inference``, ``download``, ``plots``, ``results``.
-Heavy modules (TensorFlow) are imported only where they are used.
+(the embedded dataset), ``data`` (frame extraction, dataset, splits, UCF protocols),
+``datasets`` (UCF50/UCF101 download and layout), ``models``, ``training``,
+``evaluation``, ``experiment`` (one model under one split protocol), ``inference``,
+``download`` (video by URL), ``serve`` (local HTTP server for tests and demos),
+``plots``, ``results``, ``report`` (README tables), ``papers`` (the papers' numbers),
+``bench``. Heavy modules (TensorFlow) are imported only where they are used.
 """
 
 __version__ = "0.1.0"
