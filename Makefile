@@ -34,7 +34,7 @@ run: embedded
 	mkdir -p $(RESULTS)/notebooks; \
 	for nb in $(NOTEBOOKS); do \
 	  echo "=== $$nb"; \
-	  $(PY) -m jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=3600 \
+	  $(PY) -m jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=14400 \
 	    --output-dir $(RESULTS)/notebooks "$$nb" || exit 1; \
 	done; \
 	end=$$(date +%s); \
