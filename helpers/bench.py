@@ -2,11 +2,19 @@
 
 ``python -m helpers.bench [--quick | --smallest] [--out DIR]`` (``make bench``) measures,
 in one run on this machine, and writes ``bench.json`` and ``bench.md`` (the table the
-README shows; ``make readme`` pastes it in):
+README shows; ``make readme`` pastes it in). ``--only extraction`` runs section 1 alone
+and writes ``bench_extraction.json`` and ``bench_extraction.md`` instead.
 
 1. Frame extraction per video, on real H.264 ``.mp4`` files and on the embedded ``.avi``
-   files: the decode floor (``grab()`` on every frame, nothing converted), the original
-   code's ``CAP_PROP_POS_FRAMES`` seek before each read, and :func:`helpers.data.frame_extraction`.
+   files: the decode floor, the original code's ``CAP_PROP_POS_FRAMES`` seek before each
+   read, and :func:`helpers.data.frame_extraction`. The floor is ``grab()`` on every
+   frame: with OpenCV's FFmpeg backend ``grab()`` demuxes and *decodes* the frame (to
+   FFmpeg's YUV picture); ``retrieve()``, never called, would convert it to BGR. It is
+   timed with FFmpeg's default threads and with one thread, the faster is the floor.
+   Beside it, the least work that gives ``frame_extraction``'s output with OpenCV:
+   decode every frame and convert only the sampled ones (``retrieve()`` to BGR, area
+   resize, RGB), no checks (:func:`decode_convert_floor`); it splits the gap to the floor
+   into what converting costs and what our code adds.
 2. :func:`helpers.data.create_dataset` over the embedded folder with 1 process and with
    every core; peak RSS of a fresh process extracting 1x, 3x and 10x that folder into
    the on-disk cache (flat = bounded by the cache writing); time and disk extrapolated
@@ -37,6 +45,7 @@ import json
 import math
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -52,7 +61,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from helpers.config import PROJECT_ROOT, SEED, project_paths
-from helpers.data import create_dataset, frame_extraction, list_videos
+from helpers.data import DECODER_THREADS, create_dataset, frame_extraction, list_videos, resize_to_rgb, sample_indices
 from helpers.papers import PAPER001
 from helpers.synthetic import embedded_settings, generate_dataset
 
@@ -206,6 +215,41 @@ def decode_floor(video_path: str | os.PathLike, *, threads: int | None = None) -
     return count
 
 
+def decode_convert_floor(video_path: str | os.PathLike, *, num_frames: int = 20, image_size: int = 64,
+                         threads: int | None = DECODER_THREADS) -> int:
+    """The least work that yields :func:`helpers.data.frame_extraction`'s output with OpenCV:
+    ``grab()`` (decode) every frame, and ``retrieve()`` (FFmpeg's YUV -> BGR) and
+    :func:`helpers.data.resize_to_rgb` only the ``num_frames`` sampled ones; the header's
+    frame count is trusted and nothing is checked. Reference only, not library code.
+
+    Args:
+        threads: FFmpeg decoding threads; by default the set-up ``frame_extraction`` uses.
+
+    Returns:
+        The number of frames converted.
+    """
+    params = [] if threads is None else [cv2.CAP_PROP_N_THREADS, threads]
+    cap = cv2.VideoCapture(str(video_path), cv2.CAP_FFMPEG, params)
+    try:
+        wanted = set(sample_indices(int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), num_frames).tolist())
+        index = converted = 0
+        frame = None
+        while cap.grab():
+            if index in wanted:
+                frame = cap.retrieve(frame)[1]
+                resize_to_rgb(frame, image_size)
+                converted += 1
+            index += 1
+    finally:
+        cap.release()
+    return converted
+
+
+def _decoder_name(threads: int | None) -> str:
+    """``"1_thread"`` or ``"default_threads"``: the decode-floor set-up matching ``threads``."""
+    return "1_thread" if threads == 1 else "default_threads"
+
+
 def seek_extraction(video_path: str | os.PathLike, *, num_frames: int = 20, image_size: int = 64) -> np.ndarray:
     """The original tutorial's ``frame_extraction`` (baseline only): a ``CAP_PROP_POS_FRAMES``
     seek before each of the ``num_frames`` reads, a step of ``int(count / num_frames)``
@@ -244,22 +288,31 @@ def bench_extraction(videos: Sequence[Path], *, num_frames: int, image_size: int
     """Per-video extraction time: decode floor, the seek way and ``frame_extraction``.
 
     Each file is timed ``reps`` times per method, the methods interleaved; the per-file
-    medians are averaged over the files (ms per video). The floor is taken with two
-    decoder set-ups, FFmpeg with OpenCV's default threads (one per CPU, what
-    ``frame_extraction`` uses) and with one thread; the faster is the floor.
+    medians are averaged over the files (ms per video). The floor (``grab()`` on every
+    frame, nothing converted) is taken with two decoder set-ups, FFmpeg with OpenCV's
+    default threads (one per CPU) and with one thread (what ``frame_extraction`` uses,
+    :data:`helpers.data.DECODER_THREADS`); the faster is the floor.
+    :func:`decode_convert_floor` (decode all, convert the sampled frames, nothing else)
+    splits the gap between ``frame_extraction`` and the floor in two.
 
     Returns:
-        ``decode_floor_ms``, ``seek_extraction_ms``, ``extraction_ms`` (wall), their
-        ``*_cpu_ms`` twins, ``decode_floor_decoder`` (which set-up was faster),
-        ``floor_ratio`` (extraction / floor), ``floor_ratio_same_decoder`` (against the
-        default-threads floor), ``seek_speedup`` (seek / extraction) and ``per_file``
-        details; None when there is no video.
+        ``decode_floor_ms``, ``decode_convert_floor_ms``, ``seek_extraction_ms``,
+        ``extraction_ms`` (wall), their ``*_cpu_ms`` twins (``decode_floor_cpu_ms``: the
+        set-up that spent the least CPU time), ``decode_floor_decoder`` (which set-up was
+        faster in wall time), ``extraction_decoder`` (the one ``frame_extraction``
+        uses), ``floor_ratio`` (extraction / floor: the issue's target),
+        ``floor_ratio_same_decoder`` (against the floor of ``frame_extraction``'s set-up),
+        ``convert_ratio`` (decode + convert / that floor: the cost of converting the
+        sampled frames), ``overhead_ratio`` (extraction / decode + convert: what our code
+        adds), ``seek_speedup`` (seek / extraction) and ``per_file`` details; None when
+        there is no video.
     """
     if not videos:
         return None
     methods = {
         "decode_floor_default_threads": decode_floor,
         "decode_floor_1_thread": lambda p: decode_floor(p, threads=1),
+        "decode_convert_floor": lambda p: decode_convert_floor(p, num_frames=num_frames, image_size=image_size),
         "seek_extraction": lambda p: seek_extraction(p, num_frames=num_frames, image_size=image_size),
         "extraction": lambda p: frame_extraction(p, num_frames=num_frames, image_size=image_size),
     }
@@ -288,10 +341,16 @@ def bench_extraction(videos: Sequence[Path], *, num_frames: int, image_size: int
     best = min(("default_threads", "1_thread"), key=lambda d: out[f"decode_floor_{d}_ms"])
     out["decode_floor_decoder"] = best
     out["decode_floor_ms"] = out[f"decode_floor_{best}_ms"]
-    out["decode_floor_cpu_ms"] = out[f"decode_floor_{best}_cpu_ms"]
+    # CPU time: the least of the two set-ups (FFmpeg's threads spend more CPU than they save in wall time)
+    out["decode_floor_cpu_ms"] = min(out[f"decode_floor_{d}_cpu_ms"] for d in ("default_threads", "1_thread"))
+    ours = out["extraction_decoder"] = _decoder_name(DECODER_THREADS)
     out["floor_ratio"] = out["extraction_ms"] / out["decode_floor_ms"]
     out["floor_ratio_cpu"] = out["extraction_cpu_ms"] / out["decode_floor_cpu_ms"]
-    out["floor_ratio_same_decoder"] = out["extraction_ms"] / out["decode_floor_default_threads_ms"]
+    out["floor_ratio_same_decoder"] = out["extraction_ms"] / out[f"decode_floor_{ours}_ms"]
+    out["convert_ratio"] = out["decode_convert_floor_ms"] / out[f"decode_floor_{ours}_ms"]
+    out["convert_ratio_cpu"] = out["decode_convert_floor_cpu_ms"] / out[f"decode_floor_{ours}_cpu_ms"]
+    out["overhead_ratio"] = out["extraction_ms"] / out["decode_convert_floor_ms"]
+    out["overhead_ratio_cpu"] = out["extraction_cpu_ms"] / out["decode_convert_floor_cpu_ms"]
     out["seek_speedup"] = out["seek_extraction_ms"] / out["extraction_ms"]
     out["per_file"] = per_file
     return out
@@ -311,6 +370,12 @@ def scaled_folder(dataset_dir: Path, out_dir: Path, *, scale: int) -> Path:
             if not link.exists():
                 link.symlink_to(path.resolve())
     return out_dir
+
+
+def _children_cpu_ms() -> float:
+    """User + system CPU time of this process's reaped child processes, in ms."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (usage.ru_utime + usage.ru_stime) * 1e3
 
 
 def _proc_rss_mb(pid: int) -> float:
@@ -424,14 +489,21 @@ def bench_dataset(dataset_dir: Path, proxy_dir: Path, work_dir: Path, *, setting
     num_frames, image_size = settings.num_frames, settings.image_size
     kwargs = {"num_frames": num_frames, "image_size": image_size, "progress": progress}
     extracted = {}
+    workers_cpu_ms: dict[str, list[float]] = {"1proc": [], "all": []}
 
-    def run(workers: int | None) -> None:
+    def run(name: str, workers: int | None) -> None:
+        before = _children_cpu_ms()
         extracted["features"] = create_dataset(dataset_dir, num_workers=workers, **kwargs)[0]
+        workers_cpu_ms[name].append(_children_cpu_ms() - before)  # the pool's workers, once reaped
 
     num_videos = len(list_videos(dataset_dir)[1])
-    times = time_interleaved({"1proc": lambda: run(1), "all": lambda: run(None)}, reps=settings.dataset_reps)
+    times = time_interleaved({"1proc": lambda: run("1proc", 1), "all": lambda: run("all", None)},
+                             reps=settings.dataset_reps)
     features = extracted["features"]
     per_s = {name: num_videos / (_median(t["wall_ms"]) / 1e3) for name, t in times.items()}
+    # CPU time of this process and its workers: what a shared machine's load does not change
+    cpu_ms_per_video = {name: _median([a + b for a, b in zip(t["cpu_ms"], workers_cpu_ms[name], strict=True)])
+                        / num_videos for name, t in times.items()}
     workers = os.cpu_count() or 1
     clip_bytes = num_frames * image_size * image_size * 3
 
@@ -472,7 +544,9 @@ def bench_dataset(dataset_dir: Path, proxy_dir: Path, work_dir: Path, *, setting
         }
     results = {
         "dataset_dir": str(dataset_dir), "num_videos": num_videos, "num_workers_all": workers,
-        "speedup_all_over_1proc": speedup, "speedup_at_scale": speedup_at_scale, "peak_rss_by_scale": by_scale,
+        "speedup_all_over_1proc": speedup, "speedup_at_scale": speedup_at_scale,
+        "cpu_ms_per_video_1proc": cpu_ms_per_video["1proc"], "cpu_ms_per_video_all": cpu_ms_per_video["all"],
+        "peak_rss_by_scale": by_scale,
         "rss_growth_last_over_first": last["peak_rss_mb"] / first["peak_rss_mb"],
         "in_ram_uint8_mb_last": last["num_videos"] * clip_bytes / 2**20,
         "in_ram_float64_mb_last": last["num_videos"] * clip_bytes * 8 / 2**20,
@@ -515,6 +589,17 @@ def _tiny_convlstm(*, num_classes: int, num_frames: int, image_size: int, class_
     x = layers.ConvLSTM2D(2, (3, 3), strides=4)(x)
     x = layers.GlobalAveragePooling2D()(x)
     return keras.Model(inputs, layers.Dense(num_classes, activation="softmax")(x), name="convlstm")
+
+
+def _keras_convlstm_builder(settings: BenchSettings, ours: Callable) -> Callable:
+    """The ConvLSTM built with ``keras.layers.ConvLSTM2D`` (the tiny stand-in already uses it)."""
+    if settings.tiny_models:
+        return ours
+    from functools import partial
+
+    from helpers.models import build_convlstm
+
+    return partial(build_convlstm, fast=False)
 
 
 def model_builders(settings: BenchSettings) -> dict[str, Callable]:
@@ -704,7 +789,10 @@ def bench_training(features: np.ndarray, *, settings: BenchSettings, progress: b
     rng = np.random.default_rng(SEED)
     flat: dict = {}
     details: dict = {}
-    runs = [(name, builder, b) for name, builder in model_builders(settings).items() for b in (4, 32)]
+    builders = model_builders(settings)
+    runs = [(name, builder, b) for name, builder in builders.items() for b in (4, 32)]
+    # Keras' own ConvLSTM2D layer against helpers.models.ConvLSTM2D (the same model otherwise), batch 4
+    runs.append(("convlstm_keras", _keras_convlstm_builder(settings, builders["convlstm"]), 4))
     for name, builder, batch_size in tqdm(runs, desc="Training", unit="run", disable=not progress):
         n = batch_size * settings.train_steps
         x = features[np.arange(n) % len(features)]
@@ -723,6 +811,7 @@ def bench_training(features: np.ndarray, *, settings: BenchSettings, progress: b
             "first_epoch_overhead_s": timer.epochs[0] - len(timer.steps[0]) * ms_step / 1e3,
             "steps_per_epoch": len(timer.steps[0]), "epochs": len(timer.epochs),
         }
+    details["convlstm_keras_over_ours_b4"] = flat["convlstm_keras_train_ms_step_b4"] / flat["convlstm_train_ms_step_b4"]
     details["convlstm_over_lrcn_b4"] = flat["convlstm_train_ms_step_b4"] / flat["lrcn_train_ms_step_b4"]
     details["convlstm_over_lrcn_b32"] = flat["convlstm_train_ms_step_b32"] / flat["lrcn_train_ms_step_b32"]
     details["paper_ms_step"] = {"lrcn": PAPER001["lrcn"]["ms_per_step"],
@@ -744,11 +833,9 @@ def read_make_run(paths: Sequence[Path]) -> tuple[float | None, str]:
     return None, "not measured yet: `make run` writes results/make_run.json"
 
 
-def machine_info() -> dict:
-    """CPU, memory, load and library versions of this machine."""
-    import keras
-    import tensorflow as tf
-
+def machine_info(*, tensorflow: bool = True) -> dict:
+    """CPU, memory, load and library versions of this machine (TensorFlow's and Keras's
+    only with ``tensorflow``: importing them takes seconds)."""
     cpu_model = ""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -761,12 +848,18 @@ def machine_info() -> dict:
         memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
     except (ValueError, OSError):
         memory_gb = None
-    return {
+    info = {
         "cpu_count": os.cpu_count(), "cpu_model": cpu_model, "memory_gb": memory_gb,
         "platform": platform.platform(), "python": platform.python_version(),
-        "tensorflow": tf.__version__, "keras": keras.__version__, "opencv": cv2.__version__,
+        "tensorflow": None, "keras": None, "opencv": cv2.__version__,
         "numpy": np.__version__, "opencv_threads": cv2.getNumThreads(), "load_avg_start": list(os.getloadavg()),
     }
+    if tensorflow:
+        import keras
+        import tensorflow as tf
+
+        info.update(tensorflow=tf.__version__, keras=keras.__version__)
+    return info
 
 
 # ----------------------------------------------------------------------------- the run
@@ -776,16 +869,22 @@ def _target(value: float | None, limit: float, *, at_most: bool, text: str) -> d
     return {"target": text, "value": value, "pass": ok}
 
 
-def evaluate_targets(bench: dict) -> dict:
-    """The issue's targets (and the flat-memory claim) as ``{"target", "value", "pass"}``."""
+def extraction_targets(extraction: dict) -> dict:
+    """The issue's two frame-extraction targets per kind of video, as ``{"target", "value", "pass"}``."""
     targets = {}
-    for kind, res in bench["extraction"].items():
+    for kind, res in extraction.items():
         if res is None:
             continue
         targets[f"extraction_floor_{kind}"] = _target(res["floor_ratio"], FLOOR_FACTOR, at_most=True,
                                                       text=f"extraction_ms <= {FLOOR_FACTOR}x decode_floor_ms")
         targets[f"extraction_vs_seek_{kind}"] = _target(res["seek_speedup"], SEEK_SPEEDUP, at_most=False,
                                                         text=f">= {SEEK_SPEEDUP:g}x faster than the seek way")
+    return targets
+
+
+def evaluate_targets(bench: dict) -> dict:
+    """The issue's targets (and the flat-memory claim) as ``{"target", "value", "pass"}``."""
+    targets = extraction_targets(bench["extraction"])
     targets["stream_speedup"] = _target(bench["stream"]["speedup"], STREAM_SPEEDUP, at_most=False,
                                         text=f"stream_fps >= {STREAM_SPEEDUP:g}x stream_fps_per_frame_predict")
     targets["stream_realtime"] = _target(bench["stream"]["realtime_factor"], REALTIME_FACTOR, at_most=False,
@@ -809,6 +908,55 @@ def _pass(target: dict | None) -> str:
     return "yes" if target["pass"] else "**no**"
 
 
+_TABLE_COLUMNS = ["measure", "ours", "baseline", "ratio", "target", "pass"]
+_DECODERS = {"1_thread": "1 decoding thread", "default_threads": "default decoding threads"}
+
+
+def _extraction_rows(extraction: dict, targets: dict, num_frames: int) -> list[list[str]]:
+    """Two table rows per kind of video: ours vs the seek way, ours vs the decode floor."""
+    rows = []
+    labels = {"h264": "real H.264 .mp4", "avi": "embedded .avi"}
+    for kind, res in extraction.items():
+        if res is None:
+            continue
+        what = f"Frame extraction, {labels[kind]} ({res['num_videos']} videos), ms/video"
+        rows.append([f"{what}: ours vs original seek per frame", _fmt(res["extraction_ms"]),
+                     _fmt(res["seek_extraction_ms"]), f"{res['seek_speedup']:.1f}x faster", f">= {SEEK_SPEEDUP:g}x",
+                     _pass(targets.get(f"extraction_vs_seek_{kind}"))])
+        floor = _DECODERS[res["decode_floor_decoder"]]
+        ours = _DECODERS[res.get("extraction_decoder", "default_threads")]
+        ratio = (f"{res['floor_ratio']:.2f}x the floor (CPU time {res['floor_ratio_cpu']:.2f}x the least-CPU floor; "
+                 f"{res['floor_ratio_same_decoder']:.2f}x the {ours} floor)")
+        if "convert_ratio" in res:
+            ratio += (f". Decoding all + converting the {num_frames} sampled frames (BGR, area resize, RGB), "
+                      f"nothing else: {res['convert_ratio']:.2f}x that floor (CPU {res['convert_ratio_cpu']:.2f}x); "
+                      f"ours {res['overhead_ratio']:.2f}x that (CPU {res['overhead_ratio_cpu']:.2f}x)")
+        rows.append([f"{what}: ours ({ours}) vs decode floor (grab() every frame, FFmpeg, {floor})",
+                     _fmt(res["extraction_ms"]), _fmt(res["decode_floor_ms"]), ratio,
+                     f"<= {FLOOR_FACTOR}x", _pass(targets.get(f"extraction_floor_{kind}"))])
+    return rows
+
+
+def _load_caption(machine: dict) -> str:
+    return (f"1-minute load average {machine['load_avg_start'][0]:.1f} at the start, "
+            f"{machine.get('load_avg_end', [math.nan])[0]:.1f} at the end")
+
+
+def render_extraction_markdown(bench: dict) -> str:
+    """The frame-extraction rows alone (``--only extraction``), with their caption."""
+    import pandas as pd
+
+    from helpers.results import to_markdown
+
+    m = bench["machine"]
+    rows = _extraction_rows(bench["extraction"], bench["targets"], bench["settings"]["num_frames"])
+    caption = (f"Setting `{bench['setting']}`, frame extraction only, {bench['created']}, {bench['bench_s']:.0f} s, "
+               f"{m['cpu_count']} CPUs ({m['cpu_model'] or 'n/a'}), OpenCV {m['opencv']}; {_load_caption(m)}. "
+               f"Medians of {bench['settings']['reps']} interleaved repetitions; compare ratios, not absolute "
+               "times. Source: `bench_extraction.json` (`python -m helpers.bench --only extraction`).\n\n")
+    return caption + to_markdown(pd.DataFrame(rows, columns=_TABLE_COLUMNS))
+
+
 def render_markdown(bench: dict) -> str:
     """The README table: measure, ours, baseline, ratio, target, pass."""
     import pandas as pd
@@ -817,22 +965,10 @@ def render_markdown(bench: dict) -> str:
 
     t = bench["targets"]
     ds, inf, st, tr = bench["dataset"], bench["inference"], bench["stream"], bench["training"]
-    rows = []
-    labels = {"h264": "real H.264 .mp4", "avi": "embedded .avi"}
-    for kind, res in bench["extraction"].items():
-        if res is None:
-            continue
-        what = f"Frame extraction, {labels[kind]} ({res['num_videos']} videos), ms/video"
-        rows.append([f"{what}: ours vs original seek per frame", _fmt(res["extraction_ms"]),
-                     _fmt(res["seek_extraction_ms"]), f"{res['seek_speedup']:.1f}x faster", f">= {SEEK_SPEEDUP:g}x",
-                     _pass(t.get(f"extraction_vs_seek_{kind}"))])
-        decoder = "1 decoding thread" if res["decode_floor_decoder"] == "1_thread" else "default decoding threads"
-        rows.append([f"{what}: ours vs decode floor (FFmpeg, {decoder})", _fmt(res["extraction_ms"]),
-                     _fmt(res["decode_floor_ms"]),
-                     f"{res['floor_ratio']:.2f}x the floor (CPU time {res['floor_ratio_cpu']:.2f}x; "
-                     f"{res['floor_ratio_same_decoder']:.2f}x the default-threads floor)",
-                     f"<= {FLOOR_FACTOR}x", _pass(t.get(f"extraction_floor_{kind}"))])
-    rows.append([f"create_dataset, {ds['num_videos']} videos, videos/s: all {ds['num_workers_all']} cores vs 1",
+    rows = _extraction_rows(bench["extraction"], t, bench["settings"]["num_frames"])
+    cpu = (f" (CPU time per video, workers included: {ds['cpu_ms_per_video_all']:.1f} vs "
+           f"{ds['cpu_ms_per_video_1proc']:.1f} ms)" if "cpu_ms_per_video_all" in ds else "")
+    rows.append([f"create_dataset, {ds['num_videos']} videos, videos/s: all {ds['num_workers_all']} cores vs 1{cpu}",
                  _fmt(bench["dataset_videos_per_s_all"]), _fmt(bench["dataset_videos_per_s_1proc"]),
                  f"{ds['speedup_all_over_1proc']:.2f}x", "", ""])
     scales = ", ".join(f"{r['scale']}x: {r['peak_rss_mb']:.0f}" for r in ds["peak_rss_by_scale"])
@@ -870,26 +1006,52 @@ def render_markdown(bench: dict) -> str:
             rows.append([f"{label} training, batch {b}: ms/step ({d['clips_per_s']:.1f} clips/s; first epoch "
                          f"+{d['first_epoch_overhead_s']:.1f} s tracing)", _fmt(bench[f"{name}_train_ms_step_b{b}"]),
                          paper, "", "", ""])
+    if "convlstm_keras_b4" in tr:
+        d = tr["convlstm_keras_b4"]
+        rows.append([f"ConvLSTM training, batch 4, ms/step: helpers.models.ConvLSTM2D vs Keras' ConvLSTM2D "
+                     f"({d['clips_per_s']:.1f} clips/s with Keras' layer)", _fmt(bench["convlstm_train_ms_step_b4"]),
+                     _fmt(bench["convlstm_keras_train_ms_step_b4"]),
+                     f"{tr['convlstm_keras_over_ours_b4']:.2f}x faster", "", ""])
     rows.append(["`make run` wall time, s", _fmt(bench["make_run_s"], digits=0), "", "", "",
                  "" if bench["make_run_s"] is not None else bench["make_run_note"]])
-    table = pd.DataFrame(rows, columns=["measure", "ours", "baseline", "ratio", "target", "pass"])
+    table = pd.DataFrame(rows, columns=_TABLE_COLUMNS)
     m = bench["machine"]
-    load = f"{m['load_avg_start'][0]:.1f} at the start, {m.get('load_avg_end', [math.nan])[0]:.1f} at the end"
     caption = (f"Setting `{bench['setting']}`, {bench['created']}, {bench['bench_s'] / 60:.0f} min, {m['cpu_count']} "
-               f"CPUs ({m['cpu_model'] or 'n/a'}), TensorFlow {m['tensorflow']}, OpenCV {m['opencv']}; 1-minute load "
-               f"average {load}. Medians of "
+               f"CPUs ({m['cpu_model'] or 'n/a'}), TensorFlow {m['tensorflow']}, OpenCV {m['opencv']}; "
+               f"{_load_caption(m)}. Medians of "
                f"{bench['settings']['reps']} interleaved repetitions; compare ratios, not absolute times. "
                "Models untrained, 4 classes. Source: `results/bench.json` (`make bench`).\n\n")
     return caption + to_markdown(table)
 
 
+def _write_extraction_only(out_dir: Path, *, setting: str, settings: BenchSettings, machine: dict,
+                           extraction: dict, started: float) -> dict:
+    """``--only extraction``: write ``bench_extraction.json`` and ``bench_extraction.md``; return the dict."""
+    from helpers.results import _atomic_write_text, write_json
+
+    machine["load_avg_end"] = list(os.getloadavg())
+    bench = {"setting": setting, "only": "extraction",
+             "created": datetime.datetime.now().isoformat(timespec="seconds"),
+             "bench_s": time.perf_counter() - started, "machine": machine, "settings": asdict(settings),
+             "extraction": extraction, "targets": extraction_targets(extraction)}
+    write_json(out_dir / "bench_extraction.json", bench)
+    _atomic_write_text(out_dir / "bench_extraction.md", render_extraction_markdown(bench))
+    return bench
+
+
+#: Sections that ``--only`` runs alone (the others need the earlier sections' outputs).
+ONLY_SECTIONS = ("extraction",)
+
+
 def run_benchmark(*, setting: str = "full", out_dir: str | os.PathLike | None = None,
                   dataset_dir: str | os.PathLike | None = None, work_dir: str | os.PathLike | None = None,
-                  progress: bool = True) -> dict:
+                  progress: bool = True, only: str | None = None) -> dict:
     """Run every measurement and write ``bench.json`` and ``bench.md`` to ``out_dir``.
 
     Args:
         setting: ``"full"`` (the default run), ``"quick"`` or ``"smallest"`` (a test).
+        only: ``"extraction"``: section 1 alone, written to ``bench_extraction.json`` and
+            ``bench_extraction.md`` (``bench.json`` is left as it is). None runs everything.
         out_dir: Where the files go; None means ``results/`` (``results/quick/`` unless full).
         dataset_dir: The embedded dataset to extract; None means ``data/embedded``
             (``data/embedded_quick`` for quick), rendered if missing. ``"smallest"``
@@ -905,6 +1067,8 @@ def run_benchmark(*, setting: str = "full", out_dir: str | os.PathLike | None = 
 
     if setting not in SETTINGS:
         raise ValueError(f"unknown setting {setting!r}; choose from {sorted(SETTINGS)}")
+    if only is not None and only not in ONLY_SECTIONS:
+        raise ValueError(f"unknown section {only!r}; --only takes one of {', '.join(ONLY_SECTIONS)}")
     settings = SETTINGS[setting]
     paths = project_paths(quick=setting != "full")
     out_dir = Path(out_dir) if out_dir is not None else paths.results_dir
@@ -912,7 +1076,7 @@ def run_benchmark(*, setting: str = "full", out_dir: str | os.PathLike | None = 
     scratch = Path(tempfile.mkdtemp(prefix="har-bench-", dir=work_dir))
     started = time.perf_counter()
     try:
-        machine = machine_info()
+        machine = machine_info(tensorflow=only is None)
         if dataset_dir is not None:
             dataset_dir = Path(dataset_dir)
         elif setting == "smallest":
@@ -923,10 +1087,6 @@ def run_benchmark(*, setting: str = "full", out_dir: str | os.PathLike | None = 
             quick = setting == "quick"
             dataset_dir = generate_dataset(paths.data_dir / ("embedded_quick" if quick else "embedded"),
                                            progress=progress, **embedded_settings(quick=quick))
-        proxy_dir = generate_dataset(scratch / "ucf_proxy", class_names=("Walking",), num_groups=1,
-                                     clips_per_group=settings.proxy_videos, frame_size=settings.proxy_size,
-                                     min_frames=settings.proxy_frames[0], max_frames=settings.proxy_frames[1],
-                                     progress=False)
         avi_all = list_videos(dataset_dir)[1]
         step = max(1, len(avi_all) // settings.avi_videos)
         avi = avi_all[::step][:settings.avi_videos]
@@ -936,6 +1096,13 @@ def run_benchmark(*, setting: str = "full", out_dir: str | os.PathLike | None = 
         extraction = {kind: bench_extraction(videos, num_frames=settings.num_frames, image_size=settings.image_size,
                                              reps=settings.reps, progress=progress, desc=kind)
                       for kind, videos in (("h264", mp4), ("avi", avi))}
+        if only == "extraction":
+            return _write_extraction_only(out_dir, setting=setting, settings=settings, machine=machine,
+                                          extraction=extraction, started=started)
+        proxy_dir = generate_dataset(scratch / "ucf_proxy", class_names=("Walking",), num_groups=1,
+                                     clips_per_group=settings.proxy_videos, frame_size=settings.proxy_size,
+                                     min_frames=settings.proxy_frames[0], max_frames=settings.proxy_frames[1],
+                                     progress=False)
         tqdm.write("== 2. create_dataset", file=sys.stderr)
         dataset, features = bench_dataset(dataset_dir, proxy_dir, scratch, settings=settings, progress=progress)
         tqdm.write("== 3. single-clip inference", file=sys.stderr)
@@ -971,7 +1138,8 @@ def run_benchmark(*, setting: str = "full", out_dir: str | os.PathLike | None = 
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m helpers.bench [--quick | --smallest] [--out DIR] [--dataset DIR] [--work-dir DIR]``."""
+    """``python -m helpers.bench [--quick | --smallest] [--only extraction] [--out DIR] [--dataset DIR]
+    [--work-dir DIR]``."""
     parser = argparse.ArgumentParser(prog="python -m helpers.bench", description=__doc__.split("\n\n")[0])
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_const", const="quick", dest="setting",
@@ -983,14 +1151,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset", type=Path, default=None, help="embedded-style dataset folder to extract")
     parser.add_argument("--work-dir", type=Path, default=None, help="parent of the scratch folder (default: /tmp)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument("--only", choices=ONLY_SECTIONS, default=None,
+                        help="run one section alone; writes bench_<section>.json/.md, not bench.json")
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
     bench = run_benchmark(setting=args.setting or "full", out_dir=args.out, dataset_dir=args.dataset,
-                          work_dir=args.work_dir, progress=not args.no_progress)
+                          work_dir=args.work_dir, progress=not args.no_progress, only=args.only)
     out = Path(args.out) if args.out is not None else project_paths(quick=bench["setting"] != "full").results_dir
-    print(render_markdown(bench))
+    stem = "bench" if args.only is None else f"bench_{args.only}"
+    print(render_markdown(bench) if args.only is None else render_extraction_markdown(bench))
     failed = [name for name, t in bench["targets"].items() if t["pass"] is False]
-    print(f"wrote {out / 'bench.json'} and {out / 'bench.md'} in {bench['bench_s']:.0f} s; "
+    print(f"wrote {out / f'{stem}.json'} and {out / f'{stem}.md'} in {bench['bench_s']:.0f} s; "
           f"targets failed: {', '.join(failed) or 'none'}")
     return 0
 

@@ -3,7 +3,9 @@ and normalizer phases, with the original code's defects fixed).
 
 * Frames are spread evenly over the *whole* clip (:func:`sample_indices`) and read
   sequentially: one decode pass, ``grab()`` on every frame and ``retrieve()`` only on
-  the wanted ones; never a ``CAP_PROP_POS_FRAMES`` seek per frame.
+  the wanted ones; never a ``CAP_PROP_POS_FRAMES`` seek per frame. FFmpeg decodes on
+  one thread (:data:`DECODER_THREADS`): its frame threading costs more than it saves on
+  clips of this size.
 * Frames are RGB uint8. Scaling to [0, 1] happens inside the models (a Rescaling
   layer), never in a float64 copy of the whole dataset.
 * Bad files raise :class:`VideoReadError` naming the file and the reason;
@@ -38,6 +40,15 @@ _GROUP_RE = re.compile(r"_g(\d+)_c(\d+)", re.IGNORECASE)
 # before calling a file truncated.
 _TRUNCATION_TOLERANCE = 0.05
 _CACHE_VERSION = 1
+#: FFmpeg decoding threads of :func:`frame_extraction` (``CAP_PROP_N_THREADS``). OpenCV's
+#: default is one per CPU, with frame threading: every frame is handed to a worker
+#: thread and back, which costs more than decoding a small frame. Measured on 2 cores
+#: (``python -m helpers.bench --only extraction``): one thread decodes the embedded
+#: 160x120 clips and UCF-sized 320x240 MPEG-4 clips in about 0.65x the time and CPU of
+#: the default, real H.264 (176x144 to 1280x720) with about 10% less CPU; only HD video
+#: on an idle machine decodes faster (in wall time) on more threads. The frames are the
+#: same either way. :func:`create_dataset`'s workers (one process per core) always use one.
+DECODER_THREADS = 1
 
 
 class VideoReadError(ValueError):
@@ -76,15 +87,22 @@ def sample_indices(total_frames: int, num_frames: int) -> np.ndarray:
     return ((np.arange(num_frames) + 0.5) * total_frames / num_frames).astype(np.int64)
 
 
-def open_video(path: Path) -> cv2.VideoCapture:
-    """Open a video with FFmpeg, or raise :class:`VideoReadError` naming the file and the reason."""
+def open_video(path: Path, *, threads: int | None = None) -> cv2.VideoCapture:
+    """Open a video with FFmpeg, or raise :class:`VideoReadError` naming the file and the reason.
+
+    Args:
+        path: The video file.
+        threads: FFmpeg decoding threads (``CAP_PROP_N_THREADS``); None keeps OpenCV's
+            default (one per CPU).
+    """
     if not path.exists():
         raise VideoReadError(path, "file does not exist")
     if path.is_dir():
         raise VideoReadError(path, "is a directory, not a video file")
     if path.stat().st_size == 0:
         raise VideoReadError(path, "file is empty (0 bytes)")
-    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    params = [] if threads is None else [cv2.CAP_PROP_N_THREADS, int(threads)]
+    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, params)
     if not cap.isOpened():
         cap.release()
         raise VideoReadError(path, "not a readable video (OpenCV/FFmpeg could not open it)")
@@ -101,20 +119,23 @@ def resize_to_rgb(frame_bgr: np.ndarray, image_size: int) -> np.ndarray:
 def _read_pass(cap: cv2.VideoCapture, wanted: np.ndarray, image_size: int) -> tuple[int, list[np.ndarray]]:
     """Decode every frame once; convert only the ``wanted`` ones. Returns (frames decoded, frames)."""
     frames: list[np.ndarray] = []
-    next_wanted = 0
+    todo = [int(i) for i in wanted[::-1]]  # pop() from the end: the next wanted index
+    next_index = todo.pop() if todo else -1
+    frame = None  # retrieve() writes into the previous frame's buffer (no new full-size array)
     index = 0
     while cap.grab():
-        if next_wanted < len(wanted) and index == wanted[next_wanted]:
-            ok, frame = cap.retrieve()
+        if index == next_index:
+            ok, frame = cap.retrieve(frame)
             if not ok or frame is None:
                 break
             frames.append(resize_to_rgb(frame, image_size))
-            next_wanted += 1
+            next_index = todo.pop() if todo else -1
         index += 1
     return index, frames
 
 
-def frame_extraction(video_path: str | os.PathLike, *, num_frames: int = 20, image_size: int = 64) -> np.ndarray:
+def frame_extraction(video_path: str | os.PathLike, *, num_frames: int = 20, image_size: int = 64,
+                     decoder_threads: int | None = DECODER_THREADS) -> np.ndarray:
     """Read ``num_frames`` RGB frames spread evenly over a whole video.
 
     One sequential decode pass reads the whole file (so the true frame count is known
@@ -126,6 +147,9 @@ def frame_extraction(video_path: str | os.PathLike, *, num_frames: int = 20, ima
         video_path: Any file FFmpeg can decode.
         num_frames: Frames per clip.
         image_size: Output height and width in pixels.
+        decoder_threads: FFmpeg decoding threads; None means OpenCV's default (one per
+            CPU, which can be faster for HD video on an idle machine). The frames are
+            the same whatever the number.
 
     Returns:
         uint8 array of shape ``(num_frames, image_size, image_size, 3)``, RGB.
@@ -134,7 +158,7 @@ def frame_extraction(video_path: str | os.PathLike, *, num_frames: int = 20, ima
         VideoReadError: Missing, empty, non-video, truncated or too-short file.
     """
     path = Path(video_path)
-    cap = open_video(path)
+    cap = open_video(path, threads=decoder_threads)
     try:
         header_count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         if header_count >= num_frames:
@@ -150,7 +174,7 @@ def frame_extraction(video_path: str | os.PathLike, *, num_frames: int = 20, ima
     if decoded < num_frames:
         raise VideoReadError(path, f"too short: {decoded} frames, need at least num_frames={num_frames}")
     if decoded != header_count or len(frames) != num_frames:
-        cap = open_video(path)  # the header was off: sample again on the true count
+        cap = open_video(path, threads=decoder_threads)  # the header was off: sample again on the true count
         try:
             _, frames = _read_pass(cap, sample_indices(decoded, num_frames), image_size)
         finally:
@@ -206,7 +230,8 @@ def list_videos(dataset_dir: str | os.PathLike, *, class_names: Sequence[str] | 
 def _extract_job(args: tuple[str, int, int]) -> tuple[np.ndarray | None, str | None]:
     path, num_frames, image_size = args
     try:
-        return frame_extraction(path, num_frames=num_frames, image_size=image_size), None
+        # one decoding thread whatever DECODER_THREADS says: the pool already has one process per core
+        return frame_extraction(path, num_frames=num_frames, image_size=image_size, decoder_threads=1), None
     except VideoReadError as err:
         return None, err.reason
 
@@ -690,3 +715,26 @@ def official_split(dataset_dir: str | os.PathLike, *, split: int, splits_dir: st
     return OfficialSplit(split=split, class_names=tuple(names), train_files=tuple(root / rel for rel in train),
                          test_files=tuple(root / rel for rel in test))
 
+
+
+def clip_frames(features: np.ndarray, labels: np.ndarray, *, frames_per_clip: int) -> tuple[np.ndarray, np.ndarray]:
+    """Single frames of clips, each labelled with its clip's class (a frame-level task).
+
+    ``frames_per_clip`` frames spread evenly over each clip (:func:`sample_indices`), for
+    pretraining a frame encoder (:func:`helpers.training.pretrain_frame_encoder`).
+
+    Args:
+        features: uint8 ``(num_clips, num_frames, height, width, 3)`` (a memmap is fine).
+        labels: int ``(num_clips,)``.
+        frames_per_clip: Frames taken from each clip, at most ``num_frames``.
+
+    Returns:
+        ``(frames, frame_labels)``: uint8 ``(num_clips * frames_per_clip, height, width, 3)``
+        in clip order, and int64 ``(num_clips * frames_per_clip,)``.
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    if len(features) != len(labels):
+        raise ValueError(f"{len(features)} clips but {len(labels)} labels")
+    idx = sample_indices(features.shape[1], frames_per_clip)
+    frames = np.asarray(features[:, idx]).reshape(-1, *features.shape[2:])
+    return frames, np.repeat(labels, frames_per_clip)

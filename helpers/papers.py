@@ -110,3 +110,26 @@ def paper000_layout(table: pd.DataFrame, *, model: str) -> pd.DataFrame:
         columns[f"{set_name} (ours)"] = [float(ours.loc[set_name, m]) for m in PAPER000_METRICS]
     index = pd.Index([PAPER000_ROW_LABELS[m] for m in PAPER000_METRICS], name="Metric")
     return pd.DataFrame(columns, index=index)
+
+
+# --- Paper 002: Table 4.1, literature figures (NOT comparable with our measurements) ---
+
+#: Paper 002, Table 4.1, as printed: each column quotes a different model, task and dataset
+#: from another paper (ResNet on ImageNet, an LSTM captioner, a DCGAN, a CNN-RNN on video).
+#: "Robustness" and "complexity" are adjectives, not measurements. Kept as data so notebook
+#: 05 can show it beside our table, clearly marked as not comparable.
+PAPER002_TABLE41: dict[str, dict[str, str]] = {
+    "CNNs": {"accuracy": "97.3% (ResNet on ImageNet)", "gflops": "7.2 (AlexNet)", "robustness": "High",
+             "task": "Static images", "complexity": "Medium"},
+    "RNNs": {"accuracy": "75% (LSTM for image captioning)", "gflops": "20 (Seq2Seq)", "robustness": "Medium",
+             "task": "Sequential data", "complexity": "High"},
+    "GANs": {"accuracy": "85% (DCGAN for image generation)", "gflops": "56.3 (GAN)", "robustness": "Medium",
+             "task": "Generative tasks", "complexity": "High"},
+    "Hybrid Models": {"accuracy": "98.2% (CNN-RNN for video analysis)", "gflops": "30 (Hybrid)",
+                      "robustness": "High", "task": "Complex tasks", "complexity": "Very High"},
+}
+
+
+def paper002_table() -> pd.DataFrame:
+    """Paper 002's Table 4.1 (literature figures from unrelated papers): one row per model family."""
+    return pd.DataFrame(PAPER002_TABLE41).T.rename_axis("family (paper 002, not comparable)")

@@ -49,6 +49,23 @@ def section_paper000(results_dir: Path) -> str:
     return f"{_dataset_line(results_dir)} Source: `results/paper000.csv`.\n\n" + to_markdown(pd.read_csv(path))
 
 
+def section_model_comparison(results_dir: Path) -> str:
+    path = results_dir / "model_comparison.csv"
+    if not path.exists():
+        return "_Not produced yet: run `make run` (notebook 05)._\n"
+    text = (f"{_dataset_line(results_dir)} Every model trained with one budget on the same group-wise split; "
+            "accuracy on held-out groups; GFLOPs per clip counted layer by layer (multiply-add = 2); latency = "
+            "one compiled forward pass on one clip on this machine's CPU; `robust_*` = accuracy on the same "
+            "perturbed test clips (noise sigma 20, blur sigma 1.5 px, brightness +40, 25% of frames dropped). "
+            "Source: `results/model_comparison.csv`.\n\n" + to_markdown(pd.read_csv(path), floatfmt=".3f"))
+    gan = results_dir / "gan_augmentation.csv"
+    if gan.exists():
+        text += ("\n\nGAN augmentation (conditional DCGAN frames added to a frame classifier's training set; "
+                 "held-out groups; mean and std over seeds). Source: `results/gan_augmentation.csv`.\n\n"
+                 + to_markdown(pd.read_csv(gan), floatfmt=".3f"))
+    return text
+
+
 def section_markdown_file(name: str) -> Callable[[Path], str]:
     def render(results_dir: Path) -> str:
         path = results_dir / name
@@ -61,6 +78,7 @@ def section_markdown_file(name: str) -> Callable[[Path], str]:
 SECTIONS: dict[str, Callable[[Path], str]] = {
     "paper001": section_paper001,
     "paper000": section_paper000,
+    "model_comparison": section_model_comparison,
     "bench": section_markdown_file("bench.md"),
 }
 

@@ -6,26 +6,49 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from helpers.data import clip_frames
+from helpers.models import build_frame_classifier
+
 ModelOrBuilder = keras.Model | Callable[[], keras.Model]
+Features = np.ndarray | Mapping[str, np.ndarray]  # clips, or {input name: array} for multi-input models
 
 
-def make_dataset(features: np.ndarray, labels: np.ndarray, *, num_classes: int, batch_size: int,
+def take(features: Features, indices: np.ndarray) -> Features:
+    """Rows ``indices`` of a clip array, or of every array of a dict of model inputs.
+
+    Args:
+        features: ``(num_clips, ...)`` array, or a dict of such arrays (e.g.
+            ``{"clip": clips, "flow": flow}`` for :func:`helpers.models.build_two_stream`).
+        indices: int ``(n,)``.
+
+    Returns:
+        The same kind of object with ``n`` rows.
+    """
+    if isinstance(features, Mapping):
+        return {name: array[indices] for name, array in features.items()}
+    return features[indices]
+
+
+def make_dataset(features: Features, labels: np.ndarray, *, num_classes: int, batch_size: int,
                  shuffle: bool = False, seed: int = 27) -> tf.data.Dataset:
     """A tf.data pipeline over uint8 clips that never copies the whole array.
 
     Batches are gathered from ``features`` (an array or a read-only memmap) by index,
     so memory stays bounded by a few batches even for UCF101. Only the training set
-    should be shuffled.
+    should be shuffled. A model with several inputs (the two-stream model) takes a dict
+    ``{input name: array}``: every array is gathered with the same indices and keeps
+    its dtype (Keras casts, e.g., float16 flow to the input's float32).
 
     Args:
-        features: uint8 ``(num_clips, num_frames, height, width, 3)``.
+        features: uint8 ``(num_clips, num_frames, height, width, 3)``, or a dict of
+            arrays with ``num_clips`` rows each, keyed by the model's input names.
         labels: int ``(num_clips,)``.
         num_classes: Width of the one-hot labels.
         batch_size: Clips per batch (the global batch under a distribution strategy).
@@ -34,34 +57,42 @@ def make_dataset(features: np.ndarray, labels: np.ndarray, *, num_classes: int, 
 
     Returns:
         Dataset of ``(clips uint8 (batch, num_frames, height, width, 3),
-        one-hot float32 (batch, num_classes))``.
+        one-hot float32 (batch, num_classes))``; with a dict, ``({name: (batch, ...)},
+        one-hot)``.
     """
-    features = np.asarray(features) if not isinstance(features, np.ndarray) else features
+    named = isinstance(features, Mapping)
+    names = list(features) if named else [None]
+    arrays = [np.asarray(a) if not isinstance(a, np.ndarray) else a
+              for a in (features.values() if named else [features])]
+    if not arrays:
+        raise ValueError("features is an empty dict")
     labels = np.asarray(labels, dtype=np.int64)
-    if len(features) != len(labels):
-        raise ValueError(f"{len(features)} clips but {len(labels)} labels")
-    if len(features) == 0:
+    for name, array in zip(names, arrays, strict=True):
+        if len(array) != len(labels):
+            raise ValueError(f"{len(array)} clips{f' in {name!r}' if name else ''} but {len(labels)} labels")
+    if len(labels) == 0:
         raise ValueError("cannot build a dataset from 0 clips")
     if labels.min() < 0 or labels.max() >= num_classes:
         raise ValueError(f"labels must lie in [0, {num_classes}), got [{labels.min()}, {labels.max()}]: "
                          "does the model's class count match the data?")
     eye = np.eye(num_classes, dtype=np.float32)
-    clip_shape = features.shape[1:]
+    dtypes = [tf.as_dtype(a.dtype) for a in arrays]
 
-    def gather(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def gather(idx: np.ndarray) -> tuple[np.ndarray, ...]:
         order = np.sort(idx)  # sorted reads are sequential on a memmap
-        return np.ascontiguousarray(features[order]), eye[labels[order]]
+        return (*(np.ascontiguousarray(a[order]) for a in arrays), eye[labels[order]])
 
     @tf.autograph.experimental.do_not_convert  # plain tensor ops: nothing for AutoGraph to convert
-    def load(idx: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        x, y = tf.numpy_function(gather, [idx], [tf.uint8, tf.float32], stateful=False)
-        x.set_shape((None, *clip_shape))
+    def load(idx: tf.Tensor):
+        *xs, y = tf.numpy_function(gather, [idx], [*dtypes, tf.float32], stateful=False)
+        for x, array in zip(xs, arrays, strict=True):
+            x.set_shape((None, *array.shape[1:]))
         y.set_shape((None, num_classes))
-        return x, y
+        return (dict(zip(names, xs, strict=True)) if named else xs[0]), y
 
-    ds = tf.data.Dataset.range(len(features))
+    ds = tf.data.Dataset.range(len(labels))
     if shuffle:
-        ds = ds.shuffle(len(features), seed=seed, reshuffle_each_iteration=True)
+        ds = ds.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size).map(load, num_parallel_calls=tf.data.AUTOTUNE)
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
@@ -143,11 +174,11 @@ def _dtype_policy(policy: str | None):
 
 def train(
     model: ModelOrBuilder,
-    train_data: tuple[np.ndarray, np.ndarray],
+    train_data: tuple[Features, np.ndarray],
     *,
     epochs: int,
     batch_size: int,
-    validation_data: tuple[np.ndarray, np.ndarray] | None = None,
+    validation_data: tuple[Features, np.ndarray] | None = None,
     patience: int = 15,
     checkpoint_path: str | os.PathLike | None = None,
     strategy: tf.distribute.Strategy | None = None,
@@ -169,7 +200,8 @@ def train(
     Args:
         model: A model, or a zero-argument builder. Under a ``strategy`` other than the
             default, pass a builder so the variables are created inside its scope.
-        train_data: ``(features, labels)``: uint8 ``(n, num_frames, h, w, 3)`` and int ``(n,)``.
+        train_data: ``(features, labels)``: uint8 ``(n, num_frames, h, w, 3)`` (or a dict of
+            inputs, see :func:`make_dataset`) and int ``(n,)``.
         epochs: Maximum epochs.
         batch_size: Global batch size.
         validation_data: ``(features, labels)`` used for early stopping.
@@ -232,3 +264,37 @@ def train(
     # the dataset is already shuffled (training set only); shuffle=False silences Keras' warning
     return model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=all_callbacks, verbose=verbose,
                      shuffle=False)
+
+
+def pretrain_frame_encoder(encoder: keras.Model, train_data: tuple[np.ndarray, np.ndarray], *, num_classes: int,
+                           epochs: int, batch_size: int, frames_per_clip: int = 4,
+                           validation_data: tuple[np.ndarray, np.ndarray] | None = None,
+                           **train_kwargs) -> keras.callbacks.History:
+    """Train a frame encoder in place on a frame-level task: the first step of transfer learning.
+
+    Every clip gives ``frames_per_clip`` frames (:func:`helpers.data.clip_frames`), each
+    labelled with the clip's class; :func:`helpers.models.build_frame_classifier` puts a
+    softmax on the encoder and :func:`train` fits it (early stopping restores the best
+    weights, encoder included). Then :func:`helpers.models.build_transfer` reuses the
+    encoder on another task, e.g. pretrain on the embedded dataset's classes that are not
+    time-reversals of each other, transfer to all of them.
+
+    Args:
+        encoder: From :func:`helpers.models.build_frame_encoder`; its weights change.
+        train_data: ``(features, labels)``: uint8 clips ``(n, num_frames, h, w, 3)`` and
+            int ``(n,)`` in ``[0, num_classes)``.
+        num_classes: Classes of the pretraining task.
+        epochs, batch_size: As in :func:`train` (``batch_size`` counts frames).
+        frames_per_clip: Frames taken from each clip.
+        validation_data: Clips and labels for early stopping (their frames are used).
+        **train_kwargs: Passed to :func:`train` (``patience``, ``learning_rate``, ``verbose`` ...).
+
+    Returns:
+        The Keras ``History``; ``history.model`` is the frame classifier.
+    """
+    frames = clip_frames(*train_data, frames_per_clip=frames_per_clip)
+    val_frames = None
+    if validation_data is not None:
+        val_frames = clip_frames(*validation_data, frames_per_clip=frames_per_clip)
+    model = build_frame_classifier(encoder=encoder, num_classes=num_classes)
+    return train(model, frames, epochs=epochs, batch_size=batch_size, validation_data=val_frames, **train_kwargs)

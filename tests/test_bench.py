@@ -20,6 +20,7 @@ ISSUE_KEYS = (
     "lrcn_predict_ms", "lrcn_fast_ms", "convlstm_predict_ms", "convlstm_fast_ms",
     "stream_fps_per_frame_predict", "stream_fps",
     "lrcn_train_ms_step_b4", "lrcn_train_ms_step_b32", "convlstm_train_ms_step_b4", "convlstm_train_ms_step_b32",
+    "convlstm_keras_train_ms_step_b4",
 )
 EXTRACTION_KEYS = ("decode_floor_ms", "seek_extraction_ms", "extraction_ms")
 
@@ -62,6 +63,10 @@ def test_details_behind_the_ratios(smallest):
     rows = result["dataset"]["peak_rss_by_scale"]
     assert rows[-1]["num_videos"] == rows[0]["num_videos"] * scales[-1] // scales[0]
     assert rows[-1]["cache_mb"] > rows[0]["cache_mb"]
+    # CPU time per video counts the pool's workers too (the all-core run spends at least 1 process's worth)
+    dataset = result["dataset"]
+    assert positive(dataset["cpu_ms_per_video_1proc"]) and positive(dataset["cpu_ms_per_video_all"])
+    assert dataset["cpu_ms_per_video_all"] > 0.5 * dataset["cpu_ms_per_video_1proc"]
     for name in ("ucf50", "ucf101"):
         e = result["dataset"]["extrapolation"][name]
         assert e["clips"] == bench.REAL_DATASETS[name]["clips"]
@@ -127,3 +132,31 @@ def test_make_run_time_is_read_or_reported_missing(tmp_path):
 def test_cli_rejects_two_sizes():
     with pytest.raises(SystemExit):
         bench.main(["--quick", "--smallest"])
+    with pytest.raises(SystemExit):
+        bench.main(["--smallest", "--only", "training"])
+
+
+def test_only_extraction_writes_its_own_files(tmp_path, capsys):
+    """``--only extraction``: section 1 alone, in bench_extraction.json/.md; bench.json untouched."""
+    out = tmp_path / "out"
+    assert bench.main(["--smallest", "--only", "extraction", "--out", str(out), "--work-dir", str(tmp_path),
+                       "--no-progress"]) == 0
+    assert not (out / "bench.json").exists() and not (out / "bench.md").exists()
+    result = json.loads((out / "bench_extraction.json").read_text())
+    assert result["only"] == "extraction" and result["machine"]["tensorflow"] is None  # TensorFlow never imported
+    for kind, res in result["extraction"].items():
+        if res is None:
+            continue
+        for key in (*EXTRACTION_KEYS, "decode_convert_floor_ms", "convert_ratio", "overhead_ratio"):
+            assert positive(res[key]), (kind, key)
+        assert res["extraction_decoder"] == ("1_thread" if bench.DECODER_THREADS == 1 else "default_threads")
+    assert set(result["targets"]) >= {"extraction_floor_avi", "extraction_vs_seek_avi"}
+    text = (out / "bench_extraction.md").read_text()
+    assert "| measure | ours | baseline | ratio | target | pass |" in text and "decode floor" in text
+    assert "bench_extraction.json" in capsys.readouterr().out
+
+
+def test_decode_convert_floor_converts_only_the_sampled_frames(tmp_path):
+    path = write_video(tmp_path / "v_Test_g01_c01.avi", numbered_frames(45, size=32))
+    assert bench.decode_convert_floor(path, num_frames=5, image_size=16) == 5
+    assert bench.decode_convert_floor(path, num_frames=45, image_size=16, threads=None) == 45

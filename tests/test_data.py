@@ -13,9 +13,11 @@ import numpy as np
 import pytest
 
 from helpers.data import (
+    DECODER_THREADS,
     VideoReadError,
     create_dataset,
     frame_extraction,
+    open_video,
     sample_indices,
     split_by_group,
     split_random_clip_leaky,
@@ -76,6 +78,30 @@ def test_frame_extraction_on_real_h264(real_mp4):
     i = sample_indices(len(reference), 20)[7]
     expected = cv2.cvtColor(cv2.resize(reference[i], (64, 64), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
     np.testing.assert_array_equal(out[7], expected)
+
+
+def test_frame_extraction_decodes_on_one_thread_with_the_same_frames(tmp_path, real_mp4):
+    """One FFmpeg thread by default (DECODER_THREADS); any thread count gives the same frames."""
+    avi = write_video(tmp_path / "v_Test_g01_c01.avi", numbered_frames(50, size=32), fourcc="XVID")
+    for path in (avi, real_mp4):
+        cap = open_video(Path(path), threads=DECODER_THREADS)
+        assert cap.get(cv2.CAP_PROP_N_THREADS) == DECODER_THREADS == 1
+        cap.release()
+        one = frame_extraction(path, num_frames=10, image_size=24)
+        for threads in (None, 2):
+            np.testing.assert_array_equal(frame_extraction(path, num_frames=10, image_size=24,
+                                                           decoder_threads=threads), one)
+
+
+def test_dataset_workers_decode_on_one_thread(monkeypatch, tmp_path):
+    """create_dataset's jobs (one process per core) ask frame_extraction for one decoding thread."""
+    import helpers.data as data
+
+    calls = []
+    monkeypatch.setattr(data, "DECODER_THREADS", None)  # even if the default changes
+    monkeypatch.setattr(data, "frame_extraction", lambda path, **kwargs: calls.append(kwargs) or np.zeros(1))
+    clip, reason = data._extract_job((str(tmp_path / "v.avi"), 8, 16))
+    assert reason is None and calls == [{"num_frames": 8, "image_size": 16, "decoder_threads": 1}]
 
 
 def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:

@@ -8,6 +8,7 @@ import pytest
 
 from helpers.models import (
     ClipRescaling,
+    ConvLSTM2D,
     TimeDistributed,
     build_convlstm,
     build_lrcn,
@@ -64,12 +65,63 @@ def test_folded_time_distributed_equals_keras_loop():
     np.testing.assert_allclose(np.asarray(ours), np.asarray(reference), rtol=1e-5, atol=1e-5)
 
 
-def test_saved_model_carries_class_names_and_predicts_the_same(tmp_path):
+def _convlstm_pair(*, return_sequences: bool, recurrent_dropout: float = 0.0):
+    kwargs = dict(filters=3, kernel_size=(3, 3), return_sequences=return_sequences, recurrent_dropout=recurrent_dropout)
+    ours, reference = ConvLSTM2D(**kwargs), keras.layers.ConvLSTM2D(**kwargs)
+    x = np.random.default_rng(3).normal(size=(2, 5, 10, 10, 2)).astype("float32")
+    ours.build(x.shape)
+    reference.build(x.shape)
+    reference.set_weights([w + 0.1 * np.random.default_rng(4).normal(size=w.shape) for w in ours.get_weights()])
+    ours.set_weights(reference.get_weights())
+    return ours, reference, x
+
+
+@pytest.mark.parametrize("return_sequences", [True, False])
+def test_fast_convlstm_equals_keras_layer_and_gradients(return_sequences):
+    """The hoisted-input-conv ConvLSTM2D computes Keras' outputs and gradients from the same weights."""
+    import tensorflow as tf
+
+    ours, reference, x = _convlstm_pair(return_sequences=return_sequences)
+    results = []
+    for layer in (ours, reference):
+        with tf.GradientTape() as tape:
+            y = layer(x, training=True)
+            loss = tf.reduce_sum(y * y)
+        results.append((np.asarray(y), [np.asarray(g) for g in tape.gradient(loss, layer.trainable_weights)]))
+    (y_ours, g_ours), (y_ref, g_ref) = results
+    assert y_ours.shape == y_ref.shape == ((2, 5, 8, 8, 3) if return_sequences else (2, 8, 8, 3))
+    np.testing.assert_allclose(y_ours, y_ref, rtol=1e-4, atol=1e-5)
+    for a, b in zip(g_ours, g_ref, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
+
+
+def test_fast_convlstm_recurrent_dropout_masks_each_gate_and_is_off_at_inference():
+    ours, reference, x = _convlstm_pair(return_sequences=True, recurrent_dropout=0.5)
+    np.testing.assert_allclose(np.asarray(ours(x, training=False)), np.asarray(reference(x, training=False)),
+                               rtol=1e-4, atol=1e-5)
+    first, second = np.asarray(ours(x, training=True)), np.asarray(ours(x, training=True))
+    assert not np.allclose(first, second)  # fresh masks per call, as in Keras
+    assert np.isfinite(first).all()
+
+
+def test_fast_convlstm_falls_back_to_keras_for_uncovered_options():
+    layer = ConvLSTM2D(2, (3, 3), go_backwards=True, return_sequences=True)
+    reference = keras.layers.ConvLSTM2D(2, (3, 3), go_backwards=True, return_sequences=True)
+    x = np.random.default_rng(5).normal(size=(1, 4, 6, 6, 1)).astype("float32")
+    layer.build(x.shape)
+    reference.build(x.shape)
+    reference.set_weights(layer.get_weights())
+    assert not layer._fast_path(keras.ops.convert_to_tensor(x), None, None)
+    np.testing.assert_allclose(np.asarray(layer(x)), np.asarray(reference(x)), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("builder", [build_lrcn, build_convlstm])
+def test_saved_model_carries_class_names_and_predicts_the_same(tmp_path, builder):
     names = ["Jumping", "SitDown", "StandUp"]
-    model = build_lrcn(num_classes=3, num_frames=8, image_size=64)
+    model = builder(num_classes=3, num_frames=8, image_size=64)
     clips = np.random.default_rng(2).integers(0, 256, (3, 8, 64, 64, 3), dtype=np.uint8)
     expected = model.predict(clips, verbose=0)
-    path = save_model(model, tmp_path / "lrcn.keras", class_names=names)
+    path = save_model(model, tmp_path / f"{model.name}.keras", class_names=names)
     assert not list(tmp_path.glob(".*tmp*"))  # atomic write leaves no temp file
     reloaded = load_model(path)
     spec = model_spec(reloaded)
