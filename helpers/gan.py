@@ -219,7 +219,7 @@ class GanRun:
     seconds: float
 
 
-def train_dcgan(frames: np.ndarray, labels: np.ndarray, *, num_classes: int | None = None, epochs: int = 60,
+def train_dcgan(frames: np.ndarray, labels: np.ndarray, *, num_classes: int | None = None, epochs: int = 30,
                 batch_size: int = 32, seed: int = 27, latent_dim: int = 64, base_filters: int = 16,
                 learning_rate: float = 2e-4, verbose: int | str = 0) -> GanRun:
     """Train a conditional DCGAN on labelled frames (Adam, lr 2e-4, beta_1 0.5 as in DCGAN).

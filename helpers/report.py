@@ -80,6 +80,7 @@ SECTIONS: dict[str, Callable[[Path], str]] = {
     "paper000": section_paper000,
     "model_comparison": section_model_comparison,
     "bench": section_markdown_file("bench.md"),
+    "bench_extraction": section_markdown_file("bench_extraction.md"),
 }
 
 
