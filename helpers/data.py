@@ -248,6 +248,14 @@ def _cache_key(class_names: list[str], paths: list[Path], num_frames: int, image
     return f"clips_{num_frames}x{image_size}_{h.hexdigest()[:16]}"
 
 
+def publish_cache_entry(tmp_entry: Path, entry: Path, *, meta: dict) -> None:
+    """Finish a cache entry written under ``tmp_entry``: write its ``meta.json`` last, then rename it
+    to ``entry`` in one step, so a reader sees the whole entry or none (shared by the flow cache)."""
+    (tmp_entry / "meta.json").write_text(json.dumps(meta))
+    shutil.rmtree(entry, ignore_errors=True)
+    os.replace(tmp_entry, entry)
+
+
 def _load_cache(entry: Path) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
     meta_path = entry / "meta.json"
     if not meta_path.exists():
@@ -347,9 +355,7 @@ def create_dataset(
             sink = None
             meta = {"shape": [len(kept), *clip_shape], "labels": labels, "video_files_paths": kept,
                     "class_names": class_names, "skipped": skipped, "clip_bytes": clip_bytes}
-            (tmp_entry / "meta.json").write_text(json.dumps(meta))
-            shutil.rmtree(entry, ignore_errors=True)
-            os.replace(tmp_entry, entry)  # atomic: a reader sees the whole entry or none
+            publish_cache_entry(tmp_entry, entry, meta=meta)
             tmp_entry = None
             return _load_cache(entry)
     finally:

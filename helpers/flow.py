@@ -40,6 +40,8 @@ import cv2
 import numpy as np
 from tqdm.auto import tqdm
 
+from helpers.data import publish_cache_entry
+
 _CACHE_VERSION = 1
 FLOW_DTYPES = ("float16", "float32")
 
@@ -246,9 +248,7 @@ def create_flow_dataset(
             sink.close()
             sink = None
             meta = {"shape": list(shape), "dtype": dtype, "params": param_dict, "version": _CACHE_VERSION}
-            (tmp_entry / "meta.json").write_text(json.dumps(meta))
-            shutil.rmtree(entry, ignore_errors=True)
-            os.replace(tmp_entry, entry)  # atomic: a reader sees the whole entry or none
+            publish_cache_entry(tmp_entry, entry, meta=meta)
             tmp_entry = None
             return _load_flow_cache(entry)
     finally:
