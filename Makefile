@@ -30,16 +30,17 @@ embedded: setup
 
 # Executes every notebook top to bottom; executed copies go to results/notebooks/.
 run: embedded
-	@start=$$(date +%s); \
+	@start=$$(date +%s); per=""; \
 	mkdir -p $(RESULTS)/notebooks; \
 	for nb in $(NOTEBOOKS); do \
-	  echo "=== $$nb"; \
+	  echo "=== $$nb"; t0=$$(date +%s); \
 	  $(PY) -m jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=14400 \
 	    --output-dir $(RESULTS)/notebooks "$$nb" || exit 1; \
+	  per="$$per$${per:+, }\"$$(basename $$nb .ipynb)\": $$(( $$(date +%s) - t0 ))"; \
 	done; \
 	end=$$(date +%s); \
-	echo "{\"make_run_s\": $$((end - start))}" > $(RESULTS)/make_run.json; \
-	echo "make run: $$((end - start)) s"
+	echo "{\"make_run_s\": $$((end - start)), \"notebooks_s\": {$$per}}" > $(RESULTS)/make_run.json; \
+	echo "make run: $$((end - start)) s ($$per)"
 	$(MAKE) readme
 
 test: unit nbtest

@@ -10,7 +10,9 @@ and writes ``bench_extraction.json`` and ``bench_extraction.md`` instead.
    read, and :func:`helpers.data.frame_extraction`. The floor is ``grab()`` on every
    frame: with OpenCV's FFmpeg backend ``grab()`` demuxes and *decodes* the frame (to
    FFmpeg's YUV picture); ``retrieve()``, never called, would convert it to BGR. It is
-   timed with FFmpeg's default threads and with one thread, the faster is the floor.
+   timed with FFmpeg's default threads and with one thread, the faster is the floor;
+   ``frame_extraction``'s ``"auto"`` set-up picks one of the two per file (by frame size),
+   so it is also compared with the floor of the set-up it picked, file by file.
    Beside it, the least work that gives ``frame_extraction``'s output with OpenCV:
    decode every frame and convert only the sampled ones (``retrieve()`` to BGR, area
    resize, RGB), no checks (:func:`decode_convert_floor`); it splits the gap to the floor
@@ -61,7 +63,16 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from helpers.config import PROJECT_ROOT, SEED, project_paths
-from helpers.data import DECODER_THREADS, create_dataset, frame_extraction, list_videos, resize_to_rgb, sample_indices
+from helpers.data import (
+    DECODER_THREADS,
+    LARGE_FRAME_PIXELS,
+    create_dataset,
+    frame_extraction,
+    list_videos,
+    resize_to_rgb,
+    resolve_decoder_threads,
+    sample_indices,
+)
 from helpers.papers import PAPER001
 from helpers.synthetic import embedded_settings, generate_dataset
 
@@ -216,18 +227,27 @@ def decode_floor(video_path: str | os.PathLike, *, threads: int | None = None) -
 
 
 def decode_convert_floor(video_path: str | os.PathLike, *, num_frames: int = 20, image_size: int = 64,
-                         threads: int | None = DECODER_THREADS) -> int:
+                         threads: int | str | None = DECODER_THREADS) -> int:
     """The least work that yields :func:`helpers.data.frame_extraction`'s output with OpenCV:
     ``grab()`` (decode) every frame, and ``retrieve()`` (FFmpeg's YUV -> BGR) and
     :func:`helpers.data.resize_to_rgb` only the ``num_frames`` sampled ones; the header's
     frame count is trusted and nothing is checked. Reference only, not library code.
 
     Args:
-        threads: FFmpeg decoding threads; by default the set-up ``frame_extraction`` uses.
+        threads: FFmpeg decoding threads, None or ``"auto"``; by default the set-up
+            ``frame_extraction`` uses. ``"auto"`` is resolved from the file's frame size
+            with :func:`helpers.data.resolve_decoder_threads`, as ``frame_extraction``
+            does (that probe open is not part of the least work: :func:`bench_extraction`
+            resolves the set-up before timing and passes it as a number or None).
 
     Returns:
         The number of frames converted.
     """
+    if isinstance(threads, str):
+        cap = cv2.VideoCapture(str(video_path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, 1])
+        size = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        cap.release()
+        threads = resolve_decoder_threads(*size, threads)
     params = [] if threads is None else [cv2.CAP_PROP_N_THREADS, threads]
     cap = cv2.VideoCapture(str(video_path), cv2.CAP_FFMPEG, params)
     try:
@@ -245,8 +265,11 @@ def decode_convert_floor(video_path: str | os.PathLike, *, num_frames: int = 20,
     return converted
 
 
-def _decoder_name(threads: int | None) -> str:
-    """``"1_thread"`` or ``"default_threads"``: the decode-floor set-up matching ``threads``."""
+def _decoder_name(threads: int | str | None) -> str:
+    """``"1_thread"``, ``"default_threads"`` (the decode-floor set-up matching ``threads``) or
+    ``"auto"`` (one of the two per file, :func:`helpers.data.resolve_decoder_threads`)."""
+    if isinstance(threads, str):
+        return threads
     return "1_thread" if threads == 1 else "default_threads"
 
 
@@ -290,29 +313,46 @@ def bench_extraction(videos: Sequence[Path], *, num_frames: int, image_size: int
     Each file is timed ``reps`` times per method, the methods interleaved; the per-file
     medians are averaged over the files (ms per video). The floor (``grab()`` on every
     frame, nothing converted) is taken with two decoder set-ups, FFmpeg with OpenCV's
-    default threads (one per CPU) and with one thread (what ``frame_extraction`` uses,
-    :data:`helpers.data.DECODER_THREADS`); the faster is the floor.
-    :func:`decode_convert_floor` (decode all, convert the sampled frames, nothing else)
-    splits the gap between ``frame_extraction`` and the floor in two.
+    default threads (one per CPU) and with one thread; the faster over all files is the
+    floor. ``frame_extraction`` uses :data:`helpers.data.DECODER_THREADS`; with
+    ``"auto"`` that is one of the two per file, by frame size
+    (:func:`helpers.data.resolve_decoder_threads`), so its "same decoder" floor is, file
+    by file, the floor of the set-up it picked, averaged over the files.
+    :func:`decode_convert_floor` (decode all, convert the sampled frames, nothing else;
+    on the same per-file set-up) splits the gap between ``frame_extraction`` and that
+    floor in two.
 
     Returns:
         ``decode_floor_ms``, ``decode_convert_floor_ms``, ``seek_extraction_ms``,
         ``extraction_ms`` (wall), their ``*_cpu_ms`` twins (``decode_floor_cpu_ms``: the
         set-up that spent the least CPU time), ``decode_floor_decoder`` (which set-up was
         faster in wall time), ``extraction_decoder`` (the one ``frame_extraction``
-        uses), ``floor_ratio`` (extraction / floor: the issue's target),
-        ``floor_ratio_same_decoder`` (against the floor of ``frame_extraction``'s set-up),
+        uses: ``"1_thread"``, ``"default_threads"`` or ``"auto"``), ``large_frame_pixels``
+        (the frame area above which ``"auto"`` takes the default threads),
+        ``decode_floor_same_decoder_ms`` and its ``_cpu_ms`` twin (the mean over the
+        files of the floor of the set-up ``frame_extraction`` used on each),
+        ``floor_ratio`` (extraction / floor: the issue's target),
+        ``floor_ratio_same_decoder`` (extraction / that same-decoder floor),
         ``convert_ratio`` (decode + convert / that floor: the cost of converting the
         sampled frames), ``overhead_ratio`` (extraction / decode + convert: what our code
-        adds), ``seek_speedup`` (seek / extraction) and ``per_file`` details; None when
-        there is no video.
+        adds, the probe open of ``"auto"`` included), ``seek_speedup`` (seek /
+        extraction) and ``per_file`` details (each with its ``extraction_decoder``,
+        ``"1_thread"`` or ``"default_threads"``); None when there is no video.
     """
     if not videos:
         return None
+    sizes = {}
+    for path in videos:
+        cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+        sizes[path] = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        cap.release()
+    # frame_extraction's set-up on each file ("auto" resolved by frame size), for the references
+    threads = {path: resolve_decoder_threads(*sizes[path], DECODER_THREADS) for path in videos}
     methods = {
         "decode_floor_default_threads": decode_floor,
         "decode_floor_1_thread": lambda p: decode_floor(p, threads=1),
-        "decode_convert_floor": lambda p: decode_convert_floor(p, num_frames=num_frames, image_size=image_size),
+        "decode_convert_floor": lambda p: decode_convert_floor(p, num_frames=num_frames, image_size=image_size,
+                                                               threads=threads[p]),
         "seek_extraction": lambda p: seek_extraction(p, num_frames=num_frames, image_size=image_size),
         "extraction": lambda p: frame_extraction(p, num_frames=num_frames, image_size=image_size),
     }
@@ -324,14 +364,15 @@ def bench_extraction(videos: Sequence[Path], *, num_frames: int, image_size: int
     with tqdm(total=len(videos) * reps * len(methods), desc=f"Extraction {desc}", unit="call",
               disable=not progress) as bar:
         for path in videos:
-            cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
-            width, height = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-            cap.release()
+            width, height = sizes[path]
             times = time_interleaved({name: (lambda fn=fn, p=path: fn(p)) for name, fn in methods.items()},
                                      reps=reps, bar=bar)
-            per_file[path.name] = {"frames": decode_floor(path), "width": width, "height": height,
-                                   **{f"{name}_ms": _median(t["wall_ms"]) for name, t in times.items()},
-                                   **{f"{name}_cpu_ms": _median(t["cpu_ms"]) for name, t in times.items()}}
+            row = per_file[path.name] = {"frames": decode_floor(path), "width": width, "height": height,
+                                         "extraction_decoder": _decoder_name(threads[path]),
+                                         **{f"{name}_ms": _median(t["wall_ms"]) for name, t in times.items()},
+                                         **{f"{name}_cpu_ms": _median(t["cpu_ms"]) for name, t in times.items()}}
+            for kind in ("ms", "cpu_ms"):
+                row[f"decode_floor_same_decoder_{kind}"] = row[f"decode_floor_{row['extraction_decoder']}_{kind}"]
     cap = cv2.VideoCapture(str(videos[0]), cv2.CAP_FFMPEG)
     out: dict = {"num_videos": len(videos), "default_decoder_threads": int(cap.get(cv2.CAP_PROP_N_THREADS))}
     cap.release()
@@ -343,12 +384,17 @@ def bench_extraction(videos: Sequence[Path], *, num_frames: int, image_size: int
     out["decode_floor_ms"] = out[f"decode_floor_{best}_ms"]
     # CPU time: the least of the two set-ups (FFmpeg's threads spend more CPU than they save in wall time)
     out["decode_floor_cpu_ms"] = min(out[f"decode_floor_{d}_cpu_ms"] for d in ("default_threads", "1_thread"))
-    ours = out["extraction_decoder"] = _decoder_name(DECODER_THREADS)
+    out["extraction_decoder"] = _decoder_name(DECODER_THREADS)
+    out["large_frame_pixels"] = LARGE_FRAME_PIXELS
+    # the floor of the set-up frame_extraction used, file by file (one set-up for all unless "auto")
+    for kind in ("ms", "cpu_ms"):
+        out[f"decode_floor_same_decoder_{kind}"] = float(np.mean([f[f"decode_floor_same_decoder_{kind}"]
+                                                                  for f in per_file.values()]))
     out["floor_ratio"] = out["extraction_ms"] / out["decode_floor_ms"]
     out["floor_ratio_cpu"] = out["extraction_cpu_ms"] / out["decode_floor_cpu_ms"]
-    out["floor_ratio_same_decoder"] = out["extraction_ms"] / out[f"decode_floor_{ours}_ms"]
-    out["convert_ratio"] = out["decode_convert_floor_ms"] / out[f"decode_floor_{ours}_ms"]
-    out["convert_ratio_cpu"] = out["decode_convert_floor_cpu_ms"] / out[f"decode_floor_{ours}_cpu_ms"]
+    out["floor_ratio_same_decoder"] = out["extraction_ms"] / out["decode_floor_same_decoder_ms"]
+    out["convert_ratio"] = out["decode_convert_floor_ms"] / out["decode_floor_same_decoder_ms"]
+    out["convert_ratio_cpu"] = out["decode_convert_floor_cpu_ms"] / out["decode_floor_same_decoder_cpu_ms"]
     out["overhead_ratio"] = out["extraction_ms"] / out["decode_convert_floor_ms"]
     out["overhead_ratio_cpu"] = out["extraction_cpu_ms"] / out["decode_convert_floor_cpu_ms"]
     out["seek_speedup"] = out["seek_extraction_ms"] / out["extraction_ms"]
@@ -823,13 +869,20 @@ def bench_training(features: np.ndarray, *, settings: BenchSettings, progress: b
 # ----------------------------------------------------------------------------- 6. make run, machine
 
 def read_make_run(paths: Sequence[Path]) -> tuple[float | None, str]:
-    """``make_run_s`` from the first ``make_run.json`` found, and where it came from."""
+    """``make_run_s`` from the first ``make_run.json`` found, and a note: where it came from and,
+    when the file has them (``notebooks_s``), the seconds of each notebook."""
     for path in paths:
         if path.exists():
             try:
-                return float(json.loads(path.read_text())["make_run_s"]), f"from {path}"
-            except (ValueError, KeyError, TypeError) as err:
+                record = json.loads(path.read_text())
+                value = float(record["make_run_s"])
+                per_notebook = {str(k): float(v) for k, v in record.get("notebooks_s", {}).items()}
+            except (ValueError, KeyError, TypeError, AttributeError) as err:
                 return None, f"{path} is unreadable ({err})"
+            note = f"from {path}"
+            if per_notebook:
+                note += "; per notebook: " + ", ".join(f"{k} {v:.0f} s" for k, v in per_notebook.items())
+            return value, note
     return None, "not measured yet: `make run` writes results/make_run.json"
 
 
@@ -909,7 +962,18 @@ def _pass(target: dict | None) -> str:
 
 
 _TABLE_COLUMNS = ["measure", "ours", "baseline", "ratio", "target", "pass"]
-_DECODERS = {"1_thread": "1 decoding thread", "default_threads": "default decoding threads"}
+_DECODERS = {"1_thread": "1 decoding thread", "default_threads": "default decoding threads",
+             "auto": "auto decoding threads"}
+
+
+def _ours_decoder_text(res: dict) -> tuple[str, str]:
+    """``frame_extraction``'s decoder set-up for the table: (its label, the floor it is compared with)."""
+    name = res.get("extraction_decoder", "default_threads")
+    if name != "auto":
+        return _DECODERS[name], f"the {_DECODERS[name]} floor"
+    pixels = res.get("large_frame_pixels", LARGE_FRAME_PIXELS)
+    return (f"auto: 1 decoding thread up to {pixels:,} pixels a frame, default threads above",
+            "the floor of the set-up auto picked, file by file")
 
 
 def _extraction_rows(extraction: dict, targets: dict, num_frames: int) -> list[list[str]]:
@@ -924,9 +988,9 @@ def _extraction_rows(extraction: dict, targets: dict, num_frames: int) -> list[l
                      _fmt(res["seek_extraction_ms"]), f"{res['seek_speedup']:.1f}x faster", f">= {SEEK_SPEEDUP:g}x",
                      _pass(targets.get(f"extraction_vs_seek_{kind}"))])
         floor = _DECODERS[res["decode_floor_decoder"]]
-        ours = _DECODERS[res.get("extraction_decoder", "default_threads")]
+        ours, same_floor = _ours_decoder_text(res)
         ratio = (f"{res['floor_ratio']:.2f}x the floor (CPU time {res['floor_ratio_cpu']:.2f}x the least-CPU floor; "
-                 f"{res['floor_ratio_same_decoder']:.2f}x the {ours} floor)")
+                 f"{res['floor_ratio_same_decoder']:.2f}x {same_floor})")
         if "convert_ratio" in res:
             ratio += (f". Decoding all + converting the {num_frames} sampled frames (BGR, area resize, RGB), "
                       f"nothing else: {res['convert_ratio']:.2f}x that floor (CPU {res['convert_ratio_cpu']:.2f}x); "
@@ -1013,7 +1077,8 @@ def render_markdown(bench: dict) -> str:
                      _fmt(bench["convlstm_keras_train_ms_step_b4"]),
                      f"{tr['convlstm_keras_over_ours_b4']:.2f}x faster", "", ""])
     rows.append(["`make run` wall time, s", _fmt(bench["make_run_s"], digits=0), "", "", "",
-                 "" if bench["make_run_s"] is not None else bench["make_run_note"]])
+                 bench["make_run_note"] if bench["make_run_s"] is None or "per notebook" in bench["make_run_note"]
+                 else ""])
     table = pd.DataFrame(rows, columns=_TABLE_COLUMNS)
     m = bench["machine"]
     caption = (f"Setting `{bench['setting']}`, {bench['created']}, {bench['bench_s'] / 60:.0f} min, {m['cpu_count']} "

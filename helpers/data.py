@@ -4,8 +4,9 @@ and normalizer phases, with the original code's defects fixed).
 * Frames are spread evenly over the *whole* clip (:func:`sample_indices`) and read
   sequentially: one decode pass, ``grab()`` on every frame and ``retrieve()`` only on
   the wanted ones; never a ``CAP_PROP_POS_FRAMES`` seek per frame. FFmpeg decodes on
-  one thread (:data:`DECODER_THREADS`): its frame threading costs more than it saves on
-  clips of this size.
+  one thread up to :data:`LARGE_FRAME_PIXELS` per frame (its frame threading costs more
+  than it saves on small frames) and on its default threads above (HD video), the
+  ``"auto"`` set-up of :data:`DECODER_THREADS`.
 * Frames are RGB uint8. Scaling to [0, 1] happens inside the models (a Rescaling
   layer), never in a float64 copy of the whole dataset.
 * Bad files raise :class:`VideoReadError` naming the file and the reason;
@@ -40,15 +41,45 @@ _GROUP_RE = re.compile(r"_g(\d+)_c(\d+)", re.IGNORECASE)
 # before calling a file truncated.
 _TRUNCATION_TOLERANCE = 0.05
 _CACHE_VERSION = 1
-#: FFmpeg decoding threads of :func:`frame_extraction` (``CAP_PROP_N_THREADS``). OpenCV's
-#: default is one per CPU, with frame threading: every frame is handed to a worker
-#: thread and back, which costs more than decoding a small frame. Measured on 2 cores
-#: (``python -m helpers.bench --only extraction``): one thread decodes the embedded
-#: 160x120 clips and UCF-sized 320x240 MPEG-4 clips in about 0.65x the time and CPU of
-#: the default, real H.264 (176x144 to 1280x720) with about 10% less CPU; only HD video
-#: on an idle machine decodes faster (in wall time) on more threads. The frames are the
-#: same either way. :func:`create_dataset`'s workers (one process per core) always use one.
-DECODER_THREADS = 1
+#: Frame area (width x height, pixels) above which the ``"auto"`` decoder set-up of
+#: :func:`frame_extraction` uses FFmpeg's default threads instead of one (640x480).
+LARGE_FRAME_PIXELS = 640 * 480
+#: FFmpeg decoding threads of :func:`frame_extraction` (``CAP_PROP_N_THREADS``):
+#: ``"auto"`` means one thread for frames of at most :data:`LARGE_FRAME_PIXELS` and
+#: OpenCV's default (one per CPU, frame threading) above (:func:`resolve_decoder_threads`).
+#: Frame threading hands every frame to a worker thread and back, which costs more than
+#: decoding a small frame, but pays off on HD frames. Measured in ``make bench`` on 2
+#: cores (``results/bench.json``, decode floor per file, 1 thread vs default threads):
+#: the embedded 160x120 .avi clips 5.6 vs 10.8 ms (mean of 32), the two carphone 176x144
+#: H.264 files 119 vs 137 ms and 11 vs 23 ms, bikes 640x272 H.264 283 vs 292 ms (and 25%
+#: less CPU on one thread) -> one thread; bigbuckbunny 1280x720 H.264 538 vs 336 ms ->
+#: default threads. UCF-sized 320x240 clips get one thread. The frames are the same
+#: either way; "auto" costs one extra open of the file for HD video only.
+#: :func:`create_dataset`'s workers (one process per core) always use one thread.
+DECODER_THREADS: int | str | None = "auto"
+
+
+def resolve_decoder_threads(width: int, height: int, decoder_threads: int | str | None = DECODER_THREADS
+                            ) -> int | None:
+    """The FFmpeg decoding threads for a video of ``width`` x ``height`` pixels.
+
+    Args:
+        width: Frame width in pixels (0 if unknown).
+        height: Frame height in pixels (0 if unknown).
+        decoder_threads: ``"auto"``, a thread count, or None (OpenCV's default).
+
+    Returns:
+        ``decoder_threads`` itself for an int or None; for ``"auto"``, None (OpenCV's
+        default threads) when ``width * height > LARGE_FRAME_PIXELS``, else 1.
+
+    Raises:
+        ValueError: ``decoder_threads`` is a string other than ``"auto"``.
+    """
+    if isinstance(decoder_threads, str):
+        if decoder_threads != "auto":
+            raise ValueError(f"decoder_threads must be an int, None or 'auto', got {decoder_threads!r}")
+        return None if int(width) * int(height) > LARGE_FRAME_PIXELS else 1
+    return decoder_threads
 
 
 class VideoReadError(ValueError):
@@ -135,7 +166,7 @@ def _read_pass(cap: cv2.VideoCapture, wanted: np.ndarray, image_size: int) -> tu
 
 
 def frame_extraction(video_path: str | os.PathLike, *, num_frames: int = 20, image_size: int = 64,
-                     decoder_threads: int | None = DECODER_THREADS) -> np.ndarray:
+                     decoder_threads: int | str | None = DECODER_THREADS) -> np.ndarray:
     """Read ``num_frames`` RGB frames spread evenly over a whole video.
 
     One sequential decode pass reads the whole file (so the true frame count is known
@@ -148,8 +179,11 @@ def frame_extraction(video_path: str | os.PathLike, *, num_frames: int = 20, ima
         num_frames: Frames per clip.
         image_size: Output height and width in pixels.
         decoder_threads: FFmpeg decoding threads; None means OpenCV's default (one per
-            CPU, which can be faster for HD video on an idle machine). The frames are
-            the same whatever the number.
+            CPU); ``"auto"`` (the default, :data:`DECODER_THREADS`) opens the file on one
+            thread and, if its frames are larger than :data:`LARGE_FRAME_PIXELS`,
+            reopens it on the default threads (:func:`resolve_decoder_threads`); a
+            second pass uses the same set-up. The frames are the same whatever the
+            set-up.
 
     Returns:
         uint8 array of shape ``(num_frames, image_size, image_size, 3)``, RGB.
@@ -158,7 +192,14 @@ def frame_extraction(video_path: str | os.PathLike, *, num_frames: int = 20, ima
         VideoReadError: Missing, empty, non-video, truncated or too-short file.
     """
     path = Path(video_path)
-    cap = open_video(path, threads=decoder_threads)
+    threads = resolve_decoder_threads(0, 0, decoder_threads)  # raises on a bad value; "auto" -> 1 to start
+    cap = open_video(path, threads=threads)
+    if decoder_threads == "auto":
+        size = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        threads = resolve_decoder_threads(*size, decoder_threads)
+        if threads != 1:  # large frames: reopen on FFmpeg's default threads
+            cap.release()
+            cap = open_video(path, threads=threads)
     try:
         header_count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         if header_count >= num_frames:
@@ -174,7 +215,8 @@ def frame_extraction(video_path: str | os.PathLike, *, num_frames: int = 20, ima
     if decoded < num_frames:
         raise VideoReadError(path, f"too short: {decoded} frames, need at least num_frames={num_frames}")
     if decoded != header_count or len(frames) != num_frames:
-        cap = open_video(path, threads=decoder_threads)  # the header was off: sample again on the true count
+        # the header was off: sample again on the true count, with the same decoder set-up
+        cap = open_video(path, threads=threads)
         try:
             _, frames = _read_pass(cap, sample_indices(decoded, num_frames), image_size)
         finally:
@@ -230,7 +272,8 @@ def list_videos(dataset_dir: str | os.PathLike, *, class_names: Sequence[str] | 
 def _extract_job(args: tuple[str, int, int]) -> tuple[np.ndarray | None, str | None]:
     path, num_frames, image_size = args
     try:
-        # one decoding thread whatever DECODER_THREADS says: the pool already has one process per core
+        # one decoding thread whatever DECODER_THREADS says (even "auto" on HD video): the pool
+        # already has one process per core
         return frame_extraction(path, num_frames=num_frames, image_size=image_size, decoder_threads=1), None
     except VideoReadError as err:
         return None, err.reason

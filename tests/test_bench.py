@@ -127,6 +127,12 @@ def test_make_run_time_is_read_or_reported_missing(tmp_path):
     (tmp_path / "make_run.json").write_text('{"make_run_s": 312}')
     value, note = bench.read_make_run([tmp_path / "none.json", tmp_path / "make_run.json"])
     assert value == 312.0 and "make_run.json" in note
+    (tmp_path / "make_run.json").write_text('{"make_run_s": 312, "notebooks_s": {"01_lrcn": 100, "02_convlstm": 200}}')
+    value, note = bench.read_make_run([tmp_path / "make_run.json"])
+    assert value == 312.0 and "01_lrcn 100 s, 02_convlstm 200 s" in note
+    (tmp_path / "make_run.json").write_text('{"make_run_s": 312, "notebooks_s": [1]}')
+    value, note = bench.read_make_run([tmp_path / "make_run.json"])
+    assert value is None and "unreadable" in note
 
 
 def test_cli_rejects_two_sizes():
@@ -149,7 +155,18 @@ def test_only_extraction_writes_its_own_files(tmp_path, capsys):
             continue
         for key in (*EXTRACTION_KEYS, "decode_convert_floor_ms", "convert_ratio", "overhead_ratio"):
             assert positive(res[key]), (kind, key)
-        assert res["extraction_decoder"] == ("1_thread" if bench.DECODER_THREADS == 1 else "default_threads")
+        assert res["extraction_decoder"] == bench._decoder_name(bench.DECODER_THREADS) == "auto"
+        # each file records the set-up "auto" picked for it; the same-decoder floor is theirs, file by file
+        for row in res["per_file"].values():
+            threads = bench.resolve_decoder_threads(row["width"], row["height"], "auto")
+            assert row["extraction_decoder"] == ("1_thread" if threads == 1 else "default_threads")
+            assert row["decode_floor_same_decoder_ms"] == row[f"decode_floor_{row['extraction_decoder']}_ms"]
+        same = np.mean([row["decode_floor_same_decoder_ms"] for row in res["per_file"].values()])
+        assert res["decode_floor_same_decoder_ms"] == pytest.approx(same)
+        assert res["floor_ratio_same_decoder"] == pytest.approx(res["extraction_ms"] / same)
+        assert res["convert_ratio"] == pytest.approx(res["decode_convert_floor_ms"] / same)
+        # the issue's floor stays the faster of the two uniform set-ups over all files
+        assert res["decode_floor_ms"] == min(res["decode_floor_1_thread_ms"], res["decode_floor_default_threads_ms"])
     assert set(result["targets"]) >= {"extraction_floor_avi", "extraction_vs_seek_avi"}
     text = (out / "bench_extraction.md").read_text()
     assert "| measure | ours | baseline | ratio | target | pass |" in text and "decode floor" in text
@@ -160,3 +177,25 @@ def test_decode_convert_floor_converts_only_the_sampled_frames(tmp_path):
     path = write_video(tmp_path / "v_Test_g01_c01.avi", numbered_frames(45, size=32))
     assert bench.decode_convert_floor(path, num_frames=5, image_size=16) == 5
     assert bench.decode_convert_floor(path, num_frames=45, image_size=16, threads=None) == 45
+    assert bench.decode_convert_floor(path, num_frames=7, image_size=16, threads="auto") == 7
+
+
+def test_auto_decoder_floor_is_per_file(tmp_path):
+    """With "auto", a small and a large-frame file take different set-ups; the same-decoder floor and the
+    decode+convert reference follow each file's set-up, the issue's floor stays the uniform one."""
+    small = write_video(tmp_path / "small.avi", numbered_frames(12, size=32))
+    large = np.repeat(np.repeat(numbered_frames(12, size=8), 60, axis=1), 88, axis=2)  # 704x480 > 640x480
+    large = write_video(tmp_path / "large.avi", large)
+    res = bench.bench_extraction([small, large], num_frames=4, image_size=16, reps=1, progress=False)
+    assert res["extraction_decoder"] == "auto" and res["large_frame_pixels"] == bench.LARGE_FRAME_PIXELS
+    rows = res["per_file"]
+    assert (rows["large.avi"]["width"], rows["large.avi"]["height"]) == (704, 480)
+    assert rows["small.avi"]["extraction_decoder"] == "1_thread"
+    assert rows["large.avi"]["extraction_decoder"] == "default_threads"
+    same = (rows["small.avi"]["decode_floor_1_thread_ms"] + rows["large.avi"]["decode_floor_default_threads_ms"]) / 2
+    assert res["decode_floor_same_decoder_ms"] == pytest.approx(same)
+    assert res["floor_ratio_same_decoder"] == pytest.approx(res["extraction_ms"] / same)
+    assert res["decode_floor_ms"] == min(res["decode_floor_1_thread_ms"], res["decode_floor_default_threads_ms"])
+    [_, floor_row] = bench._extraction_rows({"avi": res}, {}, num_frames=4)
+    assert "ours (auto: 1 decoding thread up to 307,200 pixels a frame" in floor_row[0]
+    assert "the floor of the set-up auto picked, file by file" in floor_row[3]

@@ -14,10 +14,12 @@ import pytest
 
 from helpers.data import (
     DECODER_THREADS,
+    LARGE_FRAME_PIXELS,
     VideoReadError,
     create_dataset,
     frame_extraction,
     open_video,
+    resolve_decoder_threads,
     sample_indices,
     split_by_group,
     split_random_clip_leaky,
@@ -80,17 +82,79 @@ def test_frame_extraction_on_real_h264(real_mp4):
     np.testing.assert_array_equal(out[7], expected)
 
 
-def test_frame_extraction_decodes_on_one_thread_with_the_same_frames(tmp_path, real_mp4):
-    """One FFmpeg thread by default (DECODER_THREADS); any thread count gives the same frames."""
+def test_frame_extraction_gives_the_same_frames_whatever_the_decoder_threads(tmp_path, real_mp4):
+    """"auto" by default (DECODER_THREADS); every set-up gives the same frames."""
+    assert DECODER_THREADS == "auto"
     avi = write_video(tmp_path / "v_Test_g01_c01.avi", numbered_frames(50, size=32), fourcc="XVID")
     for path in (avi, real_mp4):
-        cap = open_video(Path(path), threads=DECODER_THREADS)
-        assert cap.get(cv2.CAP_PROP_N_THREADS) == DECODER_THREADS == 1
+        cap = open_video(Path(path), threads=1)
+        assert cap.get(cv2.CAP_PROP_N_THREADS) == 1
         cap.release()
-        one = frame_extraction(path, num_frames=10, image_size=24)
-        for threads in (None, 2):
+        one = frame_extraction(path, num_frames=10, image_size=24, decoder_threads=1)
+        for threads in (None, 2, "auto"):
             np.testing.assert_array_equal(frame_extraction(path, num_frames=10, image_size=24,
                                                            decoder_threads=threads), one)
+        np.testing.assert_array_equal(frame_extraction(path, num_frames=10, image_size=24), one)
+
+
+def test_auto_decoder_threads_resolve_by_frame_size():
+    """"auto": one thread up to LARGE_FRAME_PIXELS per frame, FFmpeg's default threads (None) above."""
+    assert LARGE_FRAME_PIXELS == 640 * 480
+    for width, height in ((0, 0), (160, 120), (176, 144), (320, 240), (640, 272), (640, 480)):
+        assert resolve_decoder_threads(width, height, "auto") == 1, (width, height)
+    for width, height in ((641, 480), (1280, 720), (1920, 1080)):
+        assert resolve_decoder_threads(width, height, "auto") is None, (width, height)
+    assert resolve_decoder_threads(1280, 720) is None  # the default is "auto"
+    for threads in (1, 2, None):  # a number or None is kept whatever the size
+        assert resolve_decoder_threads(160, 120, threads) == resolve_decoder_threads(1920, 1080, threads) == threads
+    with pytest.raises(ValueError, match="'auto'"):
+        resolve_decoder_threads(160, 120, "many")
+
+
+class _NoFrameCount:
+    """A VideoCapture whose header has no frame count (frame_extraction then counts, then reads again)."""
+
+    def __init__(self, cap: cv2.VideoCapture):
+        self._cap = cap
+
+    def __getattr__(self, name: str):
+        return getattr(self._cap, name)
+
+    def get(self, prop: int) -> float:
+        return 0.0 if prop == cv2.CAP_PROP_FRAME_COUNT else self._cap.get(prop)
+
+
+@pytest.mark.parametrize("size", [(32, 24), (704, 480)])  # "auto": one thread / default threads
+@pytest.mark.parametrize("header_count", [True, False])
+def test_auto_decoder_threads_open_the_resolved_set_up_with_the_same_frames(monkeypatch, tmp_path, size,
+                                                                             header_count):
+    """frame_extraction's "auto" opens on one thread, reopens on the default threads (None) only
+    above LARGE_FRAME_PIXELS, keeps that set-up for the second pass, and gives the 1-thread frames."""
+    import helpers.data as data
+
+    width, height = size
+    frames = np.zeros((12, height, width, 3), np.uint8)
+    for i in range(len(frames)):  # a flat colour encoding the frame index, and a bar that moves
+        frames[i] = (8 * i, 128, 255 - 8 * i)
+        frames[i, :, 2 * i:2 * i + 8] = 255
+    path = write_video(tmp_path / "v_Test_g01_c01.avi", frames)
+    one = frame_extraction(path, num_frames=5, image_size=16, decoder_threads=1)
+    opened = []
+    real_open = data.open_video
+
+    def spy_open(p, *, threads=None):
+        opened.append(threads)
+        cap = real_open(p, threads=threads)
+        return cap if header_count else _NoFrameCount(cap)
+
+    monkeypatch.setattr(data, "open_video", spy_open)
+    np.testing.assert_array_equal(frame_extraction(path, num_frames=5, image_size=16, decoder_threads="auto"), one)
+    resolved = None if width * height > LARGE_FRAME_PIXELS else 1
+    assert resolved == resolve_decoder_threads(width, height, "auto")
+    expected = [1] if resolved == 1 else [1, None]  # the probe on one thread, then the resolved set-up
+    if not header_count:
+        expected.append(resolved)  # the second pass: the same set-up
+    assert opened == expected
 
 
 def test_dataset_workers_decode_on_one_thread(monkeypatch, tmp_path):
