@@ -35,6 +35,8 @@ import cv2
 import numpy as np
 from tqdm.auto import tqdm
 
+from helpers.tempdirs import private_temp_dir
+
 VIDEO_EXTENSIONS = (".avi", ".mp4", ".mkv", ".mov", ".webm", ".mpg", ".mpeg", ".m4v")
 _GROUP_RE = re.compile(r"_g(\d+)_c(\d+)", re.IGNORECASE)
 # A container's frame count may be an estimate (duration x fps): tolerate this much shortfall
@@ -364,9 +366,7 @@ def create_dataset(
     sink = None
     buffers: list[np.ndarray] = []
     if entry is not None:
-        tmp_entry = entry.with_name(f"{entry.name}.tmp-{os.getpid()}")
-        shutil.rmtree(tmp_entry, ignore_errors=True)
-        tmp_entry.mkdir(parents=True)
+        tmp_entry = private_temp_dir(entry, whole_folder=True)  # also removes what killed runs left
         sink = open(tmp_entry / "features.u8", "wb")
     workers = num_workers or os.cpu_count() or 1
     jobs = [(str(p), num_frames, image_size) for p in paths]

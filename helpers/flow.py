@@ -41,6 +41,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from helpers.data import publish_cache_entry
+from helpers.tempdirs import private_temp_dir
 
 _CACHE_VERSION = 1
 FLOW_DTYPES = ("float16", "float32")
@@ -219,9 +220,7 @@ def create_flow_dataset(
     sink = None
     out = None
     if entry is not None:
-        tmp_entry = entry.with_name(f"{entry.name}.tmp-{os.getpid()}")
-        shutil.rmtree(tmp_entry, ignore_errors=True)
-        tmp_entry.mkdir(parents=True)
+        tmp_entry = private_temp_dir(entry, whole_folder=True)  # also removes what killed runs left
         sink = open(tmp_entry / "flow.bin", "wb")
     else:
         out = np.empty(shape, dtype)

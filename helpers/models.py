@@ -280,8 +280,24 @@ def load_model(path: str | os.PathLike, *, compile: bool = True) -> keras.Model:
 # branch": every CNN-branch layer is named ``cnn_*``, every RNN-branch layer ``rnn_*``.
 
 
+class _AlphaFusion(layers.Layer):
+    """Base of the two fixed-weight fusions: validates ``alpha`` in [0, 1] and keeps it in the config."""
+
+    def __init__(self, alpha: float, **kwargs):
+        super().__init__(**kwargs)
+        alpha = float(alpha)
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
+        self.alpha = alpha
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(alpha=self.alpha)
+        return config
+
+
 @keras.saving.register_keras_serializable(package="helpers")
-class WeightedConcat(layers.Layer):
+class WeightedConcat(_AlphaFusion):
     """Concatenate ``alpha * a`` and ``(1 - alpha) * b``: paper 000's 0.7/0.3 feature merge.
 
     Paper 002's fusion rule ``y = alpha * f1(x) + (1 - alpha) * f2(x)`` applied to two
@@ -300,11 +316,7 @@ class WeightedConcat(layers.Layer):
     """
 
     def __init__(self, alpha: float = 0.7, **kwargs):
-        super().__init__(**kwargs)
-        alpha = float(alpha)
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
-        self.alpha = alpha
+        super().__init__(alpha=alpha, **kwargs)
 
     def call(self, inputs):
         first, second = inputs
@@ -314,11 +326,6 @@ class WeightedConcat(layers.Layer):
         first, second = input_shape
         width = None if first[-1] is None or second[-1] is None else first[-1] + second[-1]
         return (*first[:-1], width)
-
-    def get_config(self) -> dict:
-        config = super().get_config()
-        config.update(alpha=self.alpha)
-        return config
 
 
 @keras.saving.register_keras_serializable(package="helpers")
@@ -587,7 +594,7 @@ def build_c3d(*, num_classes: int, num_frames: int = 20, image_size: int = 64,
 
 
 @keras.saving.register_keras_serializable(package="helpers")
-class WeightedAverage(layers.Layer):
+class WeightedAverage(_AlphaFusion):
     """``alpha * a + (1 - alpha) * b``: paper 002's fusion rule ``y = alpha f1(x) + (1 - alpha) f2(x)``.
 
     Used for the two-stream model's late fusion of class probabilities: the average of
@@ -605,11 +612,7 @@ class WeightedAverage(layers.Layer):
     """
 
     def __init__(self, alpha: float = 0.5, **kwargs):
-        super().__init__(**kwargs)
-        alpha = float(alpha)
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
-        self.alpha = alpha
+        super().__init__(alpha=alpha, **kwargs)
 
     def call(self, inputs):
         first, second = inputs
@@ -617,11 +620,6 @@ class WeightedAverage(layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape[0]
-
-    def get_config(self) -> dict:
-        config = super().get_config()
-        config.update(alpha=self.alpha)
-        return config
 
 
 FLOW_INPUT = "flow"

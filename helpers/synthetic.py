@@ -31,6 +31,8 @@ import cv2
 import numpy as np
 from tqdm.auto import tqdm
 
+from helpers.tempdirs import private_temp_dir
+
 #: Every class of the embedded dataset, sorted. Value: (motion, time-reversed?).
 ACTIONS: dict[str, tuple[str, bool]] = {
     "Clapping": ("clap", False),
@@ -291,8 +293,7 @@ def generate_dataset(
     if marker.exists() and not overwrite and marker.read_text().strip() == stamp:
         return out_dir  # already rendered with exactly these settings
 
-    tmp_dir = out_dir.with_name(f"{out_dir.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp_dir, ignore_errors=True)
+    tmp_dir = private_temp_dir(out_dir)  # also removes what killed runs left
     for name in class_names:
         (tmp_dir / name).mkdir(parents=True, exist_ok=True)
     jobs = [(tmp_dir, name, g, c, seed, frame_size, fps, fourcc, min_frames, max_frames)
