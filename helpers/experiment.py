@@ -166,7 +166,7 @@ def run_experiment(build: Callable[[], keras.Model], features: Features, labels:
                    split: Split, *, class_names: Sequence[str], epochs: int, batch_size: int, patience: int,
                    seed: int = 27, verbose: int | str = 2,
                    optimizer: str | Callable[[], keras.optimizers.Optimizer] = "adam",
-                   metrics: Sequence = ("accuracy",)) -> RunResult:
+                   metrics: Sequence = ("accuracy",), augment: str | None = None) -> RunResult:
     """Seed, build, train (early stopping on validation), then evaluate on the test side.
 
     Args:
@@ -181,6 +181,8 @@ def run_experiment(build: Callable[[], keras.Model], features: Features, labels:
         verbose: Keras verbosity of ``fit``.
         optimizer, metrics: Passed to :func:`helpers.training.train` (notebook 03 compares optimizers
             and reports paper 000's metrics).
+        augment: Training-set augmentation (:data:`helpers.training.AUGMENTATIONS`); None
+            (the papers' code) by default.
     """
     set_seed(seed)
     model = build()
@@ -188,7 +190,7 @@ def run_experiment(build: Callable[[], keras.Model], features: Features, labels:
     history = train(model, (take(features, split.train_idx), labels[split.train_idx]),
                     validation_data=(take(features, split.val_idx), labels[split.val_idx]),
                     epochs=epochs, batch_size=batch_size, patience=patience, seed=seed, verbose=verbose,
-                    optimizer=optimizer, metrics=metrics)
+                    optimizer=optimizer, metrics=metrics, augment=augment)
     seconds = time.perf_counter() - start
     evaluation = evaluate(model, (take(features, split.test_idx), labels[split.test_idx]), class_names=class_names)
     return RunResult(model, history.history, evaluation, split, seconds, len(history.history["loss"]))
@@ -196,7 +198,8 @@ def run_experiment(build: Callable[[], keras.Model], features: Features, labels:
 
 def run_protocols(build: Callable[[], keras.Model], data: ClipData, *, protocols: Sequence[str] = PROTOCOLS,
                   epochs: int, batch_size: int, patience: int, test_size: float = 0.25, val_size: float = 0.2,
-                  seed: int = 27, fold: int = 1, verbose: int | str = 2) -> dict[str, RunResult]:
+                  seed: int = 27, fold: int = 1, verbose: int | str = 2,
+                  augment: str | None = None) -> dict[str, RunResult]:
     """Train and test one model per protocol on the same data (paper 001's notebooks 01 and 02).
 
     Args:
@@ -206,6 +209,7 @@ def run_protocols(build: Callable[[], keras.Model], data: ClipData, *, protocols
         epochs, batch_size, patience: Training settings (the paper's, per model).
         test_size, val_size, seed, fold: Passed to :func:`protocol_split`.
         verbose: Keras verbosity of ``fit``.
+        augment: Training-set augmentation, see :func:`run_experiment`.
 
     Returns:
         ``{protocol: RunResult}`` in the order of ``protocols``.
@@ -216,7 +220,7 @@ def run_protocols(build: Callable[[], keras.Model], data: ClipData, *, protocols
                                seed=seed, fold=fold, dataset_dir=data.dataset_dir)
         print(f"--- {protocol}: train {len(split.train_idx)}, val {len(split.val_idx)}, test {len(split.test_idx)}")
         run = run_experiment(build, data.features, data.labels, split, class_names=data.class_names, epochs=epochs,
-                             batch_size=batch_size, patience=patience, seed=seed, verbose=verbose)
+                             batch_size=batch_size, patience=patience, seed=seed, verbose=verbose, augment=augment)
         ev = run.evaluation
         print(f"{protocol}: loss {ev.loss:.4f}  accuracy {ev.accuracy:.4f}  {ev.ms_per_step:.0f} ms/step  "
               f"({run.epochs_run} epochs, {run.train_seconds:.0f} s)")

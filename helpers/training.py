@@ -36,8 +36,22 @@ def take(features: Features, indices: np.ndarray) -> Features:
     return features[indices]
 
 
+#: Training-set augmentations :func:`make_dataset` and :func:`train` accept by name.
+AUGMENTATIONS = ("flip",)
+
+
+def _flip_clips(clips: tf.Tensor, key: tf.Tensor) -> tf.Tensor:
+    """Mirror about half of the clips left-right, each clip as a whole (every frame alike).
+
+    ``clips``: ``(batch, num_frames, height, width, channels)``, returned in the same shape;
+    ``key``: int64 ``(2,)`` seed of the stateless draw of which clips flip.
+    """
+    flip = tf.random.stateless_uniform([tf.shape(clips)[0]], seed=key) < 0.5
+    return tf.where(flip[:, None, None, None, None], tf.reverse(clips, axis=[3]), clips)
+
+
 def make_dataset(features: Features, labels: np.ndarray, *, num_classes: int, batch_size: int,
-                 shuffle: bool = False, seed: int = 27) -> tf.data.Dataset:
+                 shuffle: bool = False, seed: int = 27, augment: str | None = None) -> tf.data.Dataset:
     """A tf.data pipeline over uint8 clips that never copies the whole array.
 
     Batches are gathered from ``features`` (an array or a read-only memmap) by index,
@@ -53,7 +67,11 @@ def make_dataset(features: Features, labels: np.ndarray, *, num_classes: int, ba
         num_classes: Width of the one-hot labels.
         batch_size: Clips per batch (the global batch under a distribution strategy).
         shuffle: Reshuffle every epoch.
-        seed: Shuffle seed.
+        seed: Shuffle (and augmentation) seed.
+        augment: None, or ``"flip"``: mirror each clip left-right with probability 1/2,
+            every frame alike (for the training set only; not in the papers' code, so the
+            notebooks leave it off unless asked). Single-input clips only: flipping
+            optical flow would also need its x component negated.
 
     Returns:
         Dataset of ``(clips uint8 (batch, num_frames, height, width, 3),
@@ -75,6 +93,10 @@ def make_dataset(features: Features, labels: np.ndarray, *, num_classes: int, ba
     if labels.min() < 0 or labels.max() >= num_classes:
         raise ValueError(f"labels must lie in [0, {num_classes}), got [{labels.min()}, {labels.max()}]: "
                          "does the model's class count match the data?")
+    if augment is not None and augment not in AUGMENTATIONS:
+        raise ValueError(f"augment must be None or one of {AUGMENTATIONS}, got {augment!r}")
+    if augment is not None and named:
+        raise ValueError(f"augment={augment!r} works on single-input clips, not on a dict of inputs {names}")
     eye = np.eye(num_classes, dtype=np.float32)
     dtypes = [tf.as_dtype(a.dtype) for a in arrays]
 
@@ -94,6 +116,9 @@ def make_dataset(features: Features, labels: np.ndarray, *, num_classes: int, ba
     if shuffle:
         ds = ds.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size).map(load, num_parallel_calls=tf.data.AUTOTUNE)
+    if augment == "flip":  # keyed by (seed, batch number): repeatable; reshuffling varies it per epoch
+        ds = ds.enumerate().map(lambda i, xy: (_flip_clips(xy[0], tf.stack([tf.constant(seed, tf.int64), i])), xy[1]),
+                                num_parallel_calls=tf.data.AUTOTUNE)
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return ds.with_options(options).prefetch(tf.data.AUTOTUNE)
@@ -190,6 +215,7 @@ def train(
     verbose: int | str = "auto",
     mixed_precision: bool | str = False,
     jit_compile: bool | str = False,
+    augment: str | None = None,
 ) -> keras.callbacks.History:
     """Compile and fit a model on uint8 clips.
 
@@ -222,6 +248,8 @@ def train(
         jit_compile: Opt-in XLA compilation of the train step (``"auto"`` is Keras's
             default: XLA on a GPU without a strategy). Off by default so CPU and GPU
             runs take the same path unless asked.
+        augment: Training-set augmentation, see :func:`make_dataset` (None: none, as in
+            the papers' code).
 
     Returns:
         The Keras ``History``; the trained model is ``history.model``.
@@ -244,7 +272,8 @@ def train(
         compile_model(model, optimizer=opt, learning_rate=learning_rate, metrics=metrics, jit_compile=jit_compile)
 
     num_classes = int(model.output_shape[-1])
-    train_ds = make_dataset(*train_data, num_classes=num_classes, batch_size=batch_size, shuffle=True, seed=seed)
+    train_ds = make_dataset(*train_data, num_classes=num_classes, batch_size=batch_size, shuffle=True, seed=seed,
+                            augment=augment)
     val_ds = None
     if validation_data is not None:
         val_ds = make_dataset(*validation_data, num_classes=num_classes, batch_size=batch_size)

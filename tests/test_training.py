@@ -35,6 +35,30 @@ def test_make_dataset_batches_one_hot_and_shuffles_only_when_asked():
         make_dataset(clips, labels + 5, num_classes=2, batch_size=4)
 
 
+def test_flip_augmentation_mirrors_whole_clips_repeatably():
+    rng = np.random.default_rng(3)
+    clips = rng.integers(0, 255, (64, 3, 4, 5, 3), dtype=np.uint8)  # width 5: a flip is never a no-op
+    labels = np.arange(64) % 2
+
+    def epoch(seed: int) -> tuple[np.ndarray, np.ndarray]:
+        batches = list(make_dataset(clips, labels, num_classes=2, batch_size=8, augment="flip",
+                                    seed=seed).as_numpy_iterator())
+        return np.concatenate([b[0] for b in batches]), np.concatenate([b[1] for b in batches])
+
+    x, y = epoch(0)
+    np.testing.assert_array_equal(y.argmax(1), labels)  # labels untouched, order kept (no shuffle)
+    same = np.all(x == clips, axis=(1, 2, 3, 4))
+    mirrored = np.all(x == clips[:, :, :, ::-1], axis=(1, 2, 3, 4))  # every frame of the clip alike
+    assert np.all(same ^ mirrored)
+    assert 16 <= mirrored.sum() <= 48  # about half
+    np.testing.assert_array_equal(epoch(0)[0], x)  # repeatable
+    assert not np.array_equal(epoch(1)[0], x)  # the seed matters
+    with pytest.raises(ValueError, match="augment"):
+        make_dataset(clips, labels, num_classes=2, batch_size=8, augment="rotate")
+    with pytest.raises(ValueError, match="single-input"):
+        make_dataset({"clip": clips, "flow": clips}, labels, num_classes=2, batch_size=8, augment="flip")
+
+
 def test_tiny_training_run_lowers_the_loss(tmp_path):
     clips, labels = _toy_clips()
     set_seed(0)
@@ -84,8 +108,12 @@ def test_run_experiment_end_to_end(tiny_dataset):
     split = protocol_split(paths, protocol="group", test_size=0.34, val_size=0.5, seed=1)
     result = run_experiment(lambda: build_lrcn(num_classes=3, num_frames=6), features, labels, split,
                             class_names=["Jumping", "SitDown", "StandUp"], epochs=1, batch_size=4, patience=1,
-                            verbose=0)
+                            verbose=0, augment="flip")
     assert result.epochs_run == 1 and result.evaluation.confusion.sum() == len(split.test_idx)
+    with pytest.raises(ValueError, match="augment"):  # the option reaches the training pipeline
+        run_experiment(lambda: build_lrcn(num_classes=3, num_frames=6), features, labels, split,
+                       class_names=["Jumping", "SitDown", "StandUp"], epochs=1, batch_size=4, patience=1,
+                       verbose=0, augment="bogus")
 
 
 def test_logo_protocol_holds_out_exactly_one_group(tiny_dataset):
