@@ -16,6 +16,9 @@ windows without flicker (paper 001's testing phase, with the original code's def
   layers after it (LSTM + classifier) run per window: the TimeDistributed part does
   not change when the window slides. Any other model (e.g. the ConvLSTM) runs on
   batches of windows through one compiled call. Both give ``model(window)``'s result.
+* A model with an optical-flow input (the two-stream model of notebook 05) gets the
+  Farnebäck flow of each clip or window computed on the fly (:func:`model_inputs`), with
+  the settings :func:`helpers.flow.create_flow_dataset` uses by default.
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ from tqdm.auto import tqdm
 
 # open_video and resize_to_rgb are the exact decode and resize/colour steps training uses (frame_extraction)
 from helpers.data import VideoReadError, frame_extraction, open_video, resize_to_rgb, sample_indices
-from helpers.models import ModelSpec, model_spec
+from helpers.flow import farneback_flow
+from helpers.models import FLOW_INPUT, ModelSpec, model_spec
 from helpers.plots import label_frame
 
 #: Layer where the LRCN's per-frame CNN ends (output ``(batch, num_frames, features)``).
@@ -75,6 +79,28 @@ def _as_prediction(probabilities: np.ndarray, class_names: Sequence[str]) -> Act
                             {name: float(p) for name, p in zip(class_names, probabilities, strict=True)})
 
 
+def takes_flow(model: keras.Model) -> bool:
+    """True for a model with an optical-flow input (the two-stream model): inference then
+    computes the flow of each clip itself (:func:`model_inputs`)."""
+    return FLOW_INPUT in {tensor.name for tensor in model.inputs}
+
+
+def model_inputs(model: keras.Model, clips: np.ndarray) -> np.ndarray | dict[str, np.ndarray]:
+    """What ``model`` takes for uint8 ``clips`` ``(batch, num_frames, size, size, 3)``.
+
+    The clips themselves, or for a model with a flow input the dict
+    ``{"clip": clips, "flow": float32 (batch, num_frames - 1, size, size, 2)}`` with the
+    Farnebäck flow of each clip (:func:`helpers.flow.farneback_flow`, default settings,
+    as :func:`helpers.flow.create_flow_dataset` computes it for training).
+    """
+    clips = np.asarray(clips, dtype=np.uint8)
+    if not takes_flow(model):
+        return clips
+    flow = (np.stack([farneback_flow(clip) for clip in clips]) if len(clips)
+            else np.empty((0, clips.shape[1] - 1, *clips.shape[2:4], 2), np.float32))
+    return {"clip": clips, FLOW_INPUT: flow}
+
+
 def check_model(model: keras.Model) -> ModelSpec:
     """What a model expects, after checking that inference can use it.
 
@@ -89,10 +115,15 @@ def check_model(model: keras.Model) -> ModelSpec:
     if not spec.class_names:
         raise ValueError(f"model {model.name!r} stores no class names; save it with "
                          "helpers.models.save_model(model, path, class_names=...)")
-    expected = (None, spec.num_frames, spec.image_size, spec.image_size, 3)
-    if tuple(model.input_shape) != expected:
-        raise ValueError(f"model {model.name!r} takes input {tuple(model.input_shape)}, but its rescaling layer "
-                         f"says {expected}")
+    size = spec.image_size
+    expected = {"clip": (None, spec.num_frames, size, size, 3)}
+    if takes_flow(model):
+        expected[FLOW_INPUT] = (None, spec.num_frames - 1, size, size, 2)
+    shapes = {tensor.name: tuple(tensor.shape) for tensor in model.inputs}
+    if len(shapes) == 1 and "clip" not in shapes:  # a single input may carry another name
+        shapes = {"clip": next(iter(shapes.values()))}
+    if shapes != expected:
+        raise ValueError(f"model {model.name!r} takes input {shapes}, but its rescaling layer says {expected}")
     if model.output_shape[-1] != len(spec.class_names):
         raise ValueError(f"model {model.name!r} has {model.output_shape[-1]} outputs but "
                          f"{len(spec.class_names)} class names")
@@ -140,9 +171,17 @@ class WindowPredictor:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.spec = check_model(model)
         self.batch_size = int(batch_size)
+        self._model = model
         num_frames, size = self.spec.num_frames, self.spec.image_size
         clip_signature = tf.TensorSpec((None, num_frames, size, size, 3), tf.uint8)
-        self._clips = tf.function(lambda x: model(x, training=False), input_signature=[clip_signature],
+        signature = clip_signature
+        if takes_flow(model):  # the flow is computed per window (model_inputs); no per-frame fast path
+            if fast:
+                raise ValueError(f"model {model.name!r} takes optical flow, so it has no per-frame fast path")
+            fast = False
+            signature = {"clip": clip_signature,
+                         FLOW_INPUT: tf.TensorSpec((None, num_frames - 1, size, size, 2), tf.float32)}
+        self._clips = tf.function(lambda x: model(x, training=False), input_signature=[signature],
                                   reduce_retracing=True)
         parts = split_frame_model(model) if fast is not False else None
         if fast and parts is None:
@@ -159,9 +198,11 @@ class WindowPredictor:
                                      reduce_retracing=True)
 
     def predict_clips(self, clips: np.ndarray) -> np.ndarray:
-        """The whole model on windows: uint8 ``(batch, num_frames, size, size, 3)`` -> ``(batch, num_classes)``."""
+        """The whole model on windows: uint8 ``(batch, num_frames, size, size, 3)`` -> ``(batch, num_classes)``
+        (a two-stream model gets each window's optical flow too, :func:`model_inputs`)."""
         clips = np.asarray(clips, dtype=np.uint8)
-        out = [self._clips(clips[i:i + self.batch_size]).numpy() for i in range(0, len(clips), self.batch_size)]
+        out = [self._clips(model_inputs(self._model, clips[i:i + self.batch_size])).numpy()
+               for i in range(0, len(clips), self.batch_size)]
         return np.concatenate(out) if out else np.empty((0, len(self.spec.class_names)), np.float32)
 
     def encode_frames(self, frames: np.ndarray) -> np.ndarray:
@@ -204,7 +245,7 @@ def window_predictor(model: keras.Model, *, fast: bool | None = None, batch_size
     """A :class:`WindowPredictor` for ``model``, cached for the model's lifetime (no retracing)."""
     cache = _PREDICTORS.setdefault(model, {})
     if fast is None:  # resolve "automatic" so it shares the entry of the path it picks
-        fast = FEATURE_LAYER in {layer.name for layer in model.layers}
+        fast = FEATURE_LAYER in {layer.name for layer in model.layers} and not takes_flow(model)
     key = (fast, batch_size)
     if key not in cache:
         cache[key] = WindowPredictor(model, fast=fast, batch_size=batch_size)
@@ -231,7 +272,7 @@ def predict_single_action(model: keras.Model, video_path: str | os.PathLike) -> 
     spec = check_model(model)
     clip = frame_extraction(video_path, num_frames=spec.num_frames, image_size=spec.image_size)
     # one clip: an eager call beats compiling a graph first
-    return _as_prediction(np.asarray(model(clip[None], training=False))[0], spec.class_names)
+    return _as_prediction(np.asarray(model(model_inputs(model, clip[None]), training=False))[0], spec.class_names)
 
 
 def plan_windows(total_frames: int, *, num_frames: int, window_frames: int, stride_frames: int

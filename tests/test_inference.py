@@ -12,21 +12,24 @@ import pytest
 from keras import layers
 
 from helpers.data import VideoReadError, frame_extraction, sample_indices
+from helpers.flow import farneback_flow
 from helpers.inference import (
     ActionPrediction,
     VideoPrediction,
     check_model,
     concatenate_videos,
     count_label_changes,
+    model_inputs,
     plan_windows,
     predict_on_video,
     predict_on_video_per_frame,
     predict_single_action,
     smooth_probabilities,
     split_frame_model,
+    takes_flow,
     video_durations,
 )
-from helpers.models import build_convlstm, build_lrcn, clip_input
+from helpers.models import build_convlstm, build_lrcn, build_two_stream, clip_input, load_model, save_model
 from tests.conftest import numbered_frames, write_video
 
 NUM_FRAMES = 8
@@ -114,6 +117,28 @@ def test_generic_path_for_convlstm(noisy_video):
     np.testing.assert_allclose(result.probabilities, model(frames[result.frame_indices], training=False).numpy(),
                                atol=1e-5)
     with pytest.raises(ValueError, match="fast path"):
+        predict_on_video(model, noisy_video, fast=True)
+
+
+def test_two_stream_model_classifies_videos_with_flow_computed_at_inference(noisy_video, tmp_path):
+    keras.utils.set_random_seed(0)
+    built = build_two_stream(num_classes=3, num_frames=NUM_FRAMES, image_size=32, class_names=CLASS_NAMES)
+    model = load_model(save_model(built, tmp_path / "two_stream.keras"))  # as the CLI gets it
+    assert takes_flow(model) and not takes_flow(build_lrcn(num_classes=3, num_frames=NUM_FRAMES))
+    clip = frame_extraction(noisy_video, num_frames=NUM_FRAMES, image_size=32)
+    expected = model({"clip": clip[None], "flow": farneback_flow(clip)[None]}, training=False).numpy()[0]
+    prediction = predict_single_action(model, noisy_video)
+    np.testing.assert_allclose(list(prediction.probabilities.values()), expected, atol=1e-5)
+    # the flow matters: the same frames with the flow of the clip played backwards give other scores
+    backwards = model({"clip": clip[None], "flow": farneback_flow(clip[::-1])[None]}, training=False).numpy()[0]
+    assert np.abs(backwards - expected).max() > 1e-4
+
+    result = predict_on_video(model, noisy_video, window=0.8, stride=0.4)
+    assert not result.fast_path
+    windows = decoded_frames(noisy_video, image_size=32)[result.frame_indices]
+    np.testing.assert_allclose(result.probabilities, model(model_inputs(model, windows), training=False).numpy(),
+                               atol=1e-5)
+    with pytest.raises(ValueError, match="optical flow"):
         predict_on_video(model, noisy_video, fast=True)
 
 
