@@ -68,6 +68,7 @@ from helpers.data import (
     LARGE_FRAME_PIXELS,
     create_dataset,
     frame_extraction,
+    frame_size,
     list_videos,
     resize_to_rgb,
     resolve_decoder_threads,
@@ -226,6 +227,15 @@ def decode_floor(video_path: str | os.PathLike, *, threads: int | None = None) -
     return count
 
 
+def _video_frame_size(video_path: str | os.PathLike) -> tuple[int, int]:
+    """``(width, height)`` of a video file's frames (0 when unknown); opens it on one thread."""
+    cap = cv2.VideoCapture(str(video_path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, 1])
+    try:
+        return frame_size(cap)
+    finally:
+        cap.release()
+
+
 def decode_convert_floor(video_path: str | os.PathLike, *, num_frames: int = 20, image_size: int = 64,
                          threads: int | str | None = DECODER_THREADS) -> int:
     """The least work that yields :func:`helpers.data.frame_extraction`'s output with OpenCV:
@@ -244,10 +254,7 @@ def decode_convert_floor(video_path: str | os.PathLike, *, num_frames: int = 20,
         The number of frames converted.
     """
     if isinstance(threads, str):
-        cap = cv2.VideoCapture(str(video_path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, 1])
-        size = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-        cap.release()
-        threads = resolve_decoder_threads(*size, threads)
+        threads = resolve_decoder_threads(*_video_frame_size(video_path), threads)
     params = [] if threads is None else [cv2.CAP_PROP_N_THREADS, threads]
     cap = cv2.VideoCapture(str(video_path), cv2.CAP_FFMPEG, params)
     try:
@@ -341,11 +348,7 @@ def bench_extraction(videos: Sequence[Path], *, num_frames: int, image_size: int
     """
     if not videos:
         return None
-    sizes = {}
-    for path in videos:
-        cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
-        sizes[path] = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-        cap.release()
+    sizes = {path: _video_frame_size(path) for path in videos}
     # frame_extraction's set-up on each file ("auto" resolved by frame size), for the references
     threads = {path: resolve_decoder_threads(*sizes[path], DECODER_THREADS) for path in videos}
     methods = {
@@ -777,7 +780,7 @@ def bench_stream(video_path: Path, *, settings: BenchSettings, progress: bool = 
     fps_base = counts["baseline"] / (_median(times["baseline"]["wall_ms"]) / 1e3)
     cap = cv2.VideoCapture(str(video_path))
     video_fps = cap.get(cv2.CAP_PROP_FPS)
-    width, height = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    width, height = frame_size(cap)
     cap.release()
     flat = {"stream_fps_per_frame_predict": fps_base, "stream_fps": fps_ours}
     details = {

@@ -142,6 +142,11 @@ def open_video(path: Path, *, threads: int | None = None) -> cv2.VideoCapture:
     return cap
 
 
+def frame_size(cap: cv2.VideoCapture) -> tuple[int, int]:
+    """``(width, height)`` of an open video's frames, from its header (0 when unknown)."""
+    return int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+
+
 def resize_to_rgb(frame_bgr: np.ndarray, image_size: int) -> np.ndarray:
     """The per-frame preprocessing of training and inference: area-resize, then BGR -> RGB (uint8)."""
     # resize first: converting 64x64 is cheaper than converting the full frame
@@ -197,8 +202,7 @@ def frame_extraction(video_path: str | os.PathLike, *, num_frames: int = 20, ima
     threads = resolve_decoder_threads(0, 0, decoder_threads)  # raises on a bad value; "auto" -> 1 to start
     cap = open_video(path, threads=threads)
     if decoder_threads == "auto":
-        size = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-        threads = resolve_decoder_threads(*size, decoder_threads)
+        threads = resolve_decoder_threads(*frame_size(cap), decoder_threads)
         if threads != 1:  # large frames: reopen on FFmpeg's default threads
             cap.release()
             cap = open_video(path, threads=threads)
