@@ -10,11 +10,12 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 RESULTS := results
 SOURCE ?=
 DATASET ?= ucf50
+MODEL ?=
 
 .PHONY: setup embedded run test unit nbtest lint format readme bench classify data extractor clean help
 
 help:
-	@echo "make setup | embedded | run | test | unit | nbtest | lint | readme | bench | classify SOURCE=... | data DATASET=ucf50|ucf101 | extractor | clean"
+	@echo "make setup | embedded | run | test | unit | nbtest | lint | readme | bench | classify SOURCE=... [MODEL=...] | data DATASET=ucf50|ucf101 | extractor | clean"
 
 setup: $(STAMP)
 
@@ -68,7 +69,7 @@ bench: setup
 
 classify: setup
 	@test -n "$(SOURCE)" || { echo "usage: make classify SOURCE=<video file or URL>" >&2; exit 2; }
-	$(PY) -m helpers classify "$(SOURCE)"
+	$(PY) -m helpers classify "$(SOURCE)" $(if $(MODEL),--model "$(MODEL)")
 
 # Real datasets (docs/datasets.md): download with resume, extract, validate into data/.
 data: setup extractor

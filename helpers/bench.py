@@ -882,7 +882,8 @@ def read_make_run(paths: Sequence[Path]) -> tuple[float | None, str]:
                 per_notebook = {str(k): float(v) for k, v in record.get("notebooks_s", {}).items()}
             except (ValueError, KeyError, TypeError, AttributeError) as err:
                 return None, f"{path} is unreadable ({err})"
-            note = f"from {path}"
+            shown = path.resolve()
+            note = f"from {shown.relative_to(PROJECT_ROOT) if shown.is_relative_to(PROJECT_ROOT) else path}"
             if per_notebook:
                 note += "; per notebook: " + ", ".join(f"{k} {v:.0f} s" for k, v in per_notebook.items())
             return value, note

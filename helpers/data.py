@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import re
 import shutil
@@ -35,7 +34,8 @@ import cv2
 import numpy as np
 from tqdm.auto import tqdm
 
-from helpers.tempdirs import private_temp_dir
+from helpers.parallel import parallel_map
+from helpers.tempdirs import private_temp_dir, remove_stale_temp_dirs
 
 VIDEO_EXTENSIONS = (".avi", ".mp4", ".mkv", ".mov", ".webm", ".mpg", ".mpeg", ".m4v")
 _GROUP_RE = re.compile(r"_g(\d+)_c(\d+)", re.IGNORECASE)
@@ -372,29 +372,24 @@ def create_dataset(
     if entry is not None:
         tmp_entry = private_temp_dir(entry, whole_folder=True)  # also removes what killed runs left
         sink = open(tmp_entry / "features.u8", "wb")
-    workers = num_workers or os.cpu_count() or 1
     jobs = [(str(p), num_frames, image_size) for p in paths]
-    pool = None
+    workers = min(num_workers or os.cpu_count() or 1, len(jobs))
     try:
-        if workers > 1 and len(jobs) > 1:
-            # spawn, not fork: notebooks have TensorFlow's threads running
-            pool = multiprocessing.get_context("spawn").Pool(workers, initializer=_init_worker)
-            results = pool.imap(_extract_job, jobs, chunksize=4)
-        else:
-            results = map(_extract_job, jobs)
-        bar = tqdm(zip(jobs, all_labels, results, strict=False), total=len(jobs), desc="Extracting frames",
-                   unit="video", disable=not progress)
-        for (path, _, _), label, (clip, reason) in bar:
-            if clip is None:
-                skipped += 1
-                tqdm.write(f"WARNING: skipped {path}: {reason}", file=sys.stderr)
-                continue
-            if sink is not None:
-                sink.write(clip.tobytes())
-            else:
-                buffers.append(clip)
-            labels.append(int(label))
-            kept.append(path)
+        with parallel_map(_extract_job, jobs, operation="create_dataset", num_workers=workers,
+                          initializer=_init_worker, chunksize=4) as results:
+            bar = tqdm(zip(jobs, all_labels, results, strict=False), total=len(jobs), desc="Extracting frames",
+                       unit="video", disable=not progress)
+            for (path, _, _), label, (clip, reason) in bar:
+                if clip is None:
+                    skipped += 1
+                    tqdm.write(f"WARNING: skipped {path}: {reason}", file=sys.stderr)
+                    continue
+                if sink is not None:
+                    sink.write(clip.tobytes())
+                else:
+                    buffers.append(clip)
+                labels.append(int(label))
+                kept.append(path)
         if skipped:
             tqdm.write(f"WARNING: skipped {skipped} of {len(jobs)} videos; kept {len(kept)}", file=sys.stderr)
         if sink is not None:
@@ -406,12 +401,12 @@ def create_dataset(
             tmp_entry = None
             return _load_cache(entry)
     finally:
-        if pool is not None:
-            pool.terminate()
         if sink is not None:
             sink.close()
         if tmp_entry is not None:
             shutil.rmtree(tmp_entry, ignore_errors=True)
+        if entry is not None:
+            remove_stale_temp_dirs(entry, whole_folder=True)  # e.g. of workers terminated while they started
     features = np.stack(buffers) if buffers else np.empty((0, *clip_shape), np.uint8)
     return features, np.asarray(labels, dtype=np.int64), kept
 

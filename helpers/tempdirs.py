@@ -7,7 +7,9 @@ reader never sees half an entry. A run killed by a signal cannot remove its fold
 :func:`private_temp_dir` removes such leftovers the next time the same target is
 written, so they never pile up. A folder is a leftover only when it was made on this
 host by a process that no longer runs: a live writer's folder, or one made on another
-host sharing the filesystem, is never touched.
+host sharing the filesystem, is never touched. The writers also sweep such leftovers when
+they finish (:func:`remove_stale_temp_dirs`), e.g. those of worker processes terminated
+while they started.
 """
 
 from __future__ import annotations
@@ -71,14 +73,21 @@ def stale_temp_dirs(target: str | os.PathLike, *, whole_folder: bool = False) ->
     return sorted(stale)
 
 
+def remove_stale_temp_dirs(target: str | os.PathLike, *, whole_folder: bool = False) -> list[Path]:
+    """Remove the leftovers of dead processes (:func:`stale_temp_dirs`) and return their paths."""
+    stale = stale_temp_dirs(target, whole_folder=whole_folder)
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+    return stale
+
+
 def private_temp_dir(target: str | os.PathLike, *, whole_folder: bool = False) -> Path:
     """Create (empty) this process's temporary folder for ``target`` and return it.
 
     Leftovers of dead processes (:func:`stale_temp_dirs`, same ``whole_folder``) are
     removed first.
     """
-    for path in stale_temp_dirs(target, whole_folder=whole_folder):
-        shutil.rmtree(path, ignore_errors=True)
+    remove_stale_temp_dirs(target, whole_folder=whole_folder)
     tmp = temp_name(target)
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)

@@ -135,6 +135,14 @@ def test_make_run_time_is_read_or_reported_missing(tmp_path):
     assert value is None and "unreadable" in note
 
 
+def test_make_run_note_names_the_file_relative_to_the_project(tmp_path, monkeypatch):
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "make_run.json").write_text('{"make_run_s": 312}')
+    monkeypatch.setattr(bench, "PROJECT_ROOT", tmp_path.resolve())
+    _, note = bench.read_make_run([tmp_path / "results" / "make_run.json"])
+    assert note == "from results/make_run.json"
+
+
 def test_cli_rejects_two_sizes():
     with pytest.raises(SystemExit):
         bench.main(["--quick", "--smallest"])

@@ -63,6 +63,16 @@ def test_make_targets_resolve_on_a_clean_clone(tmp_path):
     assert sorted(p.name for p in (clone / "notebooks").glob("*.ipynb"))[0].startswith("00_")
 
 
+def test_make_classify_passes_the_model_only_when_given():
+    def dry(*args: str) -> str:
+        out = subprocess.run(["make", "-n", "-W", "requirements.txt", "classify", *args], cwd=ROOT,
+                             capture_output=True, text=True)
+        return out.stdout.strip().splitlines()[-1]
+
+    assert dry("SOURCE=a.mp4", "MODEL=m.keras").endswith('classify "a.mp4" --model "m.keras"')
+    assert dry("SOURCE=a.mp4").endswith('classify "a.mp4"')
+
+
 def test_readme_sections_are_generated_from_results(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text("# x\n<!-- BEGIN paper001 -->\nstale 0.9999\n<!-- END paper001 -->\n"

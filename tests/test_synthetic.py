@@ -8,7 +8,16 @@ import numpy as np
 import pytest
 
 from helpers.data import frame_extraction, list_videos, video_group
-from helpers.synthetic import CLASS_NAMES, REVERSED_PAIRS, _make_appearance, _render_clip, _rng, generate_dataset
+from helpers.synthetic import (
+    CLASS_NAMES,
+    REVERSED_PAIRS,
+    _limb,
+    _make_appearance,
+    _pose,
+    _render_clip,
+    _rng,
+    generate_dataset,
+)
 
 
 def test_layout_is_ucf50(tiny_dataset):
@@ -67,3 +76,24 @@ def test_reversed_class_is_the_forward_clip_played_backwards(tmp_path, motion):
     as_reversed = np.abs(backward - forward[::-1]).mean()
     as_is = np.abs(backward - forward).mean()
     assert as_reversed < 0.5 * as_is, (as_reversed, as_is)
+
+
+def _hands(motion: str, tau: float) -> tuple[np.ndarray, np.ndarray]:
+    """Hand positions (x right, y down) of a unit-height actor whose shoulders are at (0, 0)."""
+    pose = _pose(motion, tau, {"cycles": 1.0, "phase": 0.0})
+    hands = []
+    for upper, lower in (pose["arm_l"], pose["arm_r"]):
+        hands.append(_limb(_limb(np.zeros(2), 0.17, upper), 0.16, lower))
+    return hands[0], hands[1]
+
+
+def test_clapping_hands_meet_in_front_of_the_chest_and_waving_hands_stay_above_the_head():
+    # phase 0, one cycle: sin(2 pi tau) is 1 at tau 0.25 (hands together) and -1 at 0.75 (apart)
+    left, right = _hands("clap", 0.25)
+    assert abs(left[0] - right[0]) < 0.03, "clapping hands meet"
+    assert 0.0 < left[1] < 0.26 and 0.0 < right[1] < 0.26, "at chest height: below the shoulders, above the hip"
+    left, right = _hands("clap", 0.75)
+    assert abs(left[0] - right[0]) > 0.3, "and part again"
+    for tau in np.linspace(0, 1, 9):
+        left, right = _hands("wave", tau)
+        assert left[1] < -0.1 and right[1] < -0.1, "waving hands stay above the shoulders"
