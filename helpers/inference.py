@@ -44,7 +44,7 @@ from tqdm.auto import tqdm
 # open_video and resize_to_rgb are the exact decode and resize/colour steps training uses (frame_extraction)
 from helpers.data import VideoReadError, frame_extraction, open_video, resize_to_rgb, sample_indices
 from helpers.flow import farneback_flow
-from helpers.models import FLOW_INPUT, ModelSpec, model_spec
+from helpers.models import CLIP_INPUT, FLOW_INPUT, ModelSpec, model_spec
 from helpers.plots import label_frame
 
 #: Layer where the LRCN's per-frame CNN ends (output ``(batch, num_frames, features)``).
@@ -98,7 +98,7 @@ def model_inputs(model: keras.Model, clips: np.ndarray) -> np.ndarray | dict[str
         return clips
     flow = (np.stack([farneback_flow(clip) for clip in clips]) if len(clips)
             else np.empty((0, clips.shape[1] - 1, *clips.shape[2:4], 2), np.float32))
-    return {"clip": clips, FLOW_INPUT: flow}
+    return {CLIP_INPUT: clips, FLOW_INPUT: flow}
 
 
 def check_model(model: keras.Model) -> ModelSpec:
@@ -116,12 +116,12 @@ def check_model(model: keras.Model) -> ModelSpec:
         raise ValueError(f"model {model.name!r} stores no class names; save it with "
                          "helpers.models.save_model(model, path, class_names=...)")
     size = spec.image_size
-    expected = {"clip": (None, spec.num_frames, size, size, 3)}
+    expected = {CLIP_INPUT: (None, spec.num_frames, size, size, 3)}
     if takes_flow(model):
         expected[FLOW_INPUT] = (None, spec.num_frames - 1, size, size, 2)
     shapes = {tensor.name: tuple(tensor.shape) for tensor in model.inputs}
-    if len(shapes) == 1 and "clip" not in shapes:  # a single input may carry another name
-        shapes = {"clip": next(iter(shapes.values()))}
+    if len(shapes) == 1 and CLIP_INPUT not in shapes:  # a single input may carry another name
+        shapes = {CLIP_INPUT: next(iter(shapes.values()))}
     if shapes != expected:
         raise ValueError(f"model {model.name!r} takes input {shapes}, but its rescaling layer says {expected}")
     if model.output_shape[-1] != len(spec.class_names):
@@ -179,7 +179,7 @@ class WindowPredictor:
             if fast:
                 raise ValueError(f"model {model.name!r} takes optical flow, so it has no per-frame fast path")
             fast = False
-            signature = {"clip": clip_signature,
+            signature = {CLIP_INPUT: clip_signature,
                          FLOW_INPUT: tf.TensorSpec((None, num_frames - 1, size, size, 2), tf.float32)}
         self._clips = tf.function(lambda x: model(x, training=False), input_signature=[signature],
                                   reduce_retracing=True)

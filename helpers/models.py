@@ -141,6 +141,10 @@ def _class_names(num_classes: int, class_names: Sequence[str] | None) -> list[st
     return list(class_names)
 
 
+#: Name of every model's uint8 clip input (the two-stream model also has :data:`FLOW_INPUT`).
+CLIP_INPUT = "clip"
+
+
 def clip_input(*, num_classes: int, num_frames: int, image_size: int, class_names: Sequence[str] | None = None
                ) -> tuple[keras.KerasTensor, keras.KerasTensor]:
     """The shared model head: a uint8 clip input and its [0, 1] float rescaling.
@@ -149,7 +153,7 @@ def clip_input(*, num_classes: int, num_frames: int, image_size: int, class_name
         ``(inputs, x)``: inputs of shape ``(batch, num_frames, image_size, image_size, 3)``
         uint8, and x the same shape in float32.
     """
-    inputs = keras.Input(shape=(num_frames, image_size, image_size, 3), dtype="uint8", name="clip")
+    inputs = keras.Input(shape=(num_frames, image_size, image_size, 3), dtype="uint8", name=CLIP_INPUT)
     x = ClipRescaling(class_names=_class_names(num_classes, class_names), num_frames=num_frames,
                       image_size=image_size, name=RESCALING_LAYER)(inputs)
     return inputs, x
@@ -723,7 +727,7 @@ def build_two_stream(*, num_classes: int, num_frames: int = 20, image_size: int 
                            units=flow_units, dropout=dropout)
     motion = layers.Dense(num_classes, activation="softmax", name="motion_scores")(motion)
     outputs = fusion([appearance, motion])
-    return keras.Model({"clip": clip, FLOW_INPUT: flow}, outputs, name="two_stream")
+    return keras.Model({CLIP_INPUT: clip, FLOW_INPUT: flow}, outputs, name="two_stream")
 
 
 # Transfer learning (papers 002-003): a frame CNN trained on one task, reused on another.
