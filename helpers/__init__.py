@@ -8,6 +8,7 @@ One module per concern: ``config`` (seeds, quick profile, folders), ``synthetic`
 (Grad-CAM), ``gan`` (DCGAN augmentation), ``comparison`` (notebook 05's table), ``inference``,
 ``download`` (video by URL), ``serve`` (local HTTP server for tests and demos),
 ``plots``, ``results``, ``report`` (README tables), ``papers`` (the papers' numbers),
+``findings`` (a notebook's conclusions, written from its numbers),
 ``parallel`` (worker processes that fail loudly instead of hanging), ``bench``. Heavy modules
 (TensorFlow) are imported only where they are used.
 """
