@@ -38,7 +38,7 @@ from helpers.data import (
 )
 from helpers.evaluation import Evaluation, evaluate
 from helpers.results import record_dataset, upsert_rows
-from helpers.synthetic import embedded_settings, generate_dataset
+from helpers.synthetic import GENERATOR_VERSION, embedded_settings, generate_dataset
 from helpers.training import Features, take, train
 
 PROTOCOLS = ("random_clip", "group")  # the two every notebook reports
@@ -62,6 +62,14 @@ class ClipData:
     def __repr__(self) -> str:
         return (f"ClipData({self.dataset_dir}: {self.features.shape[0]} clips of {self.features.shape[1:]}, "
                 f"{len(self.class_names)} classes)")
+
+
+def _num_groups(video_files_paths: Sequence) -> int | None:
+    """Distinct UCF groups (``_gNN_``) among the clips; None when a file name carries no group tag."""
+    try:
+        return len({video_group(p) for p in video_files_paths})
+    except ValueError:
+        return None
 
 
 def load_clips(paths: Paths, *, class_names: Sequence[str] | None = None, num_frames: int = 20,
@@ -90,7 +98,9 @@ def load_clips(paths: Paths, *, class_names: Sequence[str] | None = None, num_fr
                                                          image_size=image_size, cache_dir=paths.cache_dir)
     names, _, _ = list_videos(dataset_dir, class_names=class_names)
     record_dataset(paths.results_dir, dataset_dir=dataset_dir, embedded=paths.embedded, class_names=names,
-                   num_clips=len(labels), num_frames=num_frames, image_size=image_size)
+                   num_clips=len(labels), num_frames=num_frames, image_size=image_size,
+                   num_groups=_num_groups(video_files_paths),
+                   generator_version=GENERATOR_VERSION if paths.embedded else None)
     return ClipData(features, labels, [str(p) for p in video_files_paths], list(names), dataset_dir)
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 from helpers.config import PROJECT_ROOT
 from helpers.papers import PAPER001
 from helpers.results import _atomic_write_text, to_markdown
+from helpers.synthetic import GENERATOR_VERSION
 
 
 def _dataset_line(results_dir: Path) -> str:
@@ -25,8 +26,18 @@ def _dataset_line(results_dir: Path) -> str:
     if not meta_path.exists():
         return "Dataset: unknown (no results/dataset.json)."
     meta = json.loads(meta_path.read_text())
-    return (f"Dataset: **{meta['dataset']}**, {meta['num_clips']} clips, {meta['num_classes']} classes, "
+    groups = f" ({meta['num_groups']} groups per class)" if meta.get("num_groups") else ""
+    line = (f"Dataset: **{meta['dataset']}**, {meta['num_clips']} clips{groups}, {meta['num_classes']} classes, "
             f"{meta['num_frames']} frames of {meta['image_size']}x{meta['image_size']} per clip.")
+    if meta.get("embedded"):
+        version = meta.get("generator_version")
+        if version == GENERATOR_VERSION:
+            line = line.replace("UCF50 layout)", f"UCF50 layout, generator v{version})", 1)
+        else:
+            rendered = "an older generator" if version is None else f"generator v{version}"
+            line += (f" **Out of date:** these numbers come from the embedded dataset rendered by {rendered}; "
+                     f"the code now renders v{GENERATOR_VERSION}, and `make run` brings them up to date.")
+    return line
 
 
 def section_paper001(results_dir: Path) -> str:

@@ -77,11 +77,22 @@ def write_json(path: str | os.PathLike, data: dict) -> Path:
 
 
 def record_dataset(results_dir: str | os.PathLike, *, dataset_dir: str | os.PathLike, embedded: bool,
-                   class_names: Sequence[str], num_clips: int, num_frames: int, image_size: int) -> Path:
-    """Write ``dataset.json``: which data produced the tables in ``results_dir`` (quoted by the README)."""
-    return write_json(Path(results_dir) / "dataset.json", {
+                   class_names: Sequence[str], num_clips: int, num_frames: int, image_size: int,
+                   num_groups: int | None = None, generator_version: int | None = None) -> Path:
+    """Write ``dataset.json``: which data produced the tables in ``results_dir`` (quoted by the README).
+
+    ``num_groups`` (distinct ``gNN`` groups) and, for the embedded dataset, the version of the
+    generator that rendered it (:data:`helpers.synthetic.GENERATOR_VERSION`) are recorded when
+    given, so the README can say when its tables predate the current embedded dataset.
+    """
+    record = {
         "dataset": "embedded (procedural, UCF50 layout)" if embedded else Path(dataset_dir).name,
         "dataset_dir": str(dataset_dir), "embedded": embedded, "num_classes": len(class_names),
         "class_names": list(class_names), "num_clips": int(num_clips), "num_frames": num_frames,
         "image_size": image_size,
-    })
+    }
+    if num_groups is not None:
+        record["num_groups"] = int(num_groups)
+    if generator_version is not None:
+        record["generator_version"] = int(generator_version)
+    return write_json(Path(results_dir) / "dataset.json", record)

@@ -26,6 +26,7 @@ def test_load_clips_prefers_the_paper_classes_and_records_the_dataset(tmp_path, 
     assert all("SitDown" in p or "StandUp" in p for p in data.video_files_paths)
     recorded = json.loads((paths.results_dir / "dataset.json").read_text())
     assert recorded["class_names"] == ["SitDown", "StandUp"] and recorded["num_clips"] == 12
+    assert recorded["num_groups"] == 3 and "generator_version" not in recorded  # not the embedded dataset
     everything = load_clips(paths, num_frames=6, image_size=16, prefer_classes=("SitDown", "Missing"))
     assert everything.class_names == ["Jumping", "SitDown", "StandUp"]  # not all preferred present: take all
 

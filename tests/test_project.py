@@ -63,6 +63,22 @@ def test_make_targets_resolve_on_a_clean_clone(tmp_path):
     assert sorted(p.name for p in (clone / "notebooks").glob("*.ipynb"))[0].startswith("00_")
 
 
+def test_readme_dataset_line_says_when_embedded_results_are_out_of_date(tmp_path):
+    from helpers.report import _dataset_line
+    from helpers.synthetic import GENERATOR_VERSION
+
+    meta = {"dataset": "embedded (procedural, UCF50 layout)", "embedded": True, "num_clips": 640, "num_classes": 8,
+            "num_frames": 20, "image_size": 64, "num_groups": 40}
+    for version, stale in ((GENERATOR_VERSION, False), (GENERATOR_VERSION - 1, True), (None, True)):
+        record = {**meta, **({} if version is None else {"generator_version": version})}
+        (tmp_path / "dataset.json").write_text(json.dumps(record))
+        line = _dataset_line(tmp_path)
+        assert "640 clips (40 groups per class)" in line
+        assert ("Out of date" in line) == stale, line
+        assert (f"generator v{GENERATOR_VERSION})" in line) == (not stale)
+        assert stale is False or f"now renders v{GENERATOR_VERSION}" in line
+
+
 def test_make_classify_passes_the_model_only_when_given():
     def dry(*args: str) -> str:
         # under `make test` this is a sub-make: it also prints "Entering/Leaving directory" lines
