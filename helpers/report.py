@@ -21,6 +21,15 @@ from helpers.results import _atomic_write_text, to_markdown
 from helpers.synthetic import GENERATOR_VERSION
 
 
+def _rendered_version(dataset_dir: str | None) -> int | None:
+    """The generator version in an embedded dataset's completion marker, for results recorded before
+    ``dataset.json`` carried it; None when the folder or its marker is gone."""
+    try:
+        return int(json.loads((Path(dataset_dir) / ".complete").read_text())["version"])
+    except (TypeError, OSError, ValueError, KeyError):
+        return None
+
+
 def _dataset_line(results_dir: Path) -> str:
     meta_path = results_dir / "dataset.json"
     if not meta_path.exists():
@@ -30,7 +39,7 @@ def _dataset_line(results_dir: Path) -> str:
     line = (f"Dataset: **{meta['dataset']}**, {meta['num_clips']} clips{groups}, {meta['num_classes']} classes, "
             f"{meta['num_frames']} frames of {meta['image_size']}x{meta['image_size']} per clip.")
     if meta.get("embedded"):
-        version = meta.get("generator_version")
+        version = meta.get("generator_version", _rendered_version(meta.get("dataset_dir")))
         if version == GENERATOR_VERSION:
             line = line.replace("UCF50 layout)", f"UCF50 layout, generator v{version})", 1)
         else:

@@ -77,6 +77,13 @@ def test_readme_dataset_line_says_when_embedded_results_are_out_of_date(tmp_path
         assert ("Out of date" in line) == stale, line
         assert (f"generator v{GENERATOR_VERSION})" in line) == (not stale)
         assert stale is False or f"now renders v{GENERATOR_VERSION}" in line
+    # results recorded before dataset.json carried the version: the dataset folder's marker says
+    dataset_dir = tmp_path / "embedded"
+    dataset_dir.mkdir()
+    (tmp_path / "dataset.json").write_text(json.dumps({**meta, "dataset_dir": str(dataset_dir)}))
+    for version, stale in ((GENERATOR_VERSION, False), (GENERATOR_VERSION - 1, True)):
+        (dataset_dir / ".complete").write_text(json.dumps({"version": version, "seed": 27}) + "\n")
+        assert ("Out of date" in _dataset_line(tmp_path)) == stale
 
 
 def test_make_classify_passes_the_model_only_when_given():
