@@ -27,6 +27,8 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from helpers.inference import model_inputs
+
 METHODS = ("gradcam", "hirescam")
 
 
@@ -53,7 +55,10 @@ def grad_cam(model: keras.Model, clip: np.ndarray, *, class_index: int | None = 
 
     Args:
         model: A clip classifier, input ``(batch, num_frames, height, width, 3)``, output
-            class probabilities ``(batch, num_classes)``.
+            class probabilities ``(batch, num_classes)``. A two-stream model (clip and
+            optical flow) works too: the clip's flow is computed as inference does
+            (:func:`helpers.inference.model_inputs`), and the maps are those of its
+            appearance stream's frame CNN.
         clip: One clip ``(num_frames, height, width, 3)``, in the model's input dtype (uint8).
         class_index: Class to explain; None means the predicted one.
         layer_name: A top-level layer whose output is ``(batch, num_frames, h, w, channels)``
@@ -76,7 +81,9 @@ def grad_cam(model: keras.Model, clip: np.ndarray, *, class_index: int | None = 
         raise ValueError(f"layer {layer.name!r} outputs {layer.output.shape}; Grad-CAM needs "
                          "(batch, num_frames, h, w, channels)")
     probe = keras.Model(model.inputs, [layer.output, model.output], name=f"{model.name}_grad_cam")
-    x = tf.convert_to_tensor(clip[None])
+    inputs = model_inputs(model, clip[None])  # a two-stream model also gets the clip's optical flow
+    x = ({name: tf.convert_to_tensor(value) for name, value in inputs.items()} if isinstance(inputs, dict)
+         else tf.convert_to_tensor(inputs))
     with tf.GradientTape() as tape:
         maps, probabilities = probe(x, training=False)
         if class_index is None:

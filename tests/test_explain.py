@@ -9,7 +9,7 @@ import pytest
 from keras import layers
 
 from helpers.explain import find_cam_layer, grad_cam, plot_grad_cam
-from helpers.models import TimeDistributed, build_lrcn
+from helpers.models import TimeDistributed, build_lrcn, build_two_stream
 
 matplotlib.use("Agg")
 
@@ -50,6 +50,16 @@ def test_lrcn_shapes_and_range():
         heat = grad_cam(lrcn, clip, class_index=1, normalize=normalize)
         assert heat.shape == (3, 64, 64) and heat.dtype == np.float32
         assert heat.min() >= 0 and heat.max() <= 1
+
+
+def test_two_stream_model_gets_its_flow_and_maps_of_its_appearance_stream():
+    model = build_two_stream(num_classes=3, num_frames=4, image_size=32)
+    rng = np.random.default_rng(1)
+    clip = rng.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
+    assert find_cam_layer(model).startswith("cnn_")  # the appearance stream's frame CNN
+    heat = grad_cam(model, clip, method="hirescam")
+    assert heat.shape == (4, 32, 32) and heat.dtype == np.float32
+    assert heat.min() >= 0 and heat.max() <= 1
 
 
 @pytest.mark.parametrize("method", ["gradcam", "hirescam"])
