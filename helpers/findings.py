@@ -108,11 +108,11 @@ def paper000_findings(*, table: pd.DataFrame, optimizers: pd.DataFrame, alphas: 
         f"{_noise_word(spread, two_se)} two standard errors: {verdict}.")
 
     sweep = alphas.set_index("alpha")["validation_accuracy"]
-    top = float(sweep.idxmax())
+    tops = [float(a) for a in sweep.index[sweep == sweep.max()]]  # ties: every alpha at the peak
     span = float(sweep.max() - sweep.min())
-    peak = f"the paper's α = {top:g}" if top == alpha else f"α = {top:g}"
+    peak = f"the paper's α = {alpha:g}" if tops == [alpha] else "α = " + " and ".join(f"{a:g}" for a in tops)
     paper_alpha = (f"; the paper's {alpha:g} reaches {float(sweep[alpha]):.3f}"
-                   if alpha in sweep.index and top != alpha else "")
+                   if alpha in sweep.index and alpha not in tops else "")
     ends = [f"α = {a:g} {float(sweep[a]):.3f} vs the {name} alone {float(val[name]):.3f}"
             for a, name in ((0.0, "rnn"), (1.0, "cnn")) if a in sweep.index]
     bullets.append(

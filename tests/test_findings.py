@@ -46,6 +46,14 @@ def test_a_clear_winner_that_is_not_the_paper_s_is_said_so():
     assert "at chance level" in text  # raw-pixel RNN 0.13 against chance 0.125
 
 
+def test_alpha_ties_at_the_peak_are_all_named():
+    inputs = _inputs(cnn=0.70, rnn=0.80, hybrid=0.80)  # alpha 0 (the rnn) and 0.7 (the hybrid) tie
+    text = paper000_findings(**inputs)
+    assert "The sweep peaks at α = 0 and 0.7 (0.800)." in text
+    inputs["alphas"].loc[0, "validation_accuracy"] = 0.5
+    assert "The sweep peaks at the paper's α = 0.7 (0.800)." in paper000_findings(**inputs)
+
+
 def test_every_number_printed_comes_from_the_inputs():
     text = paper000_findings(**_inputs(cnn=0.611, rnn=0.622, hybrid=0.633))
     for value in ("0.611", "0.622", "0.633", "400 held-out clips"):
