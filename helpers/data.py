@@ -285,8 +285,10 @@ def _extract_job(args: tuple[str, int, int]) -> tuple[np.ndarray | None, str | N
         return None, err.reason
 
 
-def _init_worker() -> None:
-    cv2.setNumThreads(1)  # one process per core already; no oversubscription
+def init_opencv_worker() -> None:
+    """Initializer of a worker pool with one process per core: OpenCV then runs on one thread
+    in each (no oversubscription)."""
+    cv2.setNumThreads(1)
 
 
 def _cache_key(class_names: list[str], paths: list[Path], num_frames: int, image_size: int) -> str:
@@ -376,7 +378,7 @@ def create_dataset(
     workers = min(num_workers or os.cpu_count() or 1, len(jobs))
     try:
         with parallel_map(_extract_job, jobs, operation="create_dataset", num_workers=workers,
-                          initializer=_init_worker, chunksize=4) as results:
+                          initializer=init_opencv_worker, chunksize=4) as results:
             bar = tqdm(zip(jobs, all_labels, results, strict=False), total=len(jobs), desc="Extracting frames",
                        unit="video", disable=not progress)
             for (path, _, _), label, (clip, reason) in bar:

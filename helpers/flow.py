@@ -37,7 +37,7 @@ import cv2
 import numpy as np
 from tqdm.auto import tqdm
 
-from helpers.data import publish_cache_entry
+from helpers.data import init_opencv_worker, publish_cache_entry
 from helpers.parallel import parallel_map
 from helpers.tempdirs import private_temp_dir, remove_stale_temp_dirs
 
@@ -119,10 +119,6 @@ def flow_to_rgb(flow: np.ndarray, *, max_magnitude: float | None = None) -> np.n
 def _flow_job(args: tuple[np.ndarray, dict]) -> np.ndarray:
     clip, params = args
     return farneback_flow(clip, params=FarnebackParams(**params))
-
-
-def _init_worker() -> None:
-    cv2.setNumThreads(1)  # one process per core already; no oversubscription
 
 
 def flow_cache_key(features: np.ndarray, *, params: FarnebackParams, dtype: str) -> str:
@@ -215,7 +211,7 @@ def create_flow_dataset(
     try:
         bar = tqdm(total=n, desc="Optical flow", unit="clip", disable=not progress)
         with parallel_map(_flow_job, jobs, operation="create_flow_dataset", num_workers=workers,
-                          initializer=_init_worker, in_flight=4 * workers) as results:
+                          initializer=init_opencv_worker, in_flight=4 * workers) as results:
             for i, flow in enumerate(results):
                 flow = flow.astype(dtype, copy=False)
                 if sink is not None:

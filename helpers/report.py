@@ -18,16 +18,7 @@ import pandas as pd
 from helpers.config import PROJECT_ROOT
 from helpers.papers import PAPER001
 from helpers.results import _atomic_write_text, to_markdown
-from helpers.synthetic import GENERATOR_VERSION
-
-
-def _rendered_version(dataset_dir: str | None) -> int | None:
-    """The generator version in an embedded dataset's completion marker, for results recorded before
-    ``dataset.json`` carried it; None when the folder or its marker is gone."""
-    try:
-        return int(json.loads((Path(dataset_dir) / ".complete").read_text())["version"])
-    except (TypeError, OSError, ValueError, KeyError):
-        return None
+from helpers.synthetic import GENERATOR_VERSION, rendered_version
 
 
 def _dataset_line(results_dir: Path) -> str:
@@ -39,7 +30,8 @@ def _dataset_line(results_dir: Path) -> str:
     line = (f"Dataset: **{meta['dataset']}**, {meta['num_clips']} clips{groups}, {meta['num_classes']} classes, "
             f"{meta['num_frames']} frames of {meta['image_size']}x{meta['image_size']} per clip.")
     if meta.get("embedded"):
-        version = meta.get("generator_version", _rendered_version(meta.get("dataset_dir")))
+        # results recorded before dataset.json carried the version: ask the dataset folder
+        version = meta.get("generator_version", rendered_version(meta.get("dataset_dir")))
         if version == GENERATOR_VERSION:
             line = line.replace("UCF50 layout)", f"UCF50 layout, generator v{version})", 1)
         else:

@@ -321,6 +321,15 @@ def generate_dataset(
     return out_dir
 
 
+def rendered_version(dataset_dir: str | os.PathLike | None) -> int | None:
+    """The :data:`GENERATOR_VERSION` that rendered a complete embedded dataset (read from its
+    completion marker); None when the folder, or its marker, is not there."""
+    try:
+        return int(json.loads((Path(dataset_dir) / _COMPLETE_MARKER).read_text())["version"])
+    except (TypeError, OSError, ValueError, KeyError):
+        return None
+
+
 def embedded_settings(*, quick: bool = False) -> dict:
     """Keyword arguments of :func:`generate_dataset` for the full or the quick (CI) profile."""
     if quick:
