@@ -237,7 +237,7 @@ def _video_frame_size(video_path: str | os.PathLike) -> tuple[int, int]:
 
 
 def decode_convert_floor(video_path: str | os.PathLike, *, num_frames: int = 20, image_size: int = 64,
-                         threads: int | str | None = DECODER_THREADS) -> int:
+                         threads: int | str | None = DECODER_THREADS, resize: bool = True) -> int:
     """The least work that yields :func:`helpers.data.frame_extraction`'s output with OpenCV:
     ``grab()`` (decode) every frame, and ``retrieve()`` (FFmpeg's YUV -> BGR) and
     :func:`helpers.data.resize_to_rgb` only the ``num_frames`` sampled ones; the header's
@@ -249,6 +249,8 @@ def decode_convert_floor(video_path: str | os.PathLike, *, num_frames: int = 20,
             with :func:`helpers.data.resolve_decoder_threads`, as ``frame_extraction``
             does (that probe open is not part of the least work: :func:`bench_extraction`
             resolves the set-up before timing and passes it as a number or None).
+        resize: False stops after ``retrieve()``: FFmpeg's colour conversion of the
+            sampled frames alone, which splits the cost of converting in two.
 
     Returns:
         The number of frames converted.
@@ -264,7 +266,8 @@ def decode_convert_floor(video_path: str | os.PathLike, *, num_frames: int = 20,
         while cap.grab():
             if index in wanted:
                 frame = cap.retrieve(frame)[1]
-                resize_to_rgb(frame, image_size)
+                if resize:
+                    resize_to_rgb(frame, image_size)
                 converted += 1
             index += 1
     finally:
@@ -327,7 +330,8 @@ def bench_extraction(videos: Sequence[Path], *, num_frames: int, image_size: int
     by file, the floor of the set-up it picked, averaged over the files.
     :func:`decode_convert_floor` (decode all, convert the sampled frames, nothing else;
     on the same per-file set-up) splits the gap between ``frame_extraction`` and that
-    floor in two.
+    floor in two; the same without the resize (``retrieve()`` alone) splits converting in
+    two: FFmpeg's colour conversion and our resize.
 
     Returns:
         ``decode_floor_ms``, ``decode_convert_floor_ms``, ``seek_extraction_ms``,
@@ -341,9 +345,10 @@ def bench_extraction(videos: Sequence[Path], *, num_frames: int, image_size: int
         ``floor_ratio`` (extraction / floor: the issue's target),
         ``floor_ratio_same_decoder`` (extraction / that same-decoder floor),
         ``convert_ratio`` (decode + convert / that floor: the cost of converting the
-        sampled frames), ``overhead_ratio`` (extraction / decode + convert: what our code
-        adds, the probe open of ``"auto"`` included), ``seek_speedup`` (seek /
-        extraction) and ``per_file`` details (each with its ``extraction_decoder``,
+        sampled frames), ``retrieve_ratio`` (the same with ``retrieve()`` alone, no
+        resize: FFmpeg's YUV -> BGR of the sampled frames), ``overhead_ratio``
+        (extraction / decode + convert: what our code adds, the probe open of ``"auto"``
+        included), ``seek_speedup`` (seek / extraction) and ``per_file`` details (each with its ``extraction_decoder``,
         ``"1_thread"`` or ``"default_threads"``); None when there is no video.
     """
     if not videos:
@@ -356,6 +361,8 @@ def bench_extraction(videos: Sequence[Path], *, num_frames: int, image_size: int
         "decode_floor_1_thread": lambda p: decode_floor(p, threads=1),
         "decode_convert_floor": lambda p: decode_convert_floor(p, num_frames=num_frames, image_size=image_size,
                                                                threads=threads[p]),
+        "decode_retrieve_floor": lambda p: decode_convert_floor(p, num_frames=num_frames, image_size=image_size,
+                                                                threads=threads[p], resize=False),
         "seek_extraction": lambda p: seek_extraction(p, num_frames=num_frames, image_size=image_size),
         "extraction": lambda p: frame_extraction(p, num_frames=num_frames, image_size=image_size),
     }
@@ -398,6 +405,8 @@ def bench_extraction(videos: Sequence[Path], *, num_frames: int, image_size: int
     out["floor_ratio_same_decoder"] = out["extraction_ms"] / out["decode_floor_same_decoder_ms"]
     out["convert_ratio"] = out["decode_convert_floor_ms"] / out["decode_floor_same_decoder_ms"]
     out["convert_ratio_cpu"] = out["decode_convert_floor_cpu_ms"] / out["decode_floor_same_decoder_cpu_ms"]
+    out["retrieve_ratio"] = out["decode_retrieve_floor_ms"] / out["decode_floor_same_decoder_ms"]
+    out["retrieve_ratio_cpu"] = out["decode_retrieve_floor_cpu_ms"] / out["decode_floor_same_decoder_cpu_ms"]
     out["overhead_ratio"] = out["extraction_ms"] / out["decode_convert_floor_ms"]
     out["overhead_ratio_cpu"] = out["extraction_cpu_ms"] / out["decode_convert_floor_cpu_ms"]
     out["seek_speedup"] = out["seek_extraction_ms"] / out["extraction_ms"]
@@ -996,8 +1005,12 @@ def _extraction_rows(extraction: dict, targets: dict, num_frames: int) -> list[l
         ratio = (f"{res['floor_ratio']:.2f}x the floor (CPU time {res['floor_ratio_cpu']:.2f}x the least-CPU floor; "
                  f"{res['floor_ratio_same_decoder']:.2f}x {same_floor})")
         if "convert_ratio" in res:
-            ratio += (f". Decoding all + converting the {num_frames} sampled frames (BGR, area resize, RGB), "
-                      f"nothing else: {res['convert_ratio']:.2f}x that floor (CPU {res['convert_ratio_cpu']:.2f}x); "
+            ratio += f". Decoding all + converting the {num_frames} sampled frames, nothing else: "
+            if "retrieve_ratio" in res:  # bench.json files written before it was measured lack it
+                ratio += (f"FFmpeg's YUV -> BGR alone {res['retrieve_ratio']:.2f}x that floor "
+                          f"(CPU {res['retrieve_ratio_cpu']:.2f}x), ")
+            ratio += (f"with the area resize and RGB {res['convert_ratio']:.2f}x "
+                      f"(CPU {res['convert_ratio_cpu']:.2f}x); "
                       f"ours {res['overhead_ratio']:.2f}x that (CPU {res['overhead_ratio_cpu']:.2f}x)")
         rows.append([f"{what}: ours ({ours}) vs decode floor (grab() every frame, FFmpeg, {floor})",
                      _fmt(res["extraction_ms"]), _fmt(res["decode_floor_ms"]), ratio,

@@ -161,7 +161,8 @@ def test_only_extraction_writes_its_own_files(tmp_path, capsys):
     for kind, res in result["extraction"].items():
         if res is None:
             continue
-        for key in (*EXTRACTION_KEYS, "decode_convert_floor_ms", "convert_ratio", "overhead_ratio"):
+        for key in (*EXTRACTION_KEYS, "decode_convert_floor_ms", "convert_ratio", "overhead_ratio",
+                    "decode_retrieve_floor_ms", "retrieve_ratio"):
             assert positive(res[key]), (kind, key)
         assert res["extraction_decoder"] == bench._decoder_name(bench.DECODER_THREADS) == "auto"
         # each file records the set-up "auto" picked for it; the same-decoder floor is theirs, file by file
@@ -173,11 +174,13 @@ def test_only_extraction_writes_its_own_files(tmp_path, capsys):
         assert res["decode_floor_same_decoder_ms"] == pytest.approx(same)
         assert res["floor_ratio_same_decoder"] == pytest.approx(res["extraction_ms"] / same)
         assert res["convert_ratio"] == pytest.approx(res["decode_convert_floor_ms"] / same)
+        assert res["retrieve_ratio"] == pytest.approx(res["decode_retrieve_floor_ms"] / same)
         # the floor stays the faster of the two uniform set-ups over all files
         assert res["decode_floor_ms"] == min(res["decode_floor_1_thread_ms"], res["decode_floor_default_threads_ms"])
     assert set(result["targets"]) >= {"extraction_floor_avi", "extraction_vs_seek_avi"}
     text = (out / "bench_extraction.md").read_text()
     assert "| measure | ours | baseline | ratio | target | pass |" in text and "decode floor" in text
+    assert "FFmpeg's YUV -> BGR alone" in text
     assert "bench_extraction.json" in capsys.readouterr().out
 
 
@@ -186,6 +189,7 @@ def test_decode_convert_floor_converts_only_the_sampled_frames(tmp_path):
     assert bench.decode_convert_floor(path, num_frames=5, image_size=16) == 5
     assert bench.decode_convert_floor(path, num_frames=45, image_size=16, threads=None) == 45
     assert bench.decode_convert_floor(path, num_frames=7, image_size=16, threads="auto") == 7
+    assert bench.decode_convert_floor(path, num_frames=6, image_size=16, resize=False) == 6
 
 
 def test_auto_decoder_floor_is_per_file(tmp_path):
