@@ -919,6 +919,7 @@ def machine_info(*, tensorflow: bool = True) -> dict:
         "platform": platform.platform(), "python": platform.python_version(),
         "tensorflow": None, "keras": None, "opencv": cv2.__version__,
         "numpy": np.__version__, "opencv_threads": cv2.getNumThreads(), "load_avg_start": list(os.getloadavg()),
+        "cpu_times_start": cpu_times(),
     }
     if tensorflow:
         import keras
@@ -1018,9 +1019,39 @@ def _extraction_rows(extraction: dict, targets: dict, num_frames: int) -> list[l
     return rows
 
 
+def cpu_times(stat_path: str | os.PathLike = "/proc/stat") -> list[int] | None:
+    """``[steal, total]`` CPU time (clock ticks, all CPUs) since boot, from ``/proc/stat``'s
+    ``cpu`` line; None where there is no such file (not Linux) or it has no steal column."""
+    try:
+        fields = Path(stat_path).read_text().splitlines()[0].split()
+    except (OSError, IndexError):
+        return None
+    if len(fields) < 9 or fields[0] != "cpu":
+        return None
+    ticks = [int(v) for v in fields[1:9]]  # user nice system idle iowait irq softirq steal (guest counts in user)
+    return [ticks[7], sum(ticks)]
+
+
+def steal_share(start: Sequence[int] | None, end: Sequence[int] | None) -> float | None:
+    """The share of CPU time the hypervisor gave to other machines between two :func:`cpu_times`
+    readings (0.0-1.0): on a shared virtual machine, the noise load averages do not show."""
+    if start is None or end is None or end[1] <= start[1]:
+        return None
+    return (end[0] - start[0]) / (end[1] - start[1])
+
+
+def _finish_machine(machine: dict) -> None:
+    """Record the load average and the CPU steal at the end of a run."""
+    machine["load_avg_end"] = list(os.getloadavg())
+    machine["cpu_steal"] = steal_share(machine.get("cpu_times_start"), cpu_times())
+
+
 def _load_caption(machine: dict) -> str:
-    return (f"1-minute load average {machine['load_avg_start'][0]:.1f} at the start, "
+    text = (f"1-minute load average {machine['load_avg_start'][0]:.1f} at the start, "
             f"{machine.get('load_avg_end', [math.nan])[0]:.1f} at the end")
+    if machine.get("cpu_steal") is not None:
+        text += f"; CPU steal {machine['cpu_steal']:.0%} (time the host gave other virtual machines)"
+    return text
 
 
 def render_extraction_markdown(bench: dict) -> str:
@@ -1111,7 +1142,7 @@ def _write_extraction_only(out_dir: Path, *, setting: str, settings: BenchSettin
     """``--only extraction``: write ``bench_extraction.json`` and ``bench_extraction.md``; return the dict."""
     from helpers.results import _atomic_write_text, write_json
 
-    machine["load_avg_end"] = list(os.getloadavg())
+    _finish_machine(machine)
     bench = {"setting": setting, "only": "extraction",
              "created": datetime.datetime.now().isoformat(timespec="seconds"),
              "bench_s": time.perf_counter() - started, "machine": machine, "settings": asdict(settings),
@@ -1199,7 +1230,7 @@ def run_benchmark(*, setting: str = "full", out_dir: str | os.PathLike | None = 
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
-    machine["load_avg_end"] = list(os.getloadavg())
+    _finish_machine(machine)
     bench: dict = {
         "setting": setting,
         "created": datetime.datetime.now().isoformat(timespec="seconds"),

@@ -82,11 +82,29 @@ def test_details_behind_the_ratios(smallest):
 
 def test_targets_are_booleans(smallest):
     result, _ = smallest
+    if Path("/proc/stat").exists():  # the steal share of the run is recorded beside the load averages
+        assert 0.0 <= result["machine"]["cpu_steal"] <= 1.0
     names = set(result["targets"])
     assert {"stream_speedup", "stream_realtime", "dataset_rss_flat", "extraction_floor_avi",
             "extraction_vs_seek_avi"} <= names
     for target in result["targets"].values():
         assert isinstance(target["pass"], bool) and isinstance(target["target"], str)
+
+
+def test_cpu_steal_is_read_from_proc_stat(tmp_path):
+    """Steal = the 8th number of /proc/stat's cpu line; its share between two readings goes into the caption."""
+    stat = tmp_path / "stat"
+    stat.write_text("cpu  100 0 50 800 10 0 0 40 0 0\ncpu0 50 0 25 400 5 0 0 20 0 0\n")
+    assert bench.cpu_times(stat) == [40, 1000]
+    stat.write_text("cpu  160 0 60 900 10 0 0 70 0 0\n")
+    end = bench.cpu_times(stat)
+    assert bench.steal_share([40, 1000], end) == pytest.approx(30 / 200)
+    assert bench.cpu_times(tmp_path / "missing") is None and bench.steal_share(None, end) is None
+    stat.write_text("intr 1 2 3\n")
+    assert bench.cpu_times(stat) is None
+    machine = {"load_avg_start": [0.5, 0, 0], "load_avg_end": [1.0, 0, 0], "cpu_steal": 0.15}
+    assert "CPU steal 15%" in bench._load_caption(machine)
+    assert "steal" not in bench._load_caption({**machine, "cpu_steal": None})
 
 
 def test_markdown_table_goes_into_the_readme(smallest):
