@@ -16,7 +16,8 @@ and writes ``bench_extraction.json`` and ``bench_extraction.md`` instead.
    Beside it, the least work that gives ``frame_extraction``'s output with OpenCV:
    decode every frame and convert only the sampled ones (``retrieve()`` to BGR, area
    resize, RGB), no checks (:func:`decode_convert_floor`); it splits the gap to the floor
-   into what converting costs and what our code adds.
+   into what converting costs and what our code adds. The same without the resize
+   (``retrieve()`` alone) splits converting into FFmpeg's YUV -> BGR and our resize.
 2. :func:`helpers.data.create_dataset` over the embedded folder with 1 process and with
    every core; peak RSS of a fresh process extracting 1x, 3x and 10x that folder into
    the on-disk cache (flat = bounded by the cache writing); time and disk extrapolated
@@ -348,8 +349,9 @@ def bench_extraction(videos: Sequence[Path], *, num_frames: int, image_size: int
         sampled frames), ``retrieve_ratio`` (the same with ``retrieve()`` alone, no
         resize: FFmpeg's YUV -> BGR of the sampled frames), ``overhead_ratio``
         (extraction / decode + convert: what our code adds, the probe open of ``"auto"``
-        included), ``seek_speedup`` (seek / extraction) and ``per_file`` details (each with its ``extraction_decoder``,
-        ``"1_thread"`` or ``"default_threads"``); None when there is no video.
+        included), ``seek_speedup`` (seek / extraction) and ``per_file`` details (each
+        with its ``extraction_decoder``, ``"1_thread"`` or ``"default_threads"``); None
+        when there is no video.
     """
     if not videos:
         return None
