@@ -81,9 +81,8 @@ def grad_cam(model: keras.Model, clip: np.ndarray, *, class_index: int | None = 
         raise ValueError(f"layer {layer.name!r} outputs {layer.output.shape}; Grad-CAM needs "
                          "(batch, num_frames, h, w, channels)")
     probe = keras.Model(model.inputs, [layer.output, model.output], name=f"{model.name}_grad_cam")
-    inputs = model_inputs(model, clip[None])  # a two-stream model also gets the clip's optical flow
-    x = ({name: tf.convert_to_tensor(value) for name, value in inputs.items()} if isinstance(inputs, dict)
-         else tf.convert_to_tensor(inputs))
+    # a two-stream model also gets the clip's optical flow (a dict of inputs)
+    x = tf.nest.map_structure(tf.convert_to_tensor, model_inputs(model, clip[None]))
     with tf.GradientTape() as tape:
         maps, probabilities = probe(x, training=False)
         if class_index is None:

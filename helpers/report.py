@@ -31,7 +31,9 @@ def _dataset_line(results_dir: Path) -> str:
             f"{meta['num_frames']} frames of {meta['image_size']}x{meta['image_size']} per clip.")
     if meta.get("embedded"):
         # results recorded before dataset.json carried the version: ask the dataset folder
-        version = meta.get("generator_version", rendered_version(meta.get("dataset_dir")))
+        version = meta.get("generator_version")
+        if version is None:
+            version = rendered_version(meta.get("dataset_dir"))
         if version == GENERATOR_VERSION:
             line = line.replace("UCF50 layout)", f"UCF50 layout, generator v{version})", 1)
         else:
