@@ -12,10 +12,10 @@ SOURCE ?=
 DATASET ?= ucf50
 MODEL ?=
 
-.PHONY: setup embedded run test unit nbtest lint format readme bench classify data extractor clean help
+.PHONY: setup embedded run test unit nbtest lint format export readme bench classify data extractor clean help
 
 help:
-	@echo "make setup | embedded | run | test | unit | nbtest | lint | readme | bench | classify SOURCE=... [MODEL=...] | data DATASET=ucf50|ucf101 | extractor | clean"
+	@echo "make setup | embedded | run | test | unit | nbtest | lint | export | readme | bench | classify SOURCE=... [MODEL=...] | data DATASET=ucf50|ucf101 | extractor | clean"
 
 setup: $(STAMP)
 
@@ -58,6 +58,10 @@ lint: setup
 
 format: setup
 	$(VENV)/bin/ruff format helpers tests
+
+# Copies the notebooks' #@save cells (the paper models) into helpers/models.py; a test checks they agree.
+export: setup
+	$(PY) scripts/export_notebooks.py
 
 # Regenerates the README's results sections from results/*.csv.
 readme: setup

@@ -921,3 +921,9 @@ def build_transfer(*, encoder: keras.Model, num_classes: int, num_frames: int = 
     outputs = layers.Dense(num_classes, activation="softmax", name="classifier")(x)
     model = keras.Model(inputs, outputs, name="transfer")
     return set_encoder_trainable(model, trainable)
+
+
+# --- BEGIN exported from the notebooks' #@save cells by `make export`: edit the notebooks, not this block ---
+
+
+# --- END exported from the notebooks ---
