@@ -1,0 +1,181 @@
+"""Command line: classify a video file or URL with a saved model.
+
+    python -m helpers classify SOURCE [--model PATH] [--output annotated.mp4] [--json]
+
+SOURCE is a local file or an http(s) URL (YouTube, Vimeo, a direct link: anything
+:func:`helpers.download.download_video` accepts). The default model is the LRCN that
+``make run`` trains (``results/models/lrcn.keras``). Prints the top classes; ``--json``
+prints exactly one JSON object instead. Exit status 0 on success, 1 on any failure
+(with one ``error: ...`` line on stderr), 2 on bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import sys
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+
+from helpers.config import project_paths
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a usage error in one line (and exit status 2)."""
+
+    def error(self, message: str) -> None:
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m helpers`` argument parser (sub-command ``classify``)."""
+    paths = project_paths()
+    parser = _OneLineParser(prog="python -m helpers", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
+    classify = commands.add_parser("classify", help="classify a video file or URL",
+                                   description="Classify a video file or URL with a saved .keras model.")
+    classify.add_argument("source", help="video file or http(s) URL")
+    classify.add_argument("--model", type=Path, default=paths.models_dir / "lrcn.keras",
+                          help="saved .keras model (default: %(default)s, trained by `make run`)")
+    classify.add_argument("--output", type=Path, default=None,
+                          help="also write an annotated copy (.mp4/.avi) with the smoothed label on every frame")
+    classify.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    classify.add_argument("--top", type=int, default=3, help="classes to print (default: %(default)s)")
+    classify.add_argument("--window", type=float, default=None,
+                          help="--output: window span in seconds (default: helpers.inference.DEFAULT_WINDOW_S)")
+    classify.add_argument("--stride", type=float, default=None, help="--output: step between windows in seconds")
+    classify.add_argument("--smoothing", type=int, default=None, help="--output: windows averaged against flicker")
+    classify.add_argument("--download-dir", type=Path, default=paths.data_dir / "downloads",
+                          help="where URLs are downloaded (default: %(default)s)")
+    classify.add_argument("--max-filesize-mb", type=float, default=200.0, help="download size limit in MiB")
+    classify.add_argument("--max-duration", type=float, default=600.0, help="download duration limit in seconds")
+    classify.add_argument("--verbose", action="store_true",
+                          help="keep TensorFlow's native log lines and show tracebacks on errors")
+    return parser
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr(enabled: bool) -> Iterator[None]:
+    """Send C-level writes to fd 2 (TensorFlow/absl start-up lines) to /dev/null while
+    Python's ``sys.stderr`` (progress bars, warnings, our error line) keeps the terminal."""
+    try:
+        is_fd2 = sys.stderr.fileno() == 2
+    except (AttributeError, OSError, io.UnsupportedOperation):  # e.g. pytest's capture
+        is_fd2 = False
+    if not enabled or not is_fd2:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    python_stderr = sys.stderr
+    sys.stderr = open(saved, "w", buffering=1, encoding=python_stderr.encoding or "utf-8",
+                      errors="backslashreplace", closefd=False)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        sys.stderr.close()
+        sys.stderr = python_stderr
+        os.close(saved)
+
+
+def _is_url(source: str) -> bool:
+    return bool(urllib.parse.urlparse(source).scheme) and "://" in source
+
+
+def classify(args: argparse.Namespace) -> dict:
+    """Run ``classify``; returns the result as a JSON-ready dict (raises on any failure)."""
+    remote = _is_url(args.source)
+    if not remote and not Path(args.source).is_file():
+        raise FileNotFoundError(f"{args.source}: video file does not exist")
+    if not args.model.is_file():  # before any download or TensorFlow import
+        raise FileNotFoundError(f"{args.model}: model file does not exist (train one with "
+                                "notebooks/01_lrcn.ipynb or `make run`, or pass --model)")
+    if args.top < 1:
+        raise ValueError(f"--top must be >= 1, got {args.top}")
+    progress = sys.stderr.isatty()
+    if remote:
+        from helpers.download import download_video
+
+        video = download_video(args.source, args.download_dir, max_filesize=int(args.max_filesize_mb * 2**20),
+                               max_duration=args.max_duration, progress=progress)
+    else:
+        video = Path(args.source)
+
+    from helpers import inference
+    from helpers.models import load_model
+
+    model = load_model(args.model, compile=False)
+    prediction = inference.predict_single_action(model, video)
+    result = {
+        "source": args.source,
+        "video": str(video),
+        "model": str(args.model),
+        "label": prediction.label,
+        "confidence": prediction.confidence,
+        "probabilities": prediction.probabilities,
+        "top": [{"label": name, "probability": p} for name, p in prediction.top(args.top)],
+    }
+    if args.output is not None:
+        options = {key: value for key, value in (("window", args.window), ("stride", args.stride),
+                                                  ("smoothing", args.smoothing)) if value is not None}
+        stream = inference.predict_on_video(model, video, args.output, progress=progress, **options)
+        result["annotated"] = {
+            "path": str(stream.output_path),
+            "windows": stream.num_windows,
+            "window_s": stream.window_frames / stream.fps,
+            "stride_s": stream.stride_frames / stream.fps,
+            "smoothing": stream.smoothing,
+            "label_changes_raw": stream.label_changes(),
+            "label_changes_smoothed": stream.label_changes(smoothed=True),
+        }
+    return result
+
+
+def _print_text(result: dict) -> None:
+    print(f"{result['video']}: {result['label']} ({result['confidence']:.1%})")
+    width = max(len(item["label"]) for item in result["top"])
+    for item in result["top"]:
+        print(f"  {item['label']:<{width}}  {item['probability']:6.1%}")
+    if "annotated" in result:
+        a = result["annotated"]
+        print(f"annotated video: {a['path']} ({a['windows']} windows of {a['window_s']:.2f} s; label changes "
+              f"{a['label_changes_raw']} raw -> {a['label_changes_smoothed']} smoothed over {a['smoothing']})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m helpers``; returns the exit status."""
+    if argv is None:
+        argv = sys.argv[1:]
+        if Path(sys.argv[0]).name == "har-classify":  # the console script is `classify` itself
+            argv = ["classify", *argv]
+    args = build_parser().parse_args(argv)
+    with _quiet_native_stderr(not args.verbose):
+        try:
+            result = classify(args)
+        except KeyboardInterrupt:
+            print("error: interrupted", file=sys.stderr)
+            return 130
+        except Exception as err:  # any failure: one line, no traceback (unless --verbose)
+            if args.verbose:
+                raise
+            message = " ".join(str(err).split()) or type(err).__name__
+            print(f"error: {message}", file=sys.stderr)
+            return 1
+    if args.json:
+        print(json.dumps(result))
+    else:
+        _print_text(result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

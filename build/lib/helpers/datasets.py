@@ -1,0 +1,663 @@
+"""The real datasets, UCF50 and UCF101: what they are, where to get them, how to unpack them.
+
+* :data:`UCF50` and :data:`UCF101` describe each dataset (classes, groups, official
+  archives, official splits). :func:`dataset_info` looks one up by name.
+* :func:`download` fetches a URL with resume (HTTP ``Range`` on a ``.part`` file),
+  a progress bar, a socket timeout, retries after a cut connection, a size and
+  (when known) SHA-256 check, and an atomic rename. Every failure is one line.
+* :func:`extract_archive` unpacks the RAR archives with an external tool, tried in
+  the order of :data:`EXTRACTORS`: ``unar`` first (Debian/Ubuntu ``main``, Homebrew;
+  reads every RAR version including solid archives), then ``unrar``, ``bsdtar``
+  (libarchive: fails on some solid RAR4 archives), ``7zz``/``7z`` (Debian's builds
+  have no RAR codec). Zip files (the UCF101 split lists) use the standard library.
+* :func:`fetch` does it all for one dataset and checks the result with
+  :func:`helpers.data.validate_layout`.
+
+Command line (``make data DATASET=ucf50`` calls it)::
+
+    python -m helpers.datasets download ucf50|ucf101 [--dest data]
+    python -m helpers.datasets extract ucf101 --archive UCF101.rar [--splits-archive X.zip] [--dest data]
+    python -m helpers.datasets validate ucf50 data/UCF50 [--classes TaiChi,Swing]
+    python -m helpers.datasets info [ucf50|ucf101]
+    python -m helpers.datasets check-extractor
+
+Neither UCF page publishes a checksum or an exact size, so none is written here:
+the download is checked against the size the server announces, and ``--sha256``
+verifies a checksum you trust (the downloader prints the SHA-256 of what it got).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from http.client import HTTPException
+from pathlib import Path
+from types import MappingProxyType
+
+from tqdm.auto import tqdm
+
+USER_AGENT = "helpers-datasets/0.1 (+python-urllib)"
+#: Folder of the UCF101 split lists (``classInd.txt``, ``trainlist0N.txt``, ``testlist0N.txt``).
+SPLITS_FOLDER = "ucfTrainTestlist"
+#: External RAR extractors, tried in this order. Value: command with ``{archive}`` and ``{out}``.
+EXTRACTORS: dict[str, tuple[str, ...]] = {
+    "unar": ("unar", "-quiet", "-force-overwrite", "-no-directory", "-output-directory", "{out}", "{archive}"),
+    "unrar": ("unrar", "x", "-o+", "-idq", "-y", "{archive}", "{out}/"),
+    "bsdtar": ("bsdtar", "-x", "-f", "{archive}", "-C", "{out}"),
+    "7zz": ("7zz", "x", "-y", "-bd", "-o{out}", "{archive}"),
+    "7z": ("7z", "x", "-y", "-bd", "-o{out}", "{archive}"),
+}
+_TRANSIENT_HTTP = {408, 429, 500, 502, 503, 504}  # worth a retry when resuming
+_TELLING = re.compile(r"unavailable|unsupported|not supported|cannot|corrupt|fail|error", re.IGNORECASE)
+INSTALL_HINT = "install unar: sudo make extractor, or sudo apt-get install unar (Debian/Ubuntu), brew install unar"
+
+
+@dataclass(frozen=True)
+class Archive:
+    """One downloadable file.
+
+    ``size`` and ``sha256`` are None where the publisher gives none (never guessed);
+    ``approx_size`` is only for planning disk space.
+    """
+
+    url: str
+    filename: str
+    size: int | None = None
+    sha256: str | None = None
+    approx_size: str = "unknown"
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """A UCF-style action-recognition dataset: ``<root>/<Class>/v_<Class>_gNN_cNN.avi``.
+
+    Clips of one group (``gNN``) are cut from the same long video (same actor,
+    background, viewpoint), so an honest split never puts one group on both sides.
+    """
+
+    name: str
+    title: str
+    homepage: str
+    folder: str  # the dataset's folder under --dest after extraction
+    class_names: tuple[str, ...]
+    num_groups: int
+    archive: Archive
+    splits_archive: Archive | None = None
+    splits: tuple[int, ...] = ()  # official train/test splits (UCF101: 1, 2, 3)
+    #: Class -> other spellings of the class in its file names (known quirks of the archives).
+    file_tags: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    protocol: str = ""
+    citation: str = ""
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+
+UCF50_CLASSES: tuple[str, ...] = (
+    "BaseballPitch", "Basketball", "BenchPress", "Biking", "Billiards", "BreastStroke", "CleanAndJerk",
+    "Diving", "Drumming", "Fencing", "GolfSwing", "HighJump", "HorseRace", "HorseRiding", "HulaHoop",
+    "JavelinThrow", "JugglingBalls", "JumpRope", "JumpingJack", "Kayaking", "Lunges", "MilitaryParade",
+    "Mixing", "Nunchucks", "PizzaTossing", "PlayingGuitar", "PlayingPiano", "PlayingTabla", "PlayingViolin",
+    "PoleVault", "PommelHorse", "PullUps", "Punch", "PushUps", "RockClimbingIndoor", "RopeClimbing",
+    "Rowing", "SalsaSpin", "SkateBoarding", "Skiing", "Skijet", "SoccerJuggling", "Swing", "TaiChi",
+    "TennisSwing", "ThrowDiscus", "TrampolineJumping", "VolleyballSpiking", "WalkingWithDog", "YoYo",
+)
+
+#: In the order of UCF101's ``classInd.txt`` (label = position; classInd numbers from 1).
+UCF101_CLASSES: tuple[str, ...] = (
+    "ApplyEyeMakeup", "ApplyLipstick", "Archery", "BabyCrawling", "BalanceBeam", "BandMarching",
+    "BaseballPitch", "Basketball", "BasketballDunk", "BenchPress", "Biking", "Billiards", "BlowDryHair",
+    "BlowingCandles", "BodyWeightSquats", "Bowling", "BoxingPunchingBag", "BoxingSpeedBag", "BreastStroke",
+    "BrushingTeeth", "CleanAndJerk", "CliffDiving", "CricketBowling", "CricketShot", "CuttingInKitchen",
+    "Diving", "Drumming", "Fencing", "FieldHockeyPenalty", "FloorGymnastics", "FrisbeeCatch", "FrontCrawl",
+    "GolfSwing", "Haircut", "Hammering", "HammerThrow", "HandstandPushups", "HandstandWalking", "HeadMassage",
+    "HighJump", "HorseRace", "HorseRiding", "HulaHoop", "IceDancing", "JavelinThrow", "JugglingBalls",
+    "JumpingJack", "JumpRope", "Kayaking", "Knitting", "LongJump", "Lunges", "MilitaryParade", "Mixing",
+    "MoppingFloor", "Nunchucks", "ParallelBars", "PizzaTossing", "PlayingCello", "PlayingDaf", "PlayingDhol",
+    "PlayingFlute", "PlayingGuitar", "PlayingPiano", "PlayingSitar", "PlayingTabla", "PlayingViolin",
+    "PoleVault", "PommelHorse", "PullUps", "Punch", "PushUps", "Rafting", "RockClimbingIndoor",
+    "RopeClimbing", "Rowing", "SalsaSpin", "ShavingBeard", "Shotput", "SkateBoarding", "Skiing", "Skijet",
+    "SkyDiving", "SoccerJuggling", "SoccerPenalty", "StillRings", "SumoWrestling", "Surfing", "Swing",
+    "TableTennisShot", "TaiChi", "TennisSwing", "ThrowDiscus", "TrampolineJumping", "Typing", "UnevenBars",
+    "VolleyballSpiking", "WalkingWithDog", "WallPushups", "WritingOnBoard", "YoYo",
+)
+
+UCF50 = DatasetInfo(
+    name="ucf50",
+    title="UCF50 - Action Recognition Data Set",
+    homepage="https://www.crcv.ucf.edu/data/UCF50.php",
+    folder="UCF50",
+    class_names=UCF50_CLASSES,
+    num_groups=25,
+    archive=Archive(url="https://www.crcv.ucf.edu/data/UCF50.rar", filename="UCF50.rar", approx_size="about 3 GB"),
+    # the archive's own spellings: Billiards/v_Billards_*, PullUps/v_Pullup_*
+    file_tags=MappingProxyType({"Billiards": ("Billards",), "PullUps": ("Pullup",)}),
+    protocol="leave-one-group-out cross-validation over the 25 groups (helpers.data.leave_one_group_out)",
+    citation="K. K. Reddy and M. Shah, Recognizing 50 human action categories of web videos, "
+             "Machine Vision and Applications 24(5), 2013.",
+)
+
+UCF101 = DatasetInfo(
+    name="ucf101",
+    title="UCF101 - Action Recognition Data Set",
+    homepage="https://www.crcv.ucf.edu/data/UCF101.php",
+    folder="UCF101",
+    class_names=UCF101_CLASSES,
+    num_groups=25,
+    archive=Archive(url="https://www.crcv.ucf.edu/data/UCF101/UCF101.rar", filename="UCF101.rar",
+                    approx_size="about 6.5 GB"),
+    splits_archive=Archive(url="https://www.crcv.ucf.edu/data/UCF101/UCF101TrainTestSplits-RecognitionTask.zip",
+                           filename="UCF101TrainTestSplits-RecognitionTask.zip", approx_size="under 1 MB"),
+    splits=(1, 2, 3),
+    # the archive's own spelling: HandstandPushups/v_HandStandPushups_*
+    file_tags=MappingProxyType({"HandstandPushups": ("HandStandPushups",)}),
+    protocol="the three official train/test splits (helpers.data.official_split); report their mean",
+    citation="K. Soomro, A. R. Zamir and M. Shah, UCF101: A dataset of 101 human actions classes from "
+             "videos in the wild, CRCV-TR-12-01, 2012.",
+)
+
+DATASETS: dict[str, DatasetInfo] = {"ucf50": UCF50, "ucf101": UCF101}
+
+
+def dataset_info(name: str) -> DatasetInfo:
+    """The description of ``"ucf50"`` or ``"ucf101"`` (case-insensitive)."""
+    try:
+        return DATASETS[name.lower()]
+    except KeyError:
+        raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}") from None
+
+
+def split_file_names(split: int) -> tuple[str, str]:
+    """``("trainlist0N.txt", "testlist0N.txt")`` of official split ``split`` of UCF101."""
+    if split not in UCF101.splits:
+        raise ValueError(f"UCF101 has official splits {UCF101.splits}, not {split!r}")
+    return f"trainlist{split:02d}.txt", f"testlist{split:02d}.txt"
+
+
+# --- Download ---
+
+
+class DownloadError(RuntimeError):
+    """A download that failed; the message is one line and says what to do."""
+
+
+class ChecksumError(DownloadError):
+    """The downloaded bytes are not the expected ones (size or SHA-256)."""
+
+
+class ExtractError(RuntimeError):
+    """An archive that could not be unpacked (tool missing or failing); one line."""
+
+
+def sha256sum(path: str | os.PathLike, *, chunk_size: int = 1 << 22) -> str:
+    """Hex SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _human(num_bytes: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(num_bytes) < 1024 or unit == "TB":
+            return f"{num_bytes:.1f} {unit}" if unit != "B" else f"{int(num_bytes)} B"
+        num_bytes /= 1024
+    return f"{num_bytes:.1f} TB"
+
+
+def _reason(err: BaseException) -> str:
+    """A short, single-line reason for a network error."""
+    if isinstance(err, urllib.error.URLError) and not isinstance(err, urllib.error.HTTPError):
+        err = err.reason if isinstance(err.reason, BaseException) else err
+    if isinstance(err, (socket.timeout, TimeoutError)):
+        return "timed out"
+    text = str(err) or type(err).__name__
+    return " ".join(text.split())
+
+
+def _content_range(header: str | None) -> tuple[int | None, int | None]:
+    """``"bytes 100-199/1000"`` -> (100, 1000); ``"bytes */1000"`` -> (None, 1000)."""
+    if not header or not header.startswith("bytes "):
+        return None, None
+    span, _, total = header[6:].partition("/")
+    start = None if span.strip() == "*" else int(span.split("-")[0])
+    return start, (int(total) if total.strip().isdigit() else None)
+
+
+def _finish(part: Path, dest: Path, *, size: int | None, sha256: str | None, url: str) -> Path:
+    """Verify the completed ``.part`` and rename it to ``dest``; delete it when it is wrong."""
+    actual_size = part.stat().st_size
+    if size is not None and actual_size != size:
+        part.unlink()
+        raise ChecksumError(f"{dest.name}: got {actual_size} bytes, expected {size}; deleted the download "
+                            f"(run again to download it afresh from {url})")
+    if sha256 is not None:
+        actual = sha256sum(part)
+        if actual.lower() != sha256.lower():
+            part.unlink()
+            raise ChecksumError(f"{dest.name}: SHA-256 mismatch (expected {sha256.lower()}, got {actual}); deleted "
+                                f"the download (run again to download it afresh from {url})")
+    os.replace(part, dest)  # atomic: dest is either absent or complete
+    return dest
+
+
+def download(
+    url: str,
+    dest: str | os.PathLike,
+    *,
+    size: int | None = None,
+    sha256: str | None = None,
+    timeout: float = 60.0,
+    retries: int = 5,
+    retry_wait: float = 2.0,
+    chunk_size: int = 1 << 20,
+    progress: bool = True,
+) -> Path:
+    """Download ``url`` to ``dest``, resuming an interrupted download.
+
+    Bytes go to ``<dest>.part``; an existing ``.part`` is resumed with an HTTP
+    ``Range`` request (``If-Range`` guards against a file that changed on the server;
+    a server that ignores ``Range`` makes it start over). A connection cut mid-body
+    is retried ``retries`` times, resuming each time. When complete, the file is
+    checked against ``size`` (or the size the server announced) and ``sha256`` when
+    given, then renamed to ``dest`` atomically. A wrong file is deleted, never kept
+    as ``dest``. An existing ``dest`` that passes the checks is returned at once.
+
+    Args:
+        url: ``http(s)://`` URL.
+        dest: Final file path.
+        size: Expected size in bytes, or None (then the server's announced size is used).
+        sha256: Expected hex SHA-256, or None to skip the check.
+        timeout: Socket timeout in seconds for connecting and for each read.
+        retries: Extra attempts after a connection cut mid-transfer.
+        retry_wait: Seconds before the first retry; doubles each time (at most 60 s).
+        chunk_size: Bytes per read.
+        progress: Show a tqdm progress bar.
+
+    Returns:
+        ``dest`` as a ``Path``.
+
+    Raises:
+        DownloadError: Offline, HTTP error, timeout, or still cut after the retries
+            (the ``.part`` is kept: run again to resume). One-line message.
+        ChecksumError: Size or SHA-256 mismatch (the download is deleted).
+    """
+    dest = Path(dest)
+    if dest.exists():
+        if (size is None or dest.stat().st_size == size) and (sha256 is None or sha256sum(dest) == sha256.lower()):
+            return dest
+        raise ChecksumError(f"{dest} exists but does not match the expected size/checksum; delete it and run again")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    meta_path = dest.with_name(dest.name + ".part.json")  # validators of the partial download, for If-Range
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() and part.exists() else {}
+    if meta.get("url") not in (None, url):  # a .part of another URL is no use
+        part.unlink(missing_ok=True)
+        meta = {}
+    attempt = 0
+    while True:
+        have = part.stat().st_size if part.exists() else 0
+        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"})
+        if have:
+            request.add_header("Range", f"bytes={have}-")
+            if meta.get("etag") or meta.get("last_modified"):
+                request.add_header("If-Range", meta.get("etag") or meta["last_modified"])
+        failure = None
+        try:
+            response = urllib.request.urlopen(request, timeout=timeout)
+        except urllib.error.HTTPError as err:
+            if err.code == 416 and have:  # nothing left to send: the .part may already be whole
+                _, total = _content_range(err.headers.get("Content-Range"))
+                if total == have or (total is None and size == have):
+                    meta_path.unlink(missing_ok=True)
+                    return _finish(part, dest, size=size, sha256=sha256, url=url)
+                part.unlink()
+                meta_path.unlink(missing_ok=True)
+                meta = {}
+                continue  # the .part is not a prefix of this file: start over
+            if err.code not in _TRANSIENT_HTTP or attempt >= retries:
+                raise DownloadError(f"HTTP {err.code} {err.reason} for {url}") from None
+            failure = f"HTTP {err.code} {err.reason}"
+        except (urllib.error.URLError, OSError, HTTPException) as err:
+            if attempt == 0 or attempt >= retries:  # offline from the start, or for good
+                host = urllib.parse.urlsplit(url).netloc
+                kept = f"; partial download kept at {part}: run again to resume" if have else ""
+                raise DownloadError(f"cannot reach {host}: {_reason(err)} (offline? with the archive at hand, use "
+                                    f"'python -m helpers.datasets extract ... --archive FILE'){kept}") from None
+            failure = f"reconnecting failed: {_reason(err)}"
+        if failure is None:
+            with response:
+                failure, total = _receive(response, part, dest=dest, url=url, have=have, size=size, meta=meta,
+                                          meta_path=meta_path, chunk_size=chunk_size, progress=progress)
+            if failure is None:
+                meta_path.unlink(missing_ok=True)
+                return _finish(part, dest, size=size if size is not None else total, sha256=sha256, url=url)
+        if attempt >= retries:
+            raise DownloadError(f"download of {url} interrupted ({failure}); partial file kept at {part}: "
+                                "run the same command again to resume")
+        attempt += 1
+        wait = min(retry_wait * 2 ** (attempt - 1), 60.0)
+        tqdm.write(f"{dest.name}: {failure}; resuming in {wait:g} s (retry {attempt} of {retries})", file=sys.stderr)
+        time.sleep(wait)
+
+
+def _receive(response, part: Path, *, dest: Path, url: str, have: int, size: int | None, meta: dict,
+             meta_path: Path, chunk_size: int, progress: bool) -> tuple[str | None, int | None]:
+    """Append one response body to ``part``. Returns (why it stopped early or None, total size)."""
+    if response.status == 206:
+        start, total = _content_range(response.headers.get("Content-Range"))
+        if start != have:  # a range we did not ask for: never splice it
+            raise DownloadError(f"{url}: server sent bytes from {start}, asked for {have}")
+        total = total or meta.get("total") or size
+    else:  # 200: the full body (fresh download, or the server ignored Range, or the file changed)
+        have = 0
+        length = response.headers.get("Content-Length")
+        total = int(length) if length and length.isdigit() else None
+    if size is not None and total is not None and total != size:
+        raise ChecksumError(f"{url}: server announces {total} bytes, expected {size}")
+    if have == 0:
+        free = shutil.disk_usage(dest.parent).free
+        if total is not None and free < total:
+            raise DownloadError(f"not enough disk space in {dest.parent}: need {_human(total)}, {_human(free)} free")
+        meta.clear()
+        meta.update(url=url, etag=response.headers.get("ETag"), last_modified=response.headers.get("Last-Modified"),
+                    total=total)
+        meta_path.write_text(json.dumps(meta))
+    received = have
+    bar = tqdm(total=total, initial=have, unit="B", unit_scale=True, unit_divisor=1024, desc=dest.name,
+               disable=not progress)
+    try:
+        with open(part, "ab" if have else "wb") as sink:
+            while chunk := response.read(chunk_size):
+                sink.write(chunk)
+                received += len(chunk)
+                bar.update(len(chunk))
+    except (OSError, HTTPException) as err:  # reset, timeout, IncompleteRead
+        return f"{_reason(err)} at {received} of {total or '?'} bytes", total
+    finally:
+        bar.close()
+    if total is not None and received < total:
+        return f"connection closed at {received} of {total} bytes", total
+    return None, total
+
+
+# --- Extraction ---
+
+
+def find_extractors() -> list[str]:
+    """Names of the :data:`EXTRACTORS` found on ``PATH``, in the order they are tried."""
+    return [name for name in EXTRACTORS if shutil.which(name)]
+
+
+def _visible(folder: Path) -> list[Path]:
+    return [p for p in folder.iterdir() if not p.name.startswith(".") and p.name != "__MACOSX"]
+
+
+def _top_folder(work: Path) -> Path:
+    """The folder an archive was packed from: descend through single sub-folders, but
+    not into a folder of files only (a dataset of one class keeps its root)."""
+    folder = work
+    while len(entries := _visible(folder)) == 1 and entries[0].is_dir():
+        if folder != work and not any(p.is_dir() for p in _visible(entries[0])):
+            break
+        folder = entries[0]
+    return folder
+
+
+def extract_archive(archive: str | os.PathLike, out_dir: str | os.PathLike, *,
+                    tools: Sequence[str] | None = None) -> Path:
+    """Unpack ``archive`` into a new folder inside ``out_dir`` and return its top folder.
+
+    Zip files use :mod:`zipfile`; anything else (RAR) the first working tool of
+    :data:`EXTRACTORS` found on ``PATH`` (a tool that fails hands over to the next).
+    Everything lands in ``out_dir/.extract-<archive>-<pid>``; the returned path is
+    the single top-level folder inside it (e.g. ``.../UCF50``), for the caller to
+    move into place.
+
+    Args:
+        archive: The archive file.
+        out_dir: Folder on the same file system as the final destination.
+        tools: Names of extractors to try, in order; None means every one found.
+
+    Returns:
+        The extracted top folder.
+
+    Raises:
+        ExtractError: No extractor installed, or every one failed (one line).
+    """
+    archive = Path(archive)
+    if not archive.is_file():
+        raise ExtractError(f"{archive}: archive not found")
+    work = Path(out_dir) / f".extract-{archive.stem}-{os.getpid()}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    try:
+        if zipfile.is_zipfile(archive):
+            with zipfile.ZipFile(archive) as zf:
+                zf.extractall(work)  # zipfile drops absolute and '..' path parts
+            return _top_folder(work)
+        names = list(tools) if tools is not None else find_extractors()
+        if not names:
+            raise ExtractError(f"no RAR extractor found (tried {', '.join(EXTRACTORS)}); {INSTALL_HINT}")
+        failures = []
+        for name in names:
+            command = [part.format(archive=str(archive), out=str(work)) for part in EXTRACTORS[name]]
+            command[0] = shutil.which(command[0]) or command[0]
+            tqdm.write(f"Extracting {archive.name} with {name} (large archives take minutes)...", file=sys.stderr)
+            started = time.perf_counter()
+            result = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                    errors="replace")
+            if result.returncode == 0 and any(work.iterdir()):
+                tqdm.write(f"Extracted in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+                return _top_folder(work)
+            lines = [line.strip() for line in (result.stderr or result.stdout).splitlines() if line.strip()]
+            telling = [line for line in lines if _TELLING.search(line)]
+            reason = (telling or lines or ["no output"])[0]
+            failures.append(f"{name} exit {result.returncode}: {reason}")
+            for child in work.iterdir():  # a half-extracted tree must not mix with the next tool's
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+        raise ExtractError(f"could not extract {archive}: {'; '.join(failures)}; {INSTALL_HINT}")
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+
+
+def _install(extracted_top: Path, target: Path) -> Path:
+    """Move an extracted folder to ``target`` (atomic rename) and drop the work folder."""
+    work = next(p for p in [extracted_top, *extracted_top.parents] if p.name.startswith(".extract-"))
+    if target.exists():
+        shutil.rmtree(work, ignore_errors=True)
+        raise ExtractError(f"{target} already exists; move it away first")
+    os.replace(extracted_top, target)
+    shutil.rmtree(work, ignore_errors=True)
+    return target
+
+
+def _split_lists_folder(top: Path, archive: Path) -> Path:
+    """The folder holding ``classInd.txt`` inside an extracted split-lists archive."""
+    found = top if (top / "classInd.txt").exists() else next((p.parent for p in top.rglob("classInd.txt")), None)
+    if found is None:
+        shutil.rmtree(next(p for p in [top, *top.parents] if p.name.startswith(".extract-")), ignore_errors=True)
+        raise ExtractError(f"{archive}: no classInd.txt inside; is it the UCF101 split lists archive?")
+    return found
+
+
+def install_archives(name: str, *, archive: str | os.PathLike, splits_archive: str | os.PathLike | None = None,
+                     dest: str | os.PathLike = "data", tools: Sequence[str] | None = None) -> Path:
+    """Extract already downloaded archives of a dataset into ``dest`` and validate the result.
+
+    The videos go to ``<dest>/<info.folder>`` (``data/UCF50``, ``data/UCF101``) and, for
+    UCF101, the split lists to ``<dest>/ucfTrainTestlist`` (beside the class folders, so
+    ``list_videos`` sees only classes; :func:`helpers.data.official_split` looks there).
+
+    Returns:
+        The dataset folder.
+
+    Raises:
+        ExtractError: Tool missing or failing, or the target folder already exists.
+        ValueError: The extracted folder does not have the dataset's layout.
+    """
+    from helpers.data import validate_layout
+
+    info = dataset_info(name)
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    target = dest / info.folder
+    if info.splits_archive is not None and not (dest / SPLITS_FOLDER).is_dir():
+        if splits_archive is None:
+            raise ExtractError(f"{info.name} needs its split lists: pass --splits-archive "
+                               f"{info.splits_archive.filename} (from {info.splits_archive.url})")
+        top = extract_archive(splits_archive, dest, tools=tools)
+        _install(_split_lists_folder(top, Path(splits_archive)), dest / SPLITS_FOLDER)
+    if not target.exists():
+        _install(extract_archive(archive, dest, tools=tools), target)
+    counts = validate_layout(target, layout=info.name)
+    print(f"{info.name}: {sum(counts.values())} videos in {len(counts)} classes at {target}")
+    return target
+
+
+def fetch(name: str, *, dest: str | os.PathLike = "data", sha256: str | None = None, timeout: float = 60.0,
+          retries: int = 5, keep_archive: bool = True, progress: bool = True) -> Path:
+    """Download, extract and validate one dataset (what ``make data DATASET=...`` runs).
+
+    Steps are skipped when already done: a valid ``<dest>/<info.folder>`` is returned
+    as is, a complete archive is not downloaded again, a partial one is resumed. The
+    extractor is looked for *before* downloading gigabytes.
+
+    Args:
+        name: ``"ucf50"`` or ``"ucf101"``.
+        dest: Folder that receives the archives and the dataset folder.
+        sha256: SHA-256 of the main archive you trust (none is published).
+        timeout: Socket timeout in seconds.
+        retries: Resumed retries after a cut connection.
+        keep_archive: Keep the archives after a successful extraction.
+        progress: Show progress bars.
+
+    Returns:
+        The dataset folder, e.g. ``data/UCF50``.
+    """
+    from helpers.data import validate_layout
+
+    info = dataset_info(name)
+    dest = Path(dest)
+    target = dest / info.folder
+    if target.exists():
+        splits = info.splits_archive
+        if splits is not None and not (dest / SPLITS_FOLDER).is_dir():  # videos there, split lists not yet
+            path = download(splits.url, dest / splits.filename, size=splits.size, sha256=splits.sha256,
+                            timeout=timeout, retries=retries, progress=progress)
+            _install(_split_lists_folder(extract_archive(path, dest), path), dest / SPLITS_FOLDER)
+        counts = validate_layout(target, layout=info.name)  # raises with the list of problems
+        print(f"{info.name}: already in place, {sum(counts.values())} videos at {target}")
+        return target
+    if not find_extractors():
+        raise ExtractError(f"no RAR extractor found (tried {', '.join(EXTRACTORS)}); {INSTALL_HINT}")
+    archives = [info.archive] + ([info.splits_archive] if info.splits_archive else [])
+    paths = []
+    for item in archives:
+        expected = sha256 if item is info.archive and sha256 else item.sha256
+        print(f"{info.name}: {item.url} ({item.approx_size}) -> {dest / item.filename}")
+        path = download(item.url, dest / item.filename, size=item.size, sha256=expected, timeout=timeout,
+                        retries=retries, progress=progress)
+        if expected is None:
+            print(f"{item.filename}: sha256 {sha256sum(path)} (not verified: none published; pin it with --sha256)")
+        paths.append(path)
+    target = install_archives(info.name, archive=paths[0], splits_archive=paths[1] if len(paths) > 1 else None,
+                              dest=dest)
+    if not keep_archive:
+        for path in paths:
+            path.unlink(missing_ok=True)
+    return target
+
+
+# --- Command line ---
+
+
+def _describe(info: DatasetInfo) -> str:
+    lines = [f"{info.name}: {info.title}", f"  homepage:  {info.homepage}",
+             f"  classes:   {info.num_classes}, groups: {info.num_groups} (clips of a group share one long video)",
+             f"  archive:   {info.archive.url} ({info.archive.approx_size}; sha256 "
+             f"{info.archive.sha256 or 'not published'})"]
+    if info.splits_archive:
+        lines.append(f"  splits:    {info.splits_archive.url} -> {SPLITS_FOLDER}/ (official splits "
+                     f"{', '.join(map(str, info.splits))})")
+    lines += [f"  folder:    <dest>/{info.folder}", f"  protocol:  {info.protocol}", f"  cite:      {info.citation}"]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m helpers.datasets``; returns the exit status."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m helpers.datasets",
+                                     description="Get and check the UCF50 / UCF101 datasets.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("download", help="download, extract and validate a dataset")
+    p.add_argument("dataset", choices=list(DATASETS))
+    p.add_argument("--dest", default="data", help="folder for the archives and the dataset (default: data)")
+    p.add_argument("--sha256", help="SHA-256 of the main archive to verify (none is published)")
+    p.add_argument("--timeout", type=float, default=60.0, help="socket timeout in seconds (default: 60)")
+    p.add_argument("--retries", type=int, default=5, help="resumed retries after a cut connection (default: 5)")
+    p.add_argument("--remove-archive", action="store_true", help="delete the archives after extraction")
+    p = sub.add_parser("extract", help="extract archives you already have, then validate")
+    p.add_argument("dataset", choices=list(DATASETS))
+    p.add_argument("--archive", required=True, help="UCF50.rar or UCF101.rar")
+    p.add_argument("--splits-archive", help="UCF101TrainTestSplits-RecognitionTask.zip (UCF101 only)")
+    p.add_argument("--dest", default="data")
+    p = sub.add_parser("validate", help="check a folder against a dataset's layout")
+    p.add_argument("dataset", choices=list(DATASETS))
+    p.add_argument("path")
+    p.add_argument("--classes", help="comma-separated subset of classes to check (e.g. the paper's four)")
+    p = sub.add_parser("info", help="describe the datasets")
+    p.add_argument("dataset", nargs="?", choices=list(DATASETS))
+    sub.add_parser("check-extractor", help="exit 0 if a RAR extractor is installed")
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "download":
+            target = fetch(args.dataset, dest=args.dest, sha256=args.sha256, timeout=args.timeout,
+                           retries=args.retries, keep_archive=not args.remove_archive)
+            print(f"ready: point the notebooks at it with HAR_DATASET_DIR={target}")
+        elif args.command == "extract":
+            target = install_archives(args.dataset, archive=args.archive, splits_archive=args.splits_archive,
+                                      dest=args.dest)
+            print(f"ready: point the notebooks at it with HAR_DATASET_DIR={target}")
+        elif args.command == "validate":
+            from helpers.data import validate_layout
+
+            classes = [c.strip() for c in args.classes.split(",")] if args.classes else None
+            counts = validate_layout(args.path, layout=args.dataset, class_names=classes)
+            print(f"{args.path}: valid {args.dataset} layout, {sum(counts.values())} videos in {len(counts)} classes")
+        elif args.command == "info":
+            print("\n\n".join(_describe(DATASETS[n]) for n in ([args.dataset] if args.dataset else DATASETS)))
+        elif args.command == "check-extractor":
+            found = find_extractors()
+            if not found:
+                raise ExtractError(f"no RAR extractor found (tried {', '.join(EXTRACTORS)}); {INSTALL_HINT}")
+            print(f"RAR extractor: {found[0]} ({shutil.which(found[0])})")
+    except (DownloadError, ExtractError, ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,291 @@
+"""Fetch a video by URL with yt-dlp (paper 001 tested its model on YouTube videos fetched by
+URL with pafy, which has been broken against YouTube since 2021).
+
+YouTube, Vimeo and plain direct links (``https://host/clip.mp4``) all go through
+:func:`download_video`, which calls yt-dlp's Python API (no subprocess, no shell) with
+safety limits on by default:
+
+* file names are yt-dlp's *restricted* names (ASCII, no path separators, no leading
+  dots) from a fixed template, and the final path is checked to lie inside
+  ``output_dir``: a hostile title cannot write anywhere else;
+* a socket timeout, a size limit (checked against ``Content-Length`` *and* while
+  streaming) and a duration limit (checked from the site's metadata before the
+  download and from the file itself after it, since direct links carry none);
+* partial files are written to a private temporary folder that is removed whatever
+  happens, so a failed download leaves nothing behind;
+* every failure is one :class:`DownloadError` with a one-line message.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+import urllib.parse
+from pathlib import Path
+
+import cv2
+
+#: yt-dlp format selection: a stream we can decode without ffmpeg (no merging of
+#: separate audio/video streams), H.264 first (OpenCV decodes it everywhere), at most
+#: 480p (frames are resized to 64x64 anyway). ``?`` lets direct links, whose height
+#: and codec are unknown, pass the filters.
+DEFAULT_FORMAT = (
+    "bv*[vcodec^=avc1][height<=?480]/b[vcodec^=avc1][height<=?480]"
+    "/bv*[ext=mp4][height<=?480]/b[height<=?480]/bv*/b"
+)
+#: Output template inside ``output_dir``: title and id, each trimmed (bytes), never a folder.
+OUTPUT_TEMPLATE = "%(title).80B-%(id).40B.%(ext)s"
+
+
+class DownloadError(ValueError):
+    """A video that could not be fetched; the message is one line: ``<url>: <reason>``."""
+
+    def __init__(self, url: str, reason: str):
+        self.url = url
+        self.reason = " ".join(str(reason).split())  # one line, whatever the cause said
+        super().__init__(f"{url}: {self.reason}")
+
+
+class _TooLarge(Exception):
+    """Raised from the progress hook to stop a download that passed ``max_filesize``."""
+
+
+class _QuietLogger:
+    """yt-dlp logger that keeps messages instead of printing them (errors become DownloadError)."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def debug(self, msg: str) -> None:
+        if "max-filesize" in msg:  # yt-dlp's only word on a Content-Length over the limit
+            self.messages.append(msg)
+
+    def info(self, msg: str) -> None:
+        pass
+
+    def warning(self, msg: str) -> None:
+        self.messages.append(msg)
+
+    def error(self, msg: str) -> None:
+        self.messages.append(msg)
+
+
+def _progress_hook(*, max_filesize: int | None, progress: bool):
+    """A yt-dlp progress hook: a tqdm bar, and the size limit enforced while streaming."""
+    from tqdm.auto import tqdm
+
+    state: dict = {"bar": None}
+
+    def hook(status: dict) -> None:
+        done = status.get("downloaded_bytes") or 0
+        if max_filesize is not None and done > max_filesize:
+            raise _TooLarge(f"file is larger than max_filesize={max_filesize} bytes")
+        if not progress:
+            return
+        bar = state["bar"]
+        if bar is None and status.get("status") == "downloading":
+            total = status.get("total_bytes") or status.get("total_bytes_estimate")
+            name = Path(status.get("filename") or "video").name
+            bar = state["bar"] = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
+                                      desc=f"Downloading {name[:40]}", leave=False)
+        if bar is not None:
+            bar.update(done - bar.n)
+            if status.get("status") in {"finished", "error"}:
+                bar.close()
+                state["bar"] = None
+
+    return hook
+
+
+def _safe_name(text: object, *, default: str) -> str:
+    """ASCII letters, digits, ``-`` and ``_`` only, no leading dots or dashes: a file-name part."""
+    ascii_text = unicodedata.normalize("NFKD", str(text or "")).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", ascii_text).strip("_-")[:80] or default
+
+
+def _reason(err: BaseException) -> str:
+    """A one-line reason for a yt-dlp failure (HTTP status, connection, no video ...)."""
+    from yt_dlp.networking.exceptions import HTTPError, TransportError
+    from yt_dlp.utils import ExtractorError, UnsupportedError
+
+    seen: set[int] = set()
+    cause: BaseException | None = err
+    while cause is not None and id(cause) not in seen:  # walk exc_info / cause chains
+        seen.add(id(cause))
+        if isinstance(cause, _TooLarge):
+            return str(cause)
+        if isinstance(cause, HTTPError):
+            return f"HTTP error {cause.status} {cause.reason}".strip()
+        if isinstance(cause, UnsupportedError):
+            return "no video found at this URL (the page holds nothing yt-dlp can extract)"
+        if isinstance(cause, TransportError):
+            inner = cause.cause or cause.__cause__
+            text = str(inner or cause)
+            if "refused" in text.lower():
+                return "connection refused (is the host up and the port right?)"
+            if "timed out" in text.lower():
+                return "connection timed out"
+            return f"network error: {text}"
+        nxt = getattr(cause, "exc_info", None)
+        nxt = nxt[1] if isinstance(nxt, tuple) and len(nxt) > 1 else None
+        if isinstance(cause, ExtractorError) and cause.cause is not None:
+            nxt = cause.cause
+        cause = nxt or cause.__cause__ or cause.__context__
+    text = re.sub(r"^(ERROR:\s*)?(\[[^\]]+\]\s*)?", "", str(err).strip())  # "ERROR: [youtube] " prefixes
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def _check_video(path: Path, *, max_duration: float | None) -> float:
+    """Duration of a downloaded file in seconds; raises ValueError if it is not a video or too long."""
+    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    try:
+        if not cap.isOpened() or not cap.grab():
+            raise ValueError("the downloaded file is not a video OpenCV can decode")
+        frames = cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0
+        fps = cap.get(cv2.CAP_PROP_FPS) or 0
+    finally:
+        cap.release()
+    duration = frames / fps if fps > 0 and frames > 0 else 0.0
+    if max_duration is not None and duration > max_duration:
+        raise ValueError(f"video is {duration:.0f} s long, over max_duration={max_duration:g} s")
+    return duration
+
+
+def download_video(
+    url: str,
+    output_dir: str | os.PathLike,
+    *,
+    max_filesize: int | None = 200 * 2**20,
+    max_duration: float | None = 600.0,
+    socket_timeout: float = 20.0,
+    playlist: str = "first",
+    video_format: str = DEFAULT_FORMAT,
+    retries: int = 2,
+    progress: bool = True,
+) -> Path:
+    """Download one video from a URL (YouTube, Vimeo, a direct ``.mp4``/``.avi`` link ...).
+
+    A file that is already in ``output_dir`` under the same name is reused, not
+    fetched again.
+
+    Playlists: with ``playlist="first"`` (default) a playlist URL yields its first
+    entry only; ``playlist="refuse"`` raises instead. A video URL that also names a
+    playlist (YouTube ``watch?v=...&list=...``) always means the video alone.
+
+    Args:
+        url: An ``http(s)`` URL.
+        output_dir: Folder for the file (created); no part of the name comes from a path.
+        max_filesize: Largest accepted file in bytes (None: no limit).
+        max_duration: Longest accepted video in seconds (None: no limit).
+        socket_timeout: Seconds without data before a connection counts as dead.
+        playlist: ``"first"`` or ``"refuse"``, see above.
+        video_format: yt-dlp format selector; the default needs no ffmpeg.
+        retries: Retries of a failed HTTP request or fragment.
+        progress: Show a tqdm progress bar.
+
+    Returns:
+        Path of the downloaded file, inside ``output_dir``.
+
+    Raises:
+        DownloadError: Bad URL, unreachable host, HTTP error, no video on the page,
+            a playlist with ``playlist="refuse"``, a file over a limit, or a file that
+            is not a decodable video. Nothing partial is left behind.
+    """
+    import yt_dlp
+
+    if playlist not in {"first", "refuse"}:
+        raise ValueError(f"playlist must be 'first' or 'refuse', got {playlist!r}")
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+        raise DownloadError(url, "not an http(s) URL")
+    output_dir = Path(output_dir).resolve()
+    output_dir.mkdir(parents=True, exist_ok=True)
+    # partial files go to a private folder next to the output, removed whatever happens
+    tmp_dir = Path(tempfile.mkdtemp(prefix=".download-", dir=output_dir))
+    rejected: list[str] = []
+    finished: list[str] = []
+
+    def match_filter(info: dict, *, incomplete: bool) -> str | None:
+        duration = info.get("duration")
+        if max_duration is not None and duration is not None and duration > max_duration:
+            rejected.append(f"video is {duration:.0f} s long, over max_duration={max_duration:g} s")
+            return rejected[-1]
+        size = info.get("filesize") or info.get("filesize_approx")
+        if max_filesize is not None and size is not None and size > max_filesize:
+            rejected.append(f"file is {size} bytes, over max_filesize={max_filesize} bytes")
+            return rejected[-1]
+        return None
+
+    logger = _QuietLogger()
+    options = {
+        "paths": {"home": str(output_dir), "temp": str(tmp_dir)},
+        "outtmpl": {"default": OUTPUT_TEMPLATE},
+        "restrictfilenames": True,
+        "windowsfilenames": True,
+        "format": video_format,
+        "noplaylist": True,
+        "playlist_items": "1",
+        "socket_timeout": socket_timeout,
+        "max_filesize": max_filesize,
+        "match_filter": match_filter,
+        "retries": retries,
+        "fragment_retries": retries,
+        "extractor_retries": retries,
+        "logger": logger,
+        "quiet": True,
+        "no_warnings": True,
+        "noprogress": True,
+        "progress_hooks": [_progress_hook(max_filesize=max_filesize, progress=progress)],
+        "post_hooks": [finished.append],
+        "cachedir": False,  # nothing written to ~/.cache
+        "updatetime": False,  # keep the download time as mtime
+        "color": {"stdout": "no_color", "stderr": "no_color"},
+    }
+    try:
+        try:
+            with yt_dlp.YoutubeDL(options) as ydl:
+                info = ydl.extract_info(url, download=False)
+                if info is None:
+                    raise DownloadError(url, rejected[-1] if rejected else "yt-dlp returned nothing")
+                if info.get("_type") in {"playlist", "multi_video"}:
+                    if playlist == "refuse":
+                        raise DownloadError(url, "is a playlist; pass one video's URL (or playlist='first')")
+                    entries = [e for e in info.get("entries") or [] if e]
+                    if not entries:
+                        raise DownloadError(url, rejected[-1] if rejected else "playlist has no downloadable entry")
+                    info = entries[0]
+                # titles and ids are the site's (or the attacker's) text: reduce them to safe name parts
+                info["title"] = _safe_name(info.get("title"), default="video")
+                info["id"] = _safe_name(info.get("id"), default="id")
+                ydl.process_ie_result(info, download=True)
+        except DownloadError:
+            raise
+        except (yt_dlp.utils.YoutubeDLError, _TooLarge, OSError) as err:
+            raise DownloadError(url, _reason(err)) from err
+        except Exception as err:  # an extractor bug: still one line, with the exception's type
+            raise DownloadError(url, f"unexpected {type(err).__name__}: {err}") from err
+        if rejected:
+            raise DownloadError(url, rejected[-1])
+        if not finished:  # yt-dlp skipped it quietly (e.g. Content-Length over max_filesize)
+            size = next((re.search(r"\((\d+) bytes >", m) for m in logger.messages if "max-filesize" in m), None)
+            if size is not None:
+                raise DownloadError(url, f"file is {size.group(1)} bytes, over max_filesize={max_filesize} bytes")
+            raise DownloadError(url, f"nothing was downloaded ({'; '.join(logger.messages) or 'no reason given'})")
+        path = Path(finished[-1]).resolve()
+        if path.parent != output_dir or not path.is_file():  # defence in depth: never seen with restricted names
+            if path.is_file():
+                path.unlink()
+            raise DownloadError(url, f"refusing a file written outside {output_dir}: {path}")
+        try:
+            if max_filesize is not None and path.stat().st_size > max_filesize:
+                raise ValueError(f"file is {path.stat().st_size} bytes, over max_filesize={max_filesize} bytes")
+            _check_video(path, max_duration=max_duration)
+        except ValueError as err:
+            path.unlink(missing_ok=True)
+            raise DownloadError(url, str(err)) from None
+        return path
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)

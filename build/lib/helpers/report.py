@@ -1,0 +1,125 @@
+"""Regenerate the README's results sections from the files in ``results/``.
+
+``python -m helpers.report`` (``make readme``; ``make run`` calls it last). Each section
+sits between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` markers; a section whose
+source file is missing says so instead of keeping stale numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from helpers.config import PROJECT_ROOT
+from helpers.papers import PAPER001
+from helpers.results import _atomic_write_text, to_markdown
+from helpers.synthetic import GENERATOR_VERSION, rendered_version
+
+
+def _dataset_line(results_dir: Path) -> str:
+    meta_path = results_dir / "dataset.json"
+    if not meta_path.exists():
+        return "Dataset: unknown (no results/dataset.json)."
+    meta = json.loads(meta_path.read_text())
+    groups = f" ({meta['num_groups']} groups per class)" if meta.get("num_groups") else ""
+    line = (f"Dataset: **{meta['dataset']}**, {meta['num_clips']} clips{groups}, {meta['num_classes']} classes, "
+            f"{meta['num_frames']} frames of {meta['image_size']}x{meta['image_size']} per clip.")
+    if meta.get("embedded"):
+        # results recorded before dataset.json carried the version: ask the dataset folder
+        version = meta.get("generator_version")
+        if version is None:
+            version = rendered_version(meta.get("dataset_dir"))
+        if version == GENERATOR_VERSION:
+            line = line.replace("UCF50 layout)", f"UCF50 layout, generator v{version})", 1)
+        else:
+            rendered = "an older generator" if version is None else f"generator v{version}"
+            line += (f" **Out of date:** these numbers come from the embedded dataset rendered by {rendered}; "
+                     f"the code now renders v{GENERATOR_VERSION}, and `make run` brings them up to date.")
+    return line
+
+
+def section_paper001(results_dir: Path) -> str:
+    path = results_dir / "paper001.csv"
+    if not path.exists():
+        return "_Not produced yet: run `make run` (notebooks 01 and 02)._\n"
+    table = pd.read_csv(path)
+    paper = pd.DataFrame(PAPER001).T.add_prefix("paper_")
+    table = table.join(paper, on="model")[["model", "protocol", "loss", "accuracy", "ms_per_step",
+                                           "paper_loss", "paper_accuracy", "paper_ms_per_step"]]
+    return (f"{_dataset_line(results_dir)} Protocol `random_clip` = the paper's clip-level split (leaks groups); "
+            f"`group` = whole groups held out (honest). ms/step = `model.evaluate` per batch of 32 on this "
+            f"machine's CPU. Source: `results/paper001.csv`.\n\n" + to_markdown(table))
+
+
+def section_paper000(results_dir: Path) -> str:
+    path = results_dir / "paper000.csv"
+    if not path.exists():
+        return "_Not produced yet: run `make run` (notebook 03)._\n"
+    return f"{_dataset_line(results_dir)} Source: `results/paper000.csv`.\n\n" + to_markdown(pd.read_csv(path))
+
+
+def section_model_comparison(results_dir: Path) -> str:
+    path = results_dir / "model_comparison.csv"
+    if not path.exists():
+        return "_Not produced yet: run `make run` (notebook 05)._\n"
+    text = (f"{_dataset_line(results_dir)} Every model trained with one budget on the same group-wise split; "
+            "accuracy on held-out groups; GFLOPs per clip counted layer by layer (multiply-add = 2); latency = "
+            "one compiled forward pass on one clip on this machine's CPU; `robust_*` = accuracy on the same "
+            "perturbed test clips (noise sigma 20, blur sigma 1.5 px, brightness +40, 25% of frames dropped). "
+            "Source: `results/model_comparison.csv`.\n\n" + to_markdown(pd.read_csv(path), floatfmt=".3f"))
+    gan = results_dir / "gan_augmentation.csv"
+    if gan.exists():
+        text += ("\n\nGAN augmentation (conditional DCGAN frames added to a frame classifier's training set; "
+                 "held-out groups; mean and std over seeds). Source: `results/gan_augmentation.csv`.\n\n"
+                 + to_markdown(pd.read_csv(gan), floatfmt=".3f"))
+    return text
+
+
+def section_markdown_file(name: str) -> Callable[[Path], str]:
+    def render(results_dir: Path) -> str:
+        path = results_dir / name
+        if not path.exists():
+            return f"_Not produced yet: `results/{name}` is missing._\n"
+        return path.read_text()
+    return render
+
+
+SECTIONS: dict[str, Callable[[Path], str]] = {
+    "paper001": section_paper001,
+    "paper000": section_paper000,
+    "model_comparison": section_model_comparison,
+    "bench": section_markdown_file("bench.md"),
+    "bench_extraction": section_markdown_file("bench_extraction.md"),
+}
+
+
+def update_readme(readme: Path, results_dir: Path) -> list[str]:
+    """Rewrite every marked section of ``readme``; returns the names of the sections updated."""
+    text = readme.read_text()
+    updated = []
+    for name, render in SECTIONS.items():
+        pattern = re.compile(rf"(<!-- BEGIN {name} -->\n)(.*?)(<!-- END {name} -->)", re.DOTALL)
+        if pattern.search(text):
+            body = render(results_dir)
+            text = pattern.sub(lambda m, body=body: m.group(1) + body.rstrip("\n") + "\n" + m.group(3), text)
+            updated.append(name)
+    _atomic_write_text(readme, text)
+    return updated
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    readme = Path(argv[0]) if argv else PROJECT_ROOT / "README.md"
+    results_dir = Path(argv[1]) if len(argv) > 1 else PROJECT_ROOT / "results"
+    names = update_readme(readme, results_dir)
+    print(f"updated {readme}: sections {', '.join(names) or 'none'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
