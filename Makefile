@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh clone:
 #   make run   - venv + requirements + embedded dataset + every notebook top to bottom (outputs in results/)
-#   make test  - same set-up, then unit tests + every notebook through nbmake in the quick profile
+#   make test  - same set-up, then unit tests (not the `slow` ones) + every notebook through nbmake in the quick profile
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -12,10 +12,10 @@ SOURCE ?=
 DATASET ?= ucf50
 MODEL ?=
 
-.PHONY: setup embedded run test unit nbtest lint format export readme bench classify data extractor clean help
+.PHONY: setup embedded run test test-all unit nbtest lint format export readme bench classify data extractor clean help
 
 help:
-	@echo "make setup | embedded | run | test | unit | nbtest | lint | export | readme | bench | classify SOURCE=... [MODEL=...] | data DATASET=ucf50|ucf101 | extractor | clean"
+	@echo "make setup | embedded | run | test | test-all | unit | nbtest | lint | export | readme | bench | classify SOURCE=... [MODEL=...] | data DATASET=ucf50|ucf101 | extractor | clean"
 
 setup: $(STAMP)
 
@@ -44,10 +44,16 @@ run: embedded
 	echo "make run: $$((end - start)) s ($$per)"
 	$(MAKE) readme
 
+# What CI runs (.ci/run). Tests marked `slow` (pyproject.toml) cover opt-in paths no notebook takes,
+# e.g. two-process MultiWorkerMirroredStrategy training; `make test-all` runs them too.
 test: unit nbtest
 
-unit: setup
+test-all: setup
 	$(PY) -m pytest -q tests
+	$(MAKE) nbtest
+
+unit: setup
+	$(PY) -m pytest -q -m "not slow" tests
 
 # The quick profile (HAR_QUICK=1) shrinks data and epochs; the notebooks run the same code.
 nbtest: setup
@@ -65,10 +71,11 @@ export: setup
 
 # Regenerates the README's results sections from results/*.csv.
 readme: setup
-	$(PY) -m helpers.report
+	$(PY) scripts/readme.py
 
+# benchmarks/bench.py: the pipeline against the original code's ways; writes results/bench.json and bench.md.
 bench: setup
-	$(PY) -m helpers.bench
+	$(PY) -m benchmarks.bench
 	$(MAKE) readme
 
 classify: setup

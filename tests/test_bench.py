@@ -11,8 +11,8 @@ import cv2
 import numpy as np
 import pytest
 
-from helpers import bench
-from helpers.report import section_markdown_file
+from benchmarks import bench
+from scripts.readme import section_markdown_file
 from tests.conftest import numbered_frames, write_video
 
 ISSUE_KEYS = (

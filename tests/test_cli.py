@@ -13,8 +13,8 @@ import pytest
 
 from helpers.__main__ import main
 from helpers.models import build_lrcn, save_model
-from helpers.serve import closed_port_url, serve_directory
 from tests.conftest import numbered_frames, write_video
+from tests.serve import closed_port_url, serve_directory
 
 CLASS_NAMES = ["Jumping", "SitDown", "StandUp"]
 

@@ -10,8 +10,8 @@ from helpers.config import set_seed
 from helpers.experiment import protocol_split, run_experiment
 from helpers.models import clip_input
 from helpers.papers import PAPER002_TABLE41, paper002_table
-from helpers.report import section_model_comparison
 from helpers.results import write_table
+from scripts.readme import section_model_comparison
 
 
 def _tiny_run(tiny_dataset):

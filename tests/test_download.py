@@ -10,8 +10,8 @@ import cv2
 import pytest
 
 from helpers.download import DownloadError, download_video
-from helpers.serve import QuietHandler, closed_port_url, serve_directory
 from tests.conftest import numbered_frames, write_video
+from tests.serve import QuietHandler, closed_port_url, serve_directory
 
 HOSTILE_TITLE = "../../../escaped/evil"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers.report import update_readme
+from scripts.readme import update_readme
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,7 +24,8 @@ def _tracked() -> list[str]:
 def test_layout_has_the_entries_the_user_asked_for():
     tracked = _tracked()
     top = {path.split("/")[0] for path in tracked}
-    assert {"notebooks", "helpers", "data", "requirements.txt", "README.md", "tests", "Makefile", ".ci"} <= top
+    assert {"notebooks", "helpers", "data", "requirements.txt", "README.md", "tests", "Makefile", ".ci", "benchmarks",
+            "scripts"} <= top
     assert (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1] == "make test"
 
 
@@ -55,7 +56,11 @@ def test_make_targets_resolve_on_a_clean_clone(tmp_path):
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
     for target, expected in (("run", ["venv", "-r requirements.txt", "helpers.synthetic", "nbconvert"]),
-                             ("test", ["venv", "-r requirements.txt", "pytest", "--nbmake", "HAR_QUICK=1"])):
+                             ("test", ["venv", "-r requirements.txt", "pytest", '-m "not slow"', "--nbmake",
+                                       "HAR_QUICK=1"]),
+                             ("test-all", ["pytest -q tests", "--nbmake"]),
+                             ("readme", ["scripts/readme.py"]),
+                             ("bench", ["benchmarks.bench", "scripts/readme.py"])):
         dry = subprocess.run(["make", "-n", target], cwd=clone, capture_output=True, text=True)
         assert dry.returncode == 0, dry.stderr
         for word in expected:
@@ -64,8 +69,8 @@ def test_make_targets_resolve_on_a_clean_clone(tmp_path):
 
 
 def test_readme_dataset_line_says_when_embedded_results_are_out_of_date(tmp_path):
-    from helpers.report import _dataset_line
     from helpers.synthetic import GENERATOR_VERSION
+    from scripts.readme import _dataset_line
 
     meta = {"dataset": "embedded (procedural, UCF50 layout)", "embedded": True, "num_clips": 640, "num_classes": 8,
             "num_frames": 20, "image_size": 64, "num_groups": 40}

@@ -1,9 +1,9 @@
 """Benchmarks: the pipeline against the original tutorial code and against the decode floor.
 
-``python -m helpers.bench [--quick | --smallest] [--out DIR]`` (``make bench``) measures,
-in one run on this machine, and writes ``bench.json`` and ``bench.md`` (the table the
-README shows; ``make readme`` pastes it in). ``--only extraction`` runs section 1 alone
-and writes ``bench_extraction.json`` and ``bench_extraction.md`` instead.
+``python -m benchmarks.bench [--quick | --smallest] [--out DIR]`` from the repository root
+(``make bench``) measures, in one run on this machine, and writes ``bench.json`` and
+``bench.md`` (the table the README shows; ``make readme`` pastes it in). ``--only extraction``
+runs section 1 alone and writes ``bench_extraction.json`` and ``bench_extraction.md`` instead.
 
 1. Frame extraction per video, on real H.264 ``.mp4`` files and on the embedded ``.avi``
    files: the decode floor, the original code's ``CAP_PROP_POS_FRAMES`` seek before each
@@ -530,10 +530,12 @@ def measure_peak_rss(dataset_dir: Path, cache_dir: Path, *, num_frames: int, ima
         collecting one and each worker), an upper bound of the total at any instant;
         ``tree_peak_sampled_mb`` the largest total seen in the 10 ms samples.
     """
-    code = ("import sys; from helpers.bench import _peak_rss_child; "
+    code = ("import sys; from benchmarks.bench import _peak_rss_child; "
             "_peak_rss_child(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))")
+    # run from the checkout that holds this file, so that ``benchmarks`` and its ``helpers`` import
     done = subprocess.run([sys.executable, "-c", code, str(dataset_dir), str(cache_dir), str(num_frames),
-                           str(image_size)], capture_output=True, text=True, check=False, cwd=PROJECT_ROOT)
+                           str(image_size)], capture_output=True, text=True, check=False,
+                          cwd=Path(__file__).resolve().parent.parent)
     if done.returncode != 0:
         raise RuntimeError(f"peak-RSS run on {dataset_dir} failed:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -1067,7 +1069,7 @@ def render_extraction_markdown(bench: dict) -> str:
     caption = (f"Setting `{bench['setting']}`, frame extraction only, {bench['created']}, {bench['bench_s']:.0f} s, "
                f"{m['cpu_count']} CPUs ({m['cpu_model'] or 'n/a'}), OpenCV {m['opencv']}; {_load_caption(m)}. "
                f"Medians of {bench['settings']['reps']} interleaved repetitions; compare ratios, not absolute "
-               "times. Source: `bench_extraction.json` (`python -m helpers.bench --only extraction`).\n\n")
+               "times. Source: `bench_extraction.json` (`python -m benchmarks.bench --only extraction`).\n\n")
     return caption + to_markdown(pd.DataFrame(rows, columns=_TABLE_COLUMNS))
 
 
@@ -1253,9 +1255,9 @@ def run_benchmark(*, setting: str = "full", out_dir: str | os.PathLike | None = 
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m helpers.bench [--quick | --smallest] [--only extraction] [--out DIR] [--dataset DIR]
+    """``python -m benchmarks.bench [--quick | --smallest] [--only extraction] [--out DIR] [--dataset DIR]
     [--work-dir DIR]``."""
-    parser = argparse.ArgumentParser(prog="python -m helpers.bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__.split("\n\n")[0])
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_const", const="quick", dest="setting",
                       help="fewer repetitions and smaller inputs (a few minutes)")

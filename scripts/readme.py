@@ -1,8 +1,9 @@
 """Regenerate the README's results sections from the files in ``results/``.
 
-``python -m helpers.report`` (``make readme``; ``make run`` calls it last). Each section
-sits between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` markers; a section whose
-source file is missing says so instead of keeping stale numbers.
+``python scripts/readme.py [README [RESULTS_DIR]]`` (``make readme``; ``make run`` and
+``make bench`` call it last). Each section sits between ``<!-- BEGIN name -->`` and
+``<!-- END name -->`` markers; a section whose source file is missing says so instead of
+keeping stale numbers.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.config import PROJECT_ROOT
 from helpers.papers import PAPER001
 from helpers.results import _atomic_write_text, to_markdown
 from helpers.synthetic import GENERATOR_VERSION, rendered_version
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _dataset_line(results_dir: Path) -> str:
@@ -114,8 +116,8 @@ def update_readme(readme: Path, results_dir: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    readme = Path(argv[0]) if argv else PROJECT_ROOT / "README.md"
-    results_dir = Path(argv[1]) if len(argv) > 1 else PROJECT_ROOT / "results"
+    readme = Path(argv[0]) if argv else ROOT / "README.md"
+    results_dir = Path(argv[1]) if len(argv) > 1 else ROOT / "results"
     names = update_readme(readme, results_dir)
     print(f"updated {readme}: sections {', '.join(names) or 'none'}")
     return 0

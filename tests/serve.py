@@ -1,5 +1,8 @@
-"""A local HTTP server for a folder: how the notebooks and tests fetch "videos by URL"
-without touching the internet (CI has no network; paper 001 tested on YouTube URLs).
+"""A local HTTP server for a folder: how the tests fetch "videos by URL" without touching
+the internet (CI has no network; paper 001 tested on YouTube URLs). Test-only: notebook 04
+starts the standard library's server itself. Beyond ``http.server`` this adds a context
+manager, a handler hook for tests that need odd responses, and silence for clients that
+hang up early (yt-dlp reads 512 bytes to sniff a file, or stops at a size limit).
 """
 
 from __future__ import annotations
