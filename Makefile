@@ -84,7 +84,7 @@ classify: setup
 
 # Real datasets (docs/datasets.md): download with resume, extract, validate into data/.
 data: setup extractor
-	$(PY) -m helpers.datasets download $(DATASET) --dest data
+	$(PY) scripts/ucf_data.py download $(DATASET) --dest data
 
 # The RAR extractor: unar (Debian/Ubuntu main). Installed with apt-get when run as root;
 # otherwise run 'sudo make extractor' once (bsdtar / 7z are tried as fallbacks).

@@ -27,22 +27,14 @@ import numpy as np
 import pandas as pd
 
 from helpers.config import Paths, set_seed
-from helpers.data import (
-    create_dataset,
-    leave_one_group_out,
-    list_videos,
-    official_split,
-    split_by_group,
-    split_random_clip_leaky,
-    video_group,
-)
+from helpers.dataset import create_dataset, list_videos
 from helpers.evaluation import Evaluation, evaluate
 from helpers.results import record_dataset, upsert_rows
+from helpers.splits import ALL_PROTOCOLS, PROTOCOLS, Split, protocol_split  # noqa: F401 (re-exported)
 from helpers.synthetic import GENERATOR_VERSION, embedded_settings, generate_dataset
 from helpers.training import Features, take, train
+from helpers.ucf import video_group
 
-PROTOCOLS = ("random_clip", "group")  # the two every notebook reports
-ALL_PROTOCOLS = (*PROTOCOLS, "logo", "official")
 #: The 4 UCF50 classes paper 001 trained on; picked by default when the dataset has them.
 UCF50_PAPER_CLASSES = ("WalkingWithDog", "TaiChi", "Swing", "HorseRace")
 #: Columns of ``results/paper001.csv``.
@@ -102,62 +94,6 @@ def load_clips(paths: Paths, *, class_names: Sequence[str] | None = None, num_fr
                    num_groups=_num_groups(video_files_paths),
                    generator_version=GENERATOR_VERSION if paths.embedded else None)
     return ClipData(features, labels, [str(p) for p in video_files_paths], list(names), dataset_dir)
-
-
-@dataclass(frozen=True)
-class Split:
-    """Indices into the dataset for one protocol."""
-
-    protocol: str
-    train_idx: np.ndarray
-    val_idx: np.ndarray
-    test_idx: np.ndarray
-
-    def shared_groups(self, video_files_paths: Sequence[str]) -> set[int]:
-        """Group numbers present in both the training (incl. validation) and the test side."""
-        groups = np.array([video_group(p) for p in video_files_paths])
-        fit_side = np.concatenate([self.train_idx, self.val_idx])
-        return set(groups[fit_side].tolist()) & set(groups[self.test_idx].tolist())
-
-
-def protocol_split(video_files_paths: Sequence[str], *, protocol: str, test_size: float = 0.25,
-                   val_size: float = 0.2, seed: int = 27, fold: int = 1,
-                   dataset_dir: str | os.PathLike | None = None) -> Split:
-    """Train/validation/test indices for ``protocol`` (``"random_clip"`` or ``"group"``).
-
-    Args:
-        video_files_paths: Clip paths in dataset order (names carry ``_gNN_cNN``).
-        protocol: ``"random_clip"`` (paper, leaky), ``"group"`` (honest), ``"logo"`` or ``"official"``.
-        test_size: Fraction of clips (random_clip) or groups (group) held out for test.
-        val_size: Fraction of the training part used for validation / early stopping.
-        seed: Seed of the splits (27 as in the paper's code).
-        fold: ``logo``: 1-based index of the held-out group in sorted order; ``official``: split 1-3.
-        dataset_dir: ``official`` only: the UCF101 folder (split files beside or inside it).
-    """
-    if protocol == "random_clip":
-        fit_idx, test_idx = split_random_clip_leaky(list(video_files_paths), test_size=test_size, seed=seed)
-        # Keras' validation_split takes the *last* fraction of the (shuffled) training arrays
-        order = np.random.default_rng(seed).permutation(fit_idx)
-        n_val = int(round(val_size * len(order)))
-        train_idx, val_idx = np.sort(order[: len(order) - n_val]), np.sort(order[len(order) - n_val:])
-    elif protocol in ("group", "logo", "official"):
-        if protocol == "group":
-            fit_idx, test_idx = split_by_group(video_files_paths, test_size=test_size, seed=seed)
-        elif protocol == "logo":
-            folds = list(leave_one_group_out(video_files_paths))
-            if not 1 <= fold <= len(folds):
-                raise ValueError(f"logo fold must be in 1..{len(folds)}, got {fold}")
-            fit_idx, test_idx = folds[fold - 1]
-        else:
-            if dataset_dir is None:
-                raise ValueError("the official protocol needs dataset_dir (the UCF101 folder)")
-            fit_idx, test_idx = official_split(dataset_dir, split=fold).indices(video_files_paths)
-        inner_train, inner_val = split_by_group([video_files_paths[i] for i in fit_idx], test_size=val_size,
-                                                seed=seed + 1)
-        train_idx, val_idx = fit_idx[inner_train], fit_idx[inner_val]
-    else:
-        raise ValueError(f"unknown protocol {protocol!r}; choose from {ALL_PROTOCOLS}")
-    return Split(protocol, train_idx, val_idx, test_idx)
 
 
 @dataclass

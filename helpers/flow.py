@@ -26,10 +26,8 @@ their first layer.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import shutil
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -37,11 +35,12 @@ import cv2
 import numpy as np
 from tqdm.auto import tqdm
 
-from helpers.data import init_opencv_worker, publish_cache_entry
+from helpers.cache import cache_key, load_entry, write_entry
+from helpers.dataset import init_opencv_worker
 from helpers.parallel import parallel_map
-from helpers.tempdirs import private_temp_dir, remove_stale_temp_dirs
 
 _CACHE_VERSION = 1
+_FLOW = "flow.bin"  # the cache entry's array file
 FLOW_DTYPES = ("float16", "float32")
 
 
@@ -123,27 +122,17 @@ def _flow_job(args: tuple[np.ndarray, dict]) -> np.ndarray:
 
 def flow_cache_key(features: np.ndarray, *, params: FarnebackParams, dtype: str) -> str:
     """Name of the cache entry: a hash of the clips' bytes and shape, the parameters and the storage dtype."""
-    h = hashlib.sha256(json.dumps([_CACHE_VERSION, list(features.shape), str(features.dtype), asdict(params),
-                                   dtype]).encode())
-    for clip in features:  # clip by clip: a memmap is read once, never copied whole
-        h.update(np.ascontiguousarray(clip).data)
     frames, height, width = features.shape[1:4]
-    return f"flow_{frames - 1}x{height}x{width}_{h.hexdigest()[:16]}"
+    settings = [_CACHE_VERSION, list(features.shape), str(features.dtype), asdict(params), dtype]
+    # clip by clip: a memmap is read once, never copied whole
+    clips = (np.ascontiguousarray(clip).data for clip in features)
+    return cache_key(f"flow_{frames - 1}x{height}x{width}", settings, clips)
 
 
-def _load_flow_cache(entry: Path) -> np.ndarray | None:
+def _load_flow_cache(entry: Path, dtype: str) -> np.ndarray | None:
     """The cached flow, memory-mapped read-only; None unless the entry is complete."""
-    meta_path = entry / "meta.json"
-    if not meta_path.exists():  # meta.json is written last, inside the temporary folder
-        return None
-    meta = json.loads(meta_path.read_text())
-    shape, dtype = tuple(meta["shape"]), np.dtype(meta["dtype"])
-    data = entry / "flow.bin"
-    if not data.exists() or data.stat().st_size != int(np.prod(shape)) * dtype.itemsize:
-        return None
-    if shape[0] == 0:
-        return np.empty(shape, dtype)
-    return np.memmap(data, dtype=dtype, mode="r", shape=shape)
+    loaded = load_entry(entry, filename=_FLOW, dtype=dtype)
+    return None if loaded is None else loaded[0]
 
 
 def create_flow_dataset(
@@ -166,7 +155,7 @@ def create_flow_dataset(
 
     Args:
         features: uint8 clips ``(num_clips, num_frames, height, width, 3)``, e.g. from
-            :func:`helpers.data.create_dataset` (a memmap is fine).
+            :func:`helpers.dataset.create_dataset` (a memmap is fine).
         cache_dir: Folder for the on-disk cache; None disables caching.
         params: Farnebäck settings; None means :class:`FarnebackParams` defaults.
         dtype: ``"float16"`` (default: half the size, precision far below the flow's error)
@@ -188,50 +177,35 @@ def create_flow_dataset(
     params = params or FarnebackParams()
     n, frames, height, width = features.shape[:4]
     shape = (n, frames - 1, height, width, 2)
-    entry = None
-    if cache_dir is not None:
-        entry = Path(cache_dir) / flow_cache_key(features, params=params, dtype=dtype)
-        cached = _load_flow_cache(entry)
-        if cached is not None:
-            return cached
-
-    tmp_entry = None
-    sink = None
-    out = None
-    if entry is not None:
-        tmp_entry = private_temp_dir(entry, whole_folder=True)  # also removes what killed runs left
-        sink = open(tmp_entry / "flow.bin", "wb")
-    else:
+    if cache_dir is None:
         out = np.empty(shape, dtype)
+        for i, flow in enumerate(_flows(features, params=params, num_workers=num_workers, progress=progress)):
+            out[i] = flow
+        return out
+    entry = Path(cache_dir) / flow_cache_key(features, params=params, dtype=dtype)
+    cached = _load_flow_cache(entry, dtype)
+    if cached is not None:
+        return cached
+    with write_entry(entry, filename=_FLOW) as (sink, meta):
+        for flow in _flows(features, params=params, num_workers=num_workers, progress=progress):
+            sink.write(flow.astype(dtype, copy=False).tobytes())
+        meta.update(shape=list(shape), dtype=dtype, params=asdict(params), version=_CACHE_VERSION)
+    return _load_flow_cache(entry, dtype)
+
+
+def _flows(features: np.ndarray, *, params: FarnebackParams, num_workers: int | None, progress: bool
+           ) -> Iterator[np.ndarray]:
+    """Farnebäck flow of every clip, in order, computed in worker processes; float32
+    ``(num_frames - 1, height, width, 2)`` per clip."""
+    n = len(features)
     workers = min(num_workers or os.cpu_count() or 1, max(n, 1))
     param_dict = asdict(params)
     # clips are read from ``features`` lazily, a few per worker at a time: ``Pool.imap`` would
     # pickle the whole dataset into its queue up front; this keeps memory bounded
     jobs = ((clip, param_dict) for clip in features)
-    try:
-        bar = tqdm(total=n, desc="Optical flow", unit="clip", disable=not progress)
-        with parallel_map(_flow_job, jobs, operation="create_flow_dataset", num_workers=workers,
-                          initializer=init_opencv_worker, in_flight=4 * workers) as results:
-            for i, flow in enumerate(results):
-                flow = flow.astype(dtype, copy=False)
-                if sink is not None:
-                    sink.write(flow.tobytes())
-                else:
-                    out[i] = flow
-                bar.update(1)
-        bar.close()
-        if sink is not None:
-            sink.close()
-            sink = None
-            meta = {"shape": list(shape), "dtype": dtype, "params": param_dict, "version": _CACHE_VERSION}
-            publish_cache_entry(tmp_entry, entry, meta=meta)
-            tmp_entry = None
-            return _load_flow_cache(entry)
-    finally:
-        if sink is not None:
-            sink.close()
-        if tmp_entry is not None:
-            shutil.rmtree(tmp_entry, ignore_errors=True)
-        if entry is not None:
-            remove_stale_temp_dirs(entry, whole_folder=True)  # e.g. of workers terminated while they started
-    return out
+    with tqdm(total=n, desc="Optical flow", unit="clip", disable=not progress) as bar, \
+            parallel_map(_flow_job, jobs, operation="create_flow_dataset", num_workers=workers,
+                         initializer=init_opencv_worker, in_flight=4 * workers) as results:
+        for flow in results:
+            yield flow
+            bar.update(1)

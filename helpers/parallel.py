@@ -3,18 +3,29 @@
 :func:`parallel_map` runs a function over items in spawned worker processes and
 yields the results, in order or as they finish, with a bounded number of items in
 flight. It is what :func:`helpers.synthetic.generate_dataset`,
-:func:`helpers.data.create_dataset` and :func:`helpers.flow.create_flow_dataset` use.
+:func:`helpers.dataset.create_dataset` and :func:`helpers.flow.create_flow_dataset` use.
 
 Workers are *spawned*, never forked: notebooks have TensorFlow's threads running, and
 forking a process with threads can deadlock the child.
 
-Why not ``multiprocessing.Pool``: when a worker dies, ``Pool`` silently starts a
-replacement and the caller waits forever. The commonest death is a script without an
-``if __name__ == "__main__":`` guard: every spawned worker first re-runs the calling
-script, reaches the same call again and dies while bootstrapping, forever. Here a dead
-worker makes the call fail at once with a one-line :class:`WorkerProcessError` that
-names the operation, the cause and the fix, and every worker is stopped when the loop
-ends, fails or is interrupted.
+It is built on :class:`concurrent.futures.ProcessPoolExecutor` (spawn context), which
+already turns a dead worker into ``BrokenProcessPool`` instead of hanging as
+``multiprocessing.Pool`` does. What this module adds, and why ``executor.map(fn, items,
+chunksize=...)`` alone does not do the job:
+
+* ``executor.map`` submits every item before yielding the first result, so a
+  memory-mapped dataset of clips would be read and pickled into the call queue whole;
+  here at most ``in_flight`` chunks are submitted at a time.
+* ``BrokenProcessPool`` says only that "a process terminated abruptly". The commonest
+  death is a script without an ``if __name__ == "__main__":`` guard: every spawned worker
+  re-runs the script, reaches the same call again and dies while bootstrapping. Here
+  such a worker exits at once with :data:`BOOTSTRAP_EXIT_CODE`, and the parent raises one
+  :class:`WorkerProcessError` line that names the operation, the cause (from the
+  workers' exit codes: the missing guard, a signal such as the out-of-memory killer's
+  SIGKILL) and the fix.
+* ``executor.shutdown(cancel_futures=True)`` cancels pending items but waits for the
+  running ones; before Python 3.14 (``terminate_workers``) nothing stops them. Here a
+  worker's error, Ctrl-C or leaving the loop early terminates busy workers at once.
 """
 
 from __future__ import annotations

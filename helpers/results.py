@@ -12,14 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from helpers.atomic import write_text
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+_atomic_write_text = write_text  # its old name, still imported by helpers.report and helpers.bench
 
 
 def to_markdown(df: pd.DataFrame, *, floatfmt: str = ".4f") -> str:
@@ -39,8 +34,8 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike, *, floatfmt: str = ".
     """Write ``df`` to ``path`` (``.csv``) and beside it as ``.md``; returns the CSV path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write_text(path, df.to_csv(index=False))
-    _atomic_write_text(path.with_suffix(".md"), to_markdown(df, floatfmt=floatfmt))
+    write_text(path, df.to_csv(index=False))
+    write_text(path.with_suffix(".md"), to_markdown(df, floatfmt=floatfmt))
     return path
 
 
@@ -72,7 +67,7 @@ def write_json(path: str | os.PathLike, data: dict) -> Path:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write_text(path, json.dumps(data, indent=2, default=str) + "\n")
+    write_text(path, json.dumps(data, indent=2, default=str) + "\n")
     return path
 
 

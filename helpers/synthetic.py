@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,8 +29,8 @@ import cv2
 import numpy as np
 from tqdm.auto import tqdm
 
+from helpers.atomic import atomic_write
 from helpers.parallel import parallel_map
-from helpers.tempdirs import private_temp_dir, remove_stale_temp_dirs
 
 #: Every class of the embedded dataset, sorted. Value: (motion, time-reversed?).
 ACTIONS: dict[str, tuple[str, bool]] = {
@@ -299,25 +298,19 @@ def generate_dataset(
     if marker.exists() and not overwrite and marker.read_text().strip() == stamp:
         return out_dir  # already rendered with exactly these settings
 
-    tmp_dir = private_temp_dir(out_dir)  # also removes what killed runs left
-    for name in class_names:
-        (tmp_dir / name).mkdir(parents=True, exist_ok=True)
-    jobs = [(tmp_dir, name, g, c, seed, frame_size, fps, fourcc, min_frames, max_frames)
-            for name in sorted(class_names) for g in range(1, num_groups + 1) for c in range(1, clips_per_group + 1)]
-    workers = min(num_workers or os.cpu_count() or 1, len(jobs))
-    try:
+    with atomic_write(out_dir, directory=True) as tmp_dir:  # also removes what killed runs left
+        for name in class_names:
+            (tmp_dir / name).mkdir(parents=True, exist_ok=True)
+        jobs = [(tmp_dir, name, g, c, seed, frame_size, fps, fourcc, min_frames, max_frames)
+                for name in sorted(class_names) for g in range(1, num_groups + 1)
+                for c in range(1, clips_per_group + 1)]
+        workers = min(num_workers or os.cpu_count() or 1, len(jobs))
         with parallel_map(_render_job, jobs, operation="generate_dataset", num_workers=workers, ordered=False,
                           chunksize=4) as results:
             for _ in tqdm(results, total=len(jobs), desc="Rendering embedded dataset", unit="clip",
                           disable=not progress):
                 pass
         (tmp_dir / _COMPLETE_MARKER).write_text(stamp + "\n")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        tmp_dir.rename(out_dir)
-    finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-        remove_stale_temp_dirs(out_dir)  # e.g. of workers terminated while they started
     return out_dir
 
 

@@ -27,9 +27,11 @@ def _square(x: int) -> int:
     return x * x
 
 
-def _pid_or_sleep(x: int) -> int:
+def _pid_or_sleep(x: int | str) -> int:
+    """0: this worker's pid at once; a path: sleep a minute, then create that file."""
     if x:
         time.sleep(60)
+        Path(x).touch()
     return os.getpid()
 
 
@@ -95,24 +97,22 @@ def test_a_workers_exception_is_re_raised_as_is():
 
 @pytest.mark.parametrize(("fn", "expected"),
                          [(_exit_hard, "it exited with status 3"), (_kill_self, "killed by SIGKILL")])
-def test_a_dead_worker_fails_the_call_promptly(fn, expected):
-    start = time.monotonic()
+def test_a_dead_worker_fails_the_call_instead_of_hanging(fn, expected):
     with pytest.raises(WorkerProcessError, match=f"^demo: a worker process died unexpectedly \\({expected}") as info:
         with parallel_map(fn, range(10), operation="demo", num_workers=2) as results:
             list(results)
-    assert time.monotonic() - start < 30
     assert "\n" not in str(info.value)
 
 
-def test_leaving_early_terminates_busy_workers():
-    start = time.monotonic()
+def test_leaving_early_terminates_busy_workers(tmp_path):
+    items = [0, *(str(tmp_path / f"finished{i}") for i in range(3))]
     with pytest.raises(KeyboardInterrupt):
-        with parallel_map(_pid_or_sleep, [0, 1, 1, 1], operation="demo", num_workers=2) as results:
+        with parallel_map(_pid_or_sleep, items, operation="demo", num_workers=2) as results:
             pid = next(results)
             raise KeyboardInterrupt  # as if the user pressed Ctrl-C while a worker sleeps for a minute
-    assert time.monotonic() - start < 30
     with pytest.raises(ProcessLookupError):  # terminated and reaped
         os.kill(pid, 0)
+    assert not list(tmp_path.iterdir())  # no sleeping item ran to its end: the workers were not waited for
 
 
 def test_death_messages_name_the_operation_cause_and_fix():

@@ -1,7 +1,8 @@
-"""The real datasets, UCF50 and UCF101: what they are, where to get them, how to unpack them.
+"""Get the real datasets, UCF50 and UCF101: download, unpack, validate (``make data``).
 
-* :data:`UCF50` and :data:`UCF101` describe each dataset (classes, groups, official
-  archives, official splits). :func:`dataset_info` looks one up by name.
+A tool, not part of the ``helpers`` package: what the datasets are (classes, groups,
+archives, official splits) is the catalogue :mod:`helpers.ucf`; this script fetches them.
+
 * :func:`download` fetches a URL with resume (HTTP ``Range`` on a ``.part`` file),
   a progress bar, a socket timeout, retries after a cut connection, a size and
   (when known) SHA-256 check, and an atomic rename. Every failure is one line.
@@ -11,15 +12,15 @@
   (libarchive: fails on some solid RAR4 archives), ``7zz``/``7z`` (Debian's builds
   have no RAR codec). Zip files (the UCF101 split lists) use the standard library.
 * :func:`fetch` does it all for one dataset and checks the result with
-  :func:`helpers.data.validate_layout`.
+  :func:`helpers.ucf.validate_layout`.
 
 Command line (``make data DATASET=ucf50`` calls it)::
 
-    python -m helpers.datasets download ucf50|ucf101 [--dest data]
-    python -m helpers.datasets extract ucf101 --archive UCF101.rar [--splits-archive X.zip] [--dest data]
-    python -m helpers.datasets validate ucf50 data/UCF50 [--classes TaiChi,Swing]
-    python -m helpers.datasets info [ucf50|ucf101]
-    python -m helpers.datasets check-extractor
+    python scripts/ucf_data.py download ucf50|ucf101 [--dest data]
+    python scripts/ucf_data.py extract ucf101 --archive UCF101.rar [--splits-archive X.zip] [--dest data]
+    python scripts/ucf_data.py validate ucf50 data/UCF50 [--classes TaiChi,Swing]
+    python scripts/ucf_data.py info [ucf50|ucf101]
+    python scripts/ucf_data.py check-extractor
 
 Neither UCF page publishes a checksum or an exact size, so none is written here:
 the download is checked against the size the server announces, and ``--sha256``
@@ -41,17 +42,18 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from http.client import HTTPException
 from pathlib import Path
-from types import MappingProxyType
 
 from tqdm.auto import tqdm
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from a clone without install
+
+from helpers import atomic  # noqa: E402
+from helpers.ucf import DATASETS, SPLITS_FOLDER, DatasetInfo, dataset_info, validate_layout  # noqa: E402
+
 USER_AGENT = "helpers-datasets/0.1 (+python-urllib)"
-#: Folder of the UCF101 split lists (``classInd.txt``, ``trainlist0N.txt``, ``testlist0N.txt``).
-SPLITS_FOLDER = "ucfTrainTestlist"
 #: External RAR extractors, tried in this order. Value: command with ``{archive}`` and ``{out}``.
 EXTRACTORS: dict[str, tuple[str, ...]] = {
     "unar": ("unar", "-quiet", "-force-overwrite", "-no-directory", "-output-directory", "{out}", "{archive}"),
@@ -63,129 +65,6 @@ EXTRACTORS: dict[str, tuple[str, ...]] = {
 _TRANSIENT_HTTP = {408, 429, 500, 502, 503, 504}  # worth a retry when resuming
 _TELLING = re.compile(r"unavailable|unsupported|not supported|cannot|corrupt|fail|error", re.IGNORECASE)
 INSTALL_HINT = "install unar: sudo make extractor, or sudo apt-get install unar (Debian/Ubuntu), brew install unar"
-
-
-@dataclass(frozen=True)
-class Archive:
-    """One downloadable file.
-
-    ``size`` and ``sha256`` are None where the publisher gives none (never guessed);
-    ``approx_size`` is only for planning disk space.
-    """
-
-    url: str
-    filename: str
-    size: int | None = None
-    sha256: str | None = None
-    approx_size: str = "unknown"
-
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    """A UCF-style action-recognition dataset: ``<root>/<Class>/v_<Class>_gNN_cNN.avi``.
-
-    Clips of one group (``gNN``) are cut from the same long video (same actor,
-    background, viewpoint), so an honest split never puts one group on both sides.
-    """
-
-    name: str
-    title: str
-    homepage: str
-    folder: str  # the dataset's folder under --dest after extraction
-    class_names: tuple[str, ...]
-    num_groups: int
-    archive: Archive
-    splits_archive: Archive | None = None
-    splits: tuple[int, ...] = ()  # official train/test splits (UCF101: 1, 2, 3)
-    #: Class -> other spellings of the class in its file names (known quirks of the archives).
-    file_tags: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    protocol: str = ""
-    citation: str = ""
-
-    @property
-    def num_classes(self) -> int:
-        return len(self.class_names)
-
-
-UCF50_CLASSES: tuple[str, ...] = (
-    "BaseballPitch", "Basketball", "BenchPress", "Biking", "Billiards", "BreastStroke", "CleanAndJerk",
-    "Diving", "Drumming", "Fencing", "GolfSwing", "HighJump", "HorseRace", "HorseRiding", "HulaHoop",
-    "JavelinThrow", "JugglingBalls", "JumpRope", "JumpingJack", "Kayaking", "Lunges", "MilitaryParade",
-    "Mixing", "Nunchucks", "PizzaTossing", "PlayingGuitar", "PlayingPiano", "PlayingTabla", "PlayingViolin",
-    "PoleVault", "PommelHorse", "PullUps", "Punch", "PushUps", "RockClimbingIndoor", "RopeClimbing",
-    "Rowing", "SalsaSpin", "SkateBoarding", "Skiing", "Skijet", "SoccerJuggling", "Swing", "TaiChi",
-    "TennisSwing", "ThrowDiscus", "TrampolineJumping", "VolleyballSpiking", "WalkingWithDog", "YoYo",
-)
-
-#: In the order of UCF101's ``classInd.txt`` (label = position; classInd numbers from 1).
-UCF101_CLASSES: tuple[str, ...] = (
-    "ApplyEyeMakeup", "ApplyLipstick", "Archery", "BabyCrawling", "BalanceBeam", "BandMarching",
-    "BaseballPitch", "Basketball", "BasketballDunk", "BenchPress", "Biking", "Billiards", "BlowDryHair",
-    "BlowingCandles", "BodyWeightSquats", "Bowling", "BoxingPunchingBag", "BoxingSpeedBag", "BreastStroke",
-    "BrushingTeeth", "CleanAndJerk", "CliffDiving", "CricketBowling", "CricketShot", "CuttingInKitchen",
-    "Diving", "Drumming", "Fencing", "FieldHockeyPenalty", "FloorGymnastics", "FrisbeeCatch", "FrontCrawl",
-    "GolfSwing", "Haircut", "Hammering", "HammerThrow", "HandstandPushups", "HandstandWalking", "HeadMassage",
-    "HighJump", "HorseRace", "HorseRiding", "HulaHoop", "IceDancing", "JavelinThrow", "JugglingBalls",
-    "JumpingJack", "JumpRope", "Kayaking", "Knitting", "LongJump", "Lunges", "MilitaryParade", "Mixing",
-    "MoppingFloor", "Nunchucks", "ParallelBars", "PizzaTossing", "PlayingCello", "PlayingDaf", "PlayingDhol",
-    "PlayingFlute", "PlayingGuitar", "PlayingPiano", "PlayingSitar", "PlayingTabla", "PlayingViolin",
-    "PoleVault", "PommelHorse", "PullUps", "Punch", "PushUps", "Rafting", "RockClimbingIndoor",
-    "RopeClimbing", "Rowing", "SalsaSpin", "ShavingBeard", "Shotput", "SkateBoarding", "Skiing", "Skijet",
-    "SkyDiving", "SoccerJuggling", "SoccerPenalty", "StillRings", "SumoWrestling", "Surfing", "Swing",
-    "TableTennisShot", "TaiChi", "TennisSwing", "ThrowDiscus", "TrampolineJumping", "Typing", "UnevenBars",
-    "VolleyballSpiking", "WalkingWithDog", "WallPushups", "WritingOnBoard", "YoYo",
-)
-
-UCF50 = DatasetInfo(
-    name="ucf50",
-    title="UCF50 - Action Recognition Data Set",
-    homepage="https://www.crcv.ucf.edu/data/UCF50.php",
-    folder="UCF50",
-    class_names=UCF50_CLASSES,
-    num_groups=25,
-    archive=Archive(url="https://www.crcv.ucf.edu/data/UCF50.rar", filename="UCF50.rar", approx_size="about 3 GB"),
-    # the archive's own spellings: Billiards/v_Billards_*, PullUps/v_Pullup_*
-    file_tags=MappingProxyType({"Billiards": ("Billards",), "PullUps": ("Pullup",)}),
-    protocol="leave-one-group-out cross-validation over the 25 groups (helpers.data.leave_one_group_out)",
-    citation="K. K. Reddy and M. Shah, Recognizing 50 human action categories of web videos, "
-             "Machine Vision and Applications 24(5), 2013.",
-)
-
-UCF101 = DatasetInfo(
-    name="ucf101",
-    title="UCF101 - Action Recognition Data Set",
-    homepage="https://www.crcv.ucf.edu/data/UCF101.php",
-    folder="UCF101",
-    class_names=UCF101_CLASSES,
-    num_groups=25,
-    archive=Archive(url="https://www.crcv.ucf.edu/data/UCF101/UCF101.rar", filename="UCF101.rar",
-                    approx_size="about 6.5 GB"),
-    splits_archive=Archive(url="https://www.crcv.ucf.edu/data/UCF101/UCF101TrainTestSplits-RecognitionTask.zip",
-                           filename="UCF101TrainTestSplits-RecognitionTask.zip", approx_size="under 1 MB"),
-    splits=(1, 2, 3),
-    # the archive's own spelling: HandstandPushups/v_HandStandPushups_*
-    file_tags=MappingProxyType({"HandstandPushups": ("HandStandPushups",)}),
-    protocol="the three official train/test splits (helpers.data.official_split); report their mean",
-    citation="K. Soomro, A. R. Zamir and M. Shah, UCF101: A dataset of 101 human actions classes from "
-             "videos in the wild, CRCV-TR-12-01, 2012.",
-)
-
-DATASETS: dict[str, DatasetInfo] = {"ucf50": UCF50, "ucf101": UCF101}
-
-
-def dataset_info(name: str) -> DatasetInfo:
-    """The description of ``"ucf50"`` or ``"ucf101"`` (case-insensitive)."""
-    try:
-        return DATASETS[name.lower()]
-    except KeyError:
-        raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}") from None
-
-
-def split_file_names(split: int) -> tuple[str, str]:
-    """``("trainlist0N.txt", "testlist0N.txt")`` of official split ``split`` of UCF101."""
-    if split not in UCF101.splits:
-        raise ValueError(f"UCF101 has official splits {UCF101.splits}, not {split!r}")
-    return f"trainlist{split:02d}.txt", f"testlist{split:02d}.txt"
 
 
 # --- Download ---
@@ -303,6 +182,8 @@ def download(
             return dest
         raise ChecksumError(f"{dest} exists but does not match the expected size/checksum; delete it and run again")
     dest.parent.mkdir(parents=True, exist_ok=True)
+    # the .part is the resume state: a fixed name a later run finds, so not a helpers.atomic temporary (whose
+    # clean-up removes what dead processes left); publishing it is still one os.replace (_finish)
     part = dest.with_name(dest.name + ".part")
     meta_path = dest.with_name(dest.name + ".part.json")  # validators of the partial download, for If-Range
     meta = json.loads(meta_path.read_text()) if meta_path.exists() and part.exists() else {}
@@ -338,7 +219,7 @@ def download(
                 host = urllib.parse.urlsplit(url).netloc
                 kept = f"; partial download kept at {part}: run again to resume" if have else ""
                 raise DownloadError(f"cannot reach {host}: {_reason(err)} (offline? with the archive at hand, use "
-                                    f"'python -m helpers.datasets extract ... --archive FILE'){kept}") from None
+                                    f"'python scripts/ucf_data.py extract ... --archive FILE'){kept}") from None
             failure = f"reconnecting failed: {_reason(err)}"
         if failure is None:
             with response:
@@ -377,7 +258,7 @@ def _receive(response, part: Path, *, dest: Path, url: str, have: int, size: int
         meta.clear()
         meta.update(url=url, etag=response.headers.get("ETag"), last_modified=response.headers.get("Last-Modified"),
                     total=total)
-        meta_path.write_text(json.dumps(meta))
+        atomic.write_text(meta_path, json.dumps(meta))
     received = have
     bar = tqdm(total=total, initial=have, unit="B", unit_scale=True, unit_divisor=1024, desc=dest.name,
                disable=not progress)
@@ -425,7 +306,7 @@ def extract_archive(archive: str | os.PathLike, out_dir: str | os.PathLike, *,
 
     Zip files use :mod:`zipfile`; anything else (RAR) the first working tool of
     :data:`EXTRACTORS` found on ``PATH`` (a tool that fails hands over to the next).
-    Everything lands in ``out_dir/.extract-<archive>-<pid>``; the returned path is
+    Everything lands in a fresh ``out_dir/.extract-<archive>.tmp-*`` folder; the returned path is
     the single top-level folder inside it (e.g. ``.../UCF50``), for the caller to
     move into place.
 
@@ -443,9 +324,8 @@ def extract_archive(archive: str | os.PathLike, out_dir: str | os.PathLike, *,
     archive = Path(archive)
     if not archive.is_file():
         raise ExtractError(f"{archive}: archive not found")
-    work = Path(out_dir) / f".extract-{archive.stem}-{os.getpid()}"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    # a fresh folder (also removes what killed extractions left), renamed into place by the caller
+    work = atomic.temp_path(Path(out_dir) / f".extract-{archive.stem}", directory=True)
     try:
         if zipfile.is_zipfile(archive):
             with zipfile.ZipFile(archive) as zf:
@@ -503,7 +383,7 @@ def install_archives(name: str, *, archive: str | os.PathLike, splits_archive: s
 
     The videos go to ``<dest>/<info.folder>`` (``data/UCF50``, ``data/UCF101``) and, for
     UCF101, the split lists to ``<dest>/ucfTrainTestlist`` (beside the class folders, so
-    ``list_videos`` sees only classes; :func:`helpers.data.official_split` looks there).
+    ``list_videos`` sees only classes; :func:`helpers.ucf.official_split` looks there).
 
     Returns:
         The dataset folder.
@@ -512,8 +392,6 @@ def install_archives(name: str, *, archive: str | os.PathLike, splits_archive: s
         ExtractError: Tool missing or failing, or the target folder already exists.
         ValueError: The extracted folder does not have the dataset's layout.
     """
-    from helpers.data import validate_layout
-
     info = dataset_info(name)
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
@@ -551,8 +429,6 @@ def fetch(name: str, *, dest: str | os.PathLike = "data", sha256: str | None = N
     Returns:
         The dataset folder, e.g. ``data/UCF50``.
     """
-    from helpers.data import validate_layout
-
     info = dataset_info(name)
     dest = Path(dest)
     target = dest / info.folder
@@ -601,10 +477,10 @@ def _describe(info: DatasetInfo) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m helpers.datasets``; returns the exit status."""
+    """Entry point of ``python scripts/ucf_data.py``; returns the exit status."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m helpers.datasets",
+    parser = argparse.ArgumentParser(prog="python scripts/ucf_data.py",
                                      description="Get and check the UCF50 / UCF101 datasets.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("download", help="download, extract and validate a dataset")
@@ -638,8 +514,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                                       dest=args.dest)
             print(f"ready: point the notebooks at it with HAR_DATASET_DIR={target}")
         elif args.command == "validate":
-            from helpers.data import validate_layout
-
             classes = [c.strip() for c in args.classes.split(",")] if args.classes else None
             counts = validate_layout(args.path, layout=args.dataset, class_names=classes)
             print(f"{args.path}: valid {args.dataset} layout, {sum(counts.values())} videos in {len(counts)} classes")

@@ -1,0 +1,429 @@
+"""The UCF catalogue: what UCF50 and UCF101 are, their file-name convention, layout and official splits.
+
+* :data:`UCF50` and :data:`UCF101` describe each dataset (classes, groups, official
+  archives, official splits); :func:`dataset_info` looks one up by name. Getting and
+  unpacking the archives is a tool, not the package: ``scripts/ucf_data.py`` (``make data``).
+* :func:`video_group` reads the group of a clip from its name (``v_<Class>_gNN_cNN.avi``):
+  clips of one group are cut from the same long video.
+* :func:`validate_layout` checks a folder against a dataset's layout.
+* :func:`official_split` reads UCF101's three official splits (UCF50's protocol,
+  leave-one-group-out, is :func:`helpers.splits.leave_one_group_out`). See docs/datasets.md.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+import numpy as np
+
+from helpers.video import VIDEO_EXTENSIONS
+
+_GROUP_RE = re.compile(r"_g(\d+)_c(\d+)", re.IGNORECASE)
+#: Folder of the UCF101 split lists (``classInd.txt``, ``trainlist0N.txt``, ``testlist0N.txt``).
+SPLITS_FOLDER = "ucfTrainTestlist"
+
+
+@dataclass(frozen=True)
+class Archive:
+    """One downloadable file.
+
+    ``size`` and ``sha256`` are None where the publisher gives none (never guessed);
+    ``approx_size`` is only for planning disk space.
+    """
+
+    url: str
+    filename: str
+    size: int | None = None
+    sha256: str | None = None
+    approx_size: str = "unknown"
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """A UCF-style action-recognition dataset: ``<root>/<Class>/v_<Class>_gNN_cNN.avi``.
+
+    Clips of one group (``gNN``) are cut from the same long video (same actor,
+    background, viewpoint), so an honest split never puts one group on both sides.
+    """
+
+    name: str
+    title: str
+    homepage: str
+    folder: str  # the dataset's folder under --dest after extraction
+    class_names: tuple[str, ...]
+    num_groups: int
+    archive: Archive
+    splits_archive: Archive | None = None
+    splits: tuple[int, ...] = ()  # official train/test splits (UCF101: 1, 2, 3)
+    #: Class -> other spellings of the class in its file names (known quirks of the archives).
+    file_tags: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    protocol: str = ""
+    citation: str = ""
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+
+UCF50_CLASSES: tuple[str, ...] = (
+    "BaseballPitch", "Basketball", "BenchPress", "Biking", "Billiards", "BreastStroke", "CleanAndJerk",
+    "Diving", "Drumming", "Fencing", "GolfSwing", "HighJump", "HorseRace", "HorseRiding", "HulaHoop",
+    "JavelinThrow", "JugglingBalls", "JumpRope", "JumpingJack", "Kayaking", "Lunges", "MilitaryParade",
+    "Mixing", "Nunchucks", "PizzaTossing", "PlayingGuitar", "PlayingPiano", "PlayingTabla", "PlayingViolin",
+    "PoleVault", "PommelHorse", "PullUps", "Punch", "PushUps", "RockClimbingIndoor", "RopeClimbing",
+    "Rowing", "SalsaSpin", "SkateBoarding", "Skiing", "Skijet", "SoccerJuggling", "Swing", "TaiChi",
+    "TennisSwing", "ThrowDiscus", "TrampolineJumping", "VolleyballSpiking", "WalkingWithDog", "YoYo",
+)
+
+#: In the order of UCF101's ``classInd.txt`` (label = position; classInd numbers from 1).
+UCF101_CLASSES: tuple[str, ...] = (
+    "ApplyEyeMakeup", "ApplyLipstick", "Archery", "BabyCrawling", "BalanceBeam", "BandMarching",
+    "BaseballPitch", "Basketball", "BasketballDunk", "BenchPress", "Biking", "Billiards", "BlowDryHair",
+    "BlowingCandles", "BodyWeightSquats", "Bowling", "BoxingPunchingBag", "BoxingSpeedBag", "BreastStroke",
+    "BrushingTeeth", "CleanAndJerk", "CliffDiving", "CricketBowling", "CricketShot", "CuttingInKitchen",
+    "Diving", "Drumming", "Fencing", "FieldHockeyPenalty", "FloorGymnastics", "FrisbeeCatch", "FrontCrawl",
+    "GolfSwing", "Haircut", "Hammering", "HammerThrow", "HandstandPushups", "HandstandWalking", "HeadMassage",
+    "HighJump", "HorseRace", "HorseRiding", "HulaHoop", "IceDancing", "JavelinThrow", "JugglingBalls",
+    "JumpingJack", "JumpRope", "Kayaking", "Knitting", "LongJump", "Lunges", "MilitaryParade", "Mixing",
+    "MoppingFloor", "Nunchucks", "ParallelBars", "PizzaTossing", "PlayingCello", "PlayingDaf", "PlayingDhol",
+    "PlayingFlute", "PlayingGuitar", "PlayingPiano", "PlayingSitar", "PlayingTabla", "PlayingViolin",
+    "PoleVault", "PommelHorse", "PullUps", "Punch", "PushUps", "Rafting", "RockClimbingIndoor",
+    "RopeClimbing", "Rowing", "SalsaSpin", "ShavingBeard", "Shotput", "SkateBoarding", "Skiing", "Skijet",
+    "SkyDiving", "SoccerJuggling", "SoccerPenalty", "StillRings", "SumoWrestling", "Surfing", "Swing",
+    "TableTennisShot", "TaiChi", "TennisSwing", "ThrowDiscus", "TrampolineJumping", "Typing", "UnevenBars",
+    "VolleyballSpiking", "WalkingWithDog", "WallPushups", "WritingOnBoard", "YoYo",
+)
+
+UCF50 = DatasetInfo(
+    name="ucf50",
+    title="UCF50 - Action Recognition Data Set",
+    homepage="https://www.crcv.ucf.edu/data/UCF50.php",
+    folder="UCF50",
+    class_names=UCF50_CLASSES,
+    num_groups=25,
+    archive=Archive(url="https://www.crcv.ucf.edu/data/UCF50.rar", filename="UCF50.rar", approx_size="about 3 GB"),
+    # the archive's own spellings: Billiards/v_Billards_*, PullUps/v_Pullup_*
+    file_tags=MappingProxyType({"Billiards": ("Billards",), "PullUps": ("Pullup",)}),
+    protocol="leave-one-group-out cross-validation over the 25 groups (helpers.splits.leave_one_group_out)",
+    citation="K. K. Reddy and M. Shah, Recognizing 50 human action categories of web videos, "
+             "Machine Vision and Applications 24(5), 2013.",
+)
+
+UCF101 = DatasetInfo(
+    name="ucf101",
+    title="UCF101 - Action Recognition Data Set",
+    homepage="https://www.crcv.ucf.edu/data/UCF101.php",
+    folder="UCF101",
+    class_names=UCF101_CLASSES,
+    num_groups=25,
+    archive=Archive(url="https://www.crcv.ucf.edu/data/UCF101/UCF101.rar", filename="UCF101.rar",
+                    approx_size="about 6.5 GB"),
+    splits_archive=Archive(url="https://www.crcv.ucf.edu/data/UCF101/UCF101TrainTestSplits-RecognitionTask.zip",
+                           filename="UCF101TrainTestSplits-RecognitionTask.zip", approx_size="under 1 MB"),
+    splits=(1, 2, 3),
+    # the archive's own spelling: HandstandPushups/v_HandStandPushups_*
+    file_tags=MappingProxyType({"HandstandPushups": ("HandStandPushups",)}),
+    protocol="the three official train/test splits (helpers.ucf.official_split); report their mean",
+    citation="K. Soomro, A. R. Zamir and M. Shah, UCF101: A dataset of 101 human actions classes from "
+             "videos in the wild, CRCV-TR-12-01, 2012.",
+)
+
+DATASETS: dict[str, DatasetInfo] = {"ucf50": UCF50, "ucf101": UCF101}
+
+
+def dataset_info(name: str) -> DatasetInfo:
+    """The description of ``"ucf50"`` or ``"ucf101"`` (case-insensitive)."""
+    try:
+        return DATASETS[name.lower()]
+    except KeyError:
+        raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}") from None
+
+
+def split_file_names(split: int) -> tuple[str, str]:
+    """``("trainlist0N.txt", "testlist0N.txt")`` of official split ``split`` of UCF101."""
+    if split not in UCF101.splits:
+        raise ValueError(f"UCF101 has official splits {UCF101.splits}, not {split!r}")
+    return f"trainlist{split:02d}.txt", f"testlist{split:02d}.txt"
+
+
+def video_group(path: str | os.PathLike) -> int:
+    """The UCF group number of a clip: ``v_TaiChi_g07_c03.avi`` -> 7.
+
+    Raises:
+        ValueError: If the file name does not follow ``..._gNN_cNN...``.
+    """
+    match = _GROUP_RE.search(Path(path).name)
+    if match is None:
+        raise ValueError(f"{path}: file name has no UCF group/clip tag like '_g07_c03'")
+    return int(match.group(1))
+
+
+_UCF_FILE_RE = re.compile(r"^v_(?P<tag>[A-Za-z0-9]+)_g(?P<group>\d+)_c(?P<clip>\d+)(?P<ext>\.[A-Za-z0-9]+)$")
+_MAX_PROBLEMS = 60  # lines in a validate_layout message; the rest are counted
+_MAX_NAMES = 10  # file names quoted in one summary line
+
+
+def _names(items: Sequence[str]) -> str:
+    shown = ", ".join(items[:_MAX_NAMES])
+    return shown + (f" ... and {len(items) - _MAX_NAMES} more" if len(items) > _MAX_NAMES else "")
+
+
+def _find_splits_dir(dataset_dir: Path, splits_dir: str | os.PathLike | None) -> Path:
+    """Where the UCF101 split lists are: ``splits_dir``, else ``<dataset_dir>/ucfTrainTestlist``,
+    else ``<dataset_dir>/../ucfTrainTestlist`` (where ``scripts/ucf_data.py`` puts them)."""
+    if splits_dir is not None:
+        return Path(splits_dir)
+    inside = dataset_dir / SPLITS_FOLDER
+    return inside if inside.is_dir() else dataset_dir.parent / SPLITS_FOLDER
+
+
+def _read_lines(path: Path) -> list[str]:
+    # the official lists have Windows line ends; tolerate blank lines
+    return [line.strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+
+
+def _read_class_ind(path: Path) -> list[str]:
+    """Class names of ``classInd.txt`` (``"<n> <Class>"`` lines, n = 1, 2, ...), in label order."""
+    names = []
+    for number, line in enumerate(_read_lines(path), start=1):
+        parts = line.split()
+        if len(parts) != 2 or parts[0] != str(number):
+            raise ValueError(f"{path}: line {number} is {line!r}, expected '{number} <ClassName>'")
+        names.append(parts[1])
+    return names
+
+
+def _read_split_list(path: Path, class_names: Sequence[str]) -> list[str]:
+    """Relative paths ``<Class>/<file>`` of a ``trainlist0N.txt`` / ``testlist0N.txt``.
+
+    A train list's label column (1-based, in classInd order) is checked against the folder.
+    """
+    rels = []
+    for number, line in enumerate(_read_lines(path), start=1):
+        parts = line.replace("\\", "/").split()
+        if len(parts) not in (1, 2) or parts[0].count("/") != 1:
+            raise ValueError(f"{path}: line {number} is {line!r}, expected '<Class>/<file> [label]'")
+        folder = parts[0].split("/")[0]
+        if len(parts) == 2 and (folder not in class_names or parts[1] != str(class_names.index(folder) + 1)):
+            raise ValueError(f"{path}: line {number}: label {parts[1]} does not match class {folder!r} in classInd.txt")
+        rels.append(parts[0])
+    return rels
+
+
+def validate_layout(dataset_dir: str | os.PathLike, *, layout: str, class_names: Sequence[str] | None = None,
+                    splits_dir: str | os.PathLike | None = None) -> dict[str, int]:
+    """Check a folder against the UCF50 or UCF101 layout and name everything that is wrong.
+
+    Checked: every expected class folder exists and holds videos named
+    ``v_<Class>_gNN_cNN.<video extension>`` with the class of its folder (the archives'
+    own spellings such as ``v_Billards_*`` and ``v_HandStandPushups_*`` are accepted) and
+    a group in ``1..num_groups``; no unexpected folders or files (hidden files are
+    ignored); for UCF101, the split lists (``classInd.txt``, ``trainlist0N.txt``,
+    ``testlist0N.txt``) exist, list the 101 classes in order, and agree with the videos
+    on disk. Videos are not decoded (:func:`create_dataset` reports unreadable ones).
+
+    Args:
+        dataset_dir: ``<dataset_dir>/<ClassName>/<videos>``.
+        layout: ``"ucf50"`` or ``"ucf101"``.
+        class_names: Check only these classes (e.g. the paper's four); the other folders
+            of the dataset may then be absent. None means every class.
+        splits_dir: Folder of the UCF101 split lists; None looks in
+            ``<dataset_dir>/ucfTrainTestlist`` then ``<dataset_dir>/../ucfTrainTestlist``.
+
+    Returns:
+        Number of videos per checked class, in class order.
+
+    Raises:
+        ValueError: One line per problem (folder or file named relative to
+            ``dataset_dir``; long lists are cut with a count).
+    """
+    info = dataset_info(layout)
+    root = Path(dataset_dir)
+    if not root.is_dir():
+        raise ValueError(f"{root}: dataset folder does not exist")
+    expected = list(info.class_names) if class_names is None else list(class_names)
+    unknown = [name for name in expected if name not in info.class_names]
+    if unknown:
+        raise ValueError(f"not {info.name} classes: {', '.join(unknown)}")
+    owner_of_tag = {}  # casefolded class tag of a file name -> class
+    for name in info.class_names:
+        for tag in (name, *info.file_tags.get(name, ())):
+            owner_of_tag[tag.casefold()] = name
+    folder_spellings = {name.casefold(): name for name in info.class_names}
+    problems: list[str] = []
+
+    for entry in sorted(root.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if not entry.is_dir():
+            problems.append(f"{entry.name}: unexpected file at the top level (videos go in <Class>/)")
+        elif entry.name not in info.class_names and not (info.splits and entry.name == SPLITS_FOLDER):
+            right = folder_spellings.get(entry.name.casefold())
+            problems.append(f"{entry.name}/: unexpected folder, not a {info.name} class"
+                            + (f" (the class is spelled {right})" if right else ""))
+    missing = [name for name in expected if not (root / name).is_dir()]
+    if missing:
+        problems.append(f"missing class folders ({len(missing)} of {len(expected)}): {', '.join(missing)}")
+
+    counts: dict[str, int] = {}
+    present: set[str] = set()  # every file on disk under a checked class, as "<Class>/<file>"
+    valid: set[str] = set()
+    for name in expected:
+        if name in missing:
+            continue
+        counts[name] = 0
+        for path in sorted((root / name).iterdir()):
+            if path.name.startswith("."):
+                continue
+            rel = f"{name}/{path.name}"
+            if path.is_dir():
+                problems.append(f"{rel}/: unexpected folder inside a class folder")
+                continue
+            present.add(rel)
+            match = _UCF_FILE_RE.match(path.name)
+            if match is None or match["ext"].lower() not in VIDEO_EXTENSIONS:
+                problems.append(f"{rel}: name does not match v_<Class>_gNN_cNN.<video extension>")
+            elif (owner := owner_of_tag.get(match["tag"].casefold())) is None:
+                problems.append(f"{rel}: {match['tag']!r} in the file name is not a {info.name} class")
+            elif owner != name:
+                problems.append(f"{rel}: a {owner} video in the {name}/ folder")
+            elif not 1 <= int(match["group"]) <= info.num_groups:
+                problems.append(f"{rel}: group {int(match['group'])} is outside 1..{info.num_groups}")
+            elif path.stat().st_size == 0:
+                problems.append(f"{rel}: empty file (0 bytes)")
+            else:
+                valid.add(rel)
+                counts[name] += 1
+        if counts[name] == 0:
+            problems.append(f"{name}/: no videos")
+
+    if info.splits:
+        sdir = _find_splits_dir(root, splits_dir)
+        needed = ["classInd.txt", *(f for split in info.splits for f in split_file_names(split))]
+        absent = [f for f in needed if not (sdir / f).is_file()]
+        if absent:
+            problems.append(f"{sdir}: missing split files: {', '.join(absent)} (from {info.splits_archive.url})")
+        else:
+            try:
+                class_ind = _read_class_ind(sdir / "classInd.txt")
+                if class_ind != list(info.class_names):
+                    problems.append(f"{sdir / 'classInd.txt'}: does not list the {info.num_classes} "
+                                    f"{info.name} classes in the official order")
+                wanted = set(expected)
+                for split in info.splits:
+                    lists = split_file_names(split)
+                    listed = {rel for f in lists for rel in _read_split_list(sdir / f, class_ind)
+                              if rel.split("/")[0] in wanted}
+                    if not_on_disk := sorted(listed - present):
+                        problems.append(f"{' / '.join(lists)}: {len(not_on_disk)} listed videos are not on disk: "
+                                        f"{_names(not_on_disk)}")
+                    if not_listed := sorted(valid - listed):
+                        problems.append(f"{len(not_listed)} videos are in neither {' nor '.join(lists)}: "
+                                        f"{_names(not_listed)}")
+            except ValueError as err:
+                problems.append(str(err))
+
+    if problems:
+        lines = [f"  - {p}" for p in problems[:_MAX_PROBLEMS]]
+        if len(problems) > _MAX_PROBLEMS:
+            lines.append(f"  ... and {len(problems) - _MAX_PROBLEMS} more problems")
+        header = f"{root} does not match the {info.name} layout ({len(problems)} problems):"
+        raise ValueError("\n".join([header, *lines]))
+    return counts
+
+
+def _clip_key(path: str | os.PathLike) -> str:
+    path = Path(path)
+    return f"{path.parent.name}/{path.name}"
+
+
+@dataclass(frozen=True)
+class OfficialSplit:
+    """One official UCF101 train/test split as file lists.
+
+    Compose it with :func:`create_dataset` (labels then follow classInd.txt)::
+
+        split = official_split(dataset_dir, split=1)
+        features, labels, paths = create_dataset(dataset_dir, class_names=split.class_names, cache_dir=...)
+        train_idx, test_idx = split.indices(paths)
+    """
+
+    split: int
+    class_names: tuple[str, ...]  # label order: classInd.txt's, or the class_names asked for
+    train_files: tuple[Path, ...]  # <dataset_dir>/<Class>/<file>, in list order
+    test_files: tuple[Path, ...]
+
+    def indices(self, video_files_paths: Sequence[str | os.PathLike]) -> tuple[np.ndarray, np.ndarray]:
+        """``(train_idx, test_idx)`` into ``video_files_paths`` (as :func:`create_dataset` returns them).
+
+        Paths are matched on ``<Class>/<file>``. Listed clips missing from
+        ``video_files_paths`` (skipped as unreadable) are left out with a warning.
+
+        Raises:
+            ValueError: A path that is in neither list of this split.
+        """
+        train = {_clip_key(p) for p in self.train_files}
+        test = {_clip_key(p) for p in self.test_files}
+        keys = [_clip_key(p) for p in video_files_paths]
+        unknown = [k for k in keys if k not in train and k not in test]
+        if unknown:
+            raise ValueError(f"{len(unknown)} videos are in neither list of official split {self.split}: "
+                             f"{_names(unknown)}")
+        is_test = np.array([k in test for k in keys], dtype=bool)
+        absent = len(train) + len(test) - len(set(keys))
+        if absent:
+            warnings.warn(f"official split {self.split}: {absent} listed clips are not among the "
+                          f"{len(keys)} videos given (skipped as unreadable?)", stacklevel=2)
+        return np.flatnonzero(~is_test), np.flatnonzero(is_test)
+
+
+def official_split(dataset_dir: str | os.PathLike, *, split: int, splits_dir: str | os.PathLike | None = None,
+                   class_names: Sequence[str] | None = None) -> OfficialSplit:
+    """Read UCF101's official split ``split`` (1, 2 or 3) from its lists.
+
+    The lists hold every clip once; split k tests on groups 1-7, 8-14 or 15-21 and
+    trains on the rest. Report the mean accuracy over the three splits.
+
+    Args:
+        dataset_dir: The UCF101 folder (``<dataset_dir>/<Class>/<videos>``).
+        split: 1, 2 or 3.
+        splits_dir: Folder of ``classInd.txt``, ``trainlist0N.txt``, ``testlist0N.txt``;
+            None looks in ``<dataset_dir>/ucfTrainTestlist`` then ``<dataset_dir>/../ucfTrainTestlist``.
+        class_names: Keep only these classes, in this label order (e.g. a subset for a
+            quick run); None means all 101 in classInd.txt order.
+
+    Returns:
+        An :class:`OfficialSplit`; its ``indices(video_files_paths)`` gives index arrays.
+
+    Raises:
+        ValueError: Unknown split, missing or malformed lists, unknown class names, or
+            a clip or a (class, group) on both sides.
+    """
+    train_name, test_name = split_file_names(split)
+    root = Path(dataset_dir)
+    sdir = _find_splits_dir(root, splits_dir)
+    missing = [f for f in ("classInd.txt", train_name, test_name) if not (sdir / f).is_file()]
+    if missing:
+        raise ValueError(f"{sdir}: missing split files {', '.join(missing)}; get them with "
+                         "'python scripts/ucf_data.py download ucf101' or pass splits_dir=")
+    class_ind = _read_class_ind(sdir / "classInd.txt")
+    names = list(class_ind) if class_names is None else list(class_names)
+    unknown = [name for name in names if name not in class_ind]
+    if unknown:
+        raise ValueError(f"{sdir / 'classInd.txt'} does not list {', '.join(unknown)}")
+    wanted = set(names)
+    train = [rel for rel in _read_split_list(sdir / train_name, class_ind) if rel.split("/")[0] in wanted]
+    test = [rel for rel in _read_split_list(sdir / test_name, class_ind) if rel.split("/")[0] in wanted]
+    if both := sorted(set(train) & set(test)):
+        raise ValueError(f"{sdir}: {len(both)} clips are in both {train_name} and {test_name}: {_names(both)}")
+    train_groups = {(rel.split("/")[0], video_group(rel)) for rel in train}
+    if leaks := sorted(f"{c} g{g:02d}" for c, g in {(r.split("/")[0], video_group(r)) for r in test} & train_groups):
+        raise ValueError(f"{sdir}: groups on both sides of split {split}: {_names(leaks)}")
+    return OfficialSplit(split=split, class_names=tuple(names), train_files=tuple(root / rel for rel in train),
+                         test_files=tuple(root / rel for rel in test))

@@ -1,0 +1,98 @@
+"""create_dataset: bad files skipped, parallel equals serial, the cache reused and never left corrupt."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+
+from helpers.dataset import create_dataset
+from tests.conftest import numbered_frames, write_video
+
+
+def test_dataset_workers_decode_on_one_thread(monkeypatch, tmp_path):
+    """create_dataset's jobs (one process per core) ask frame_extraction for one decoding thread."""
+    import helpers.dataset as data
+    import helpers.video as video
+
+    calls = []
+    monkeypatch.setattr(video, "DECODER_THREADS", None)  # even if the default changes
+    monkeypatch.setattr(data, "frame_extraction", lambda path, **kwargs: calls.append(kwargs) or np.zeros(1))
+    clip, reason = data._extract_job((str(tmp_path / "v.avi"), 8, 16))
+    assert reason is None and calls == [{"num_frames": 8, "image_size": 16, "decoder_threads": 1}]
+
+
+def _mixed_folder(tmp_path: Path) -> Path:
+    root = tmp_path / "mixed"
+    for cls in ("A", "B"):
+        (root / cls).mkdir(parents=True)
+        for g in (1, 2):
+            write_video(root / cls / f"v_{cls}_g{g:02d}_c01.avi", numbered_frames(30 + g))
+    (root / "A" / "v_A_g03_c01.avi").write_text("garbage")
+    write_video(root / "B" / "v_B_g03_c01.avi", numbered_frames(4))
+    return root
+
+
+def test_create_dataset_skips_bad_files_and_goes_on(tmp_path, capsys):
+    root = _mixed_folder(tmp_path)
+    features, labels, paths = create_dataset(root, num_frames=8, image_size=16, num_workers=1, progress=False)
+    assert features.shape == (4, 8, 16, 16, 3) and features.dtype == np.uint8
+    assert list(labels) == [0, 0, 1, 1]
+    assert all("g03" not in p for p in paths)
+    err = capsys.readouterr().err
+    assert "v_A_g03_c01.avi" in err and "v_B_g03_c01.avi" in err and "too short" in err
+    assert "skipped 2 of 6" in err
+
+
+def test_create_dataset_parallel_matches_serial_and_cache_is_reused(tmp_path):
+    root = _mixed_folder(tmp_path)
+    cache = tmp_path / "cache"
+    serial = create_dataset(root, num_frames=8, image_size=16, num_workers=1, progress=False)
+    first = create_dataset(root, num_frames=8, image_size=16, num_workers=2, cache_dir=cache, progress=False)
+    np.testing.assert_array_equal(serial[0], first[0])
+    assert list(serial[2]) == list(first[2])
+    entries = list(cache.iterdir())
+    assert len(entries) == 1 and (entries[0] / "meta.json").exists()
+    stamp = (entries[0] / "features.u8").stat().st_mtime_ns
+    second = create_dataset(root, num_frames=8, image_size=16, cache_dir=cache, progress=False)
+    assert isinstance(second[0], np.memmap)  # read from the cache, not re-extracted
+    assert (entries[0] / "features.u8").stat().st_mtime_ns == stamp
+    np.testing.assert_array_equal(second[0], first[0])
+    # other settings -> another cache entry
+    create_dataset(root, num_frames=4, image_size=16, cache_dir=cache, num_workers=1, progress=False)
+    assert len(list(cache.iterdir())) == 2
+
+
+def test_interrupted_cache_write_leaves_no_corrupt_cache(tmp_path):
+    """Kill create_dataset mid-way in a subprocess: no cache entry may look complete."""
+    root = tmp_path / "many"
+    (root / "A").mkdir(parents=True)
+    for c in range(40):
+        write_video(root / "A" / f"v_A_g01_c{c:02d}.avi", numbered_frames(40, size=64))
+    cache = tmp_path / "cache"
+    script = textwrap.dedent(f"""
+        import os, signal, threading
+        import helpers.dataset as d
+        original = d._extract_job
+        count = [0]
+        def slow(job):
+            count[0] += 1
+            if count[0] == 10:
+                os.kill(os.getpid(), signal.SIGKILL)  # die like a killed kernel, mid-write
+            return original(job)
+        d._extract_job = slow
+        d.create_dataset({str(root)!r}, num_frames=8, image_size=16, cache_dir={str(cache)!r},
+                         num_workers=1, progress=False)
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, env=os.environ.copy())
+    assert proc.returncode != 0
+    complete = [e for e in cache.iterdir() if (e / "meta.json").exists() and ".tmp-" not in e.name]
+    assert complete == []
+    # the next call works and produces a complete cache
+    features, _, _ = create_dataset(root, num_frames=8, image_size=16, cache_dir=cache, num_workers=1,
+                                    progress=False)
+    assert features.shape[0] == 40
