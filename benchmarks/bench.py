@@ -1144,7 +1144,8 @@ def render_markdown(bench: dict) -> str:
 def _write_extraction_only(out_dir: Path, *, setting: str, settings: BenchSettings, machine: dict,
                            extraction: dict, started: float) -> dict:
     """``--only extraction``: write ``bench_extraction.json`` and ``bench_extraction.md``; return the dict."""
-    from helpers.results import _atomic_write_text, write_json
+    from helpers.atomic import write_text
+    from helpers.results import write_json
 
     _finish_machine(machine)
     bench = {"setting": setting, "only": "extraction",
@@ -1152,7 +1153,7 @@ def _write_extraction_only(out_dir: Path, *, setting: str, settings: BenchSettin
              "bench_s": time.perf_counter() - started, "machine": machine, "settings": asdict(settings),
              "extraction": extraction, "targets": extraction_targets(extraction)}
     write_json(out_dir / "bench_extraction.json", bench)
-    _atomic_write_text(out_dir / "bench_extraction.md", render_extraction_markdown(bench))
+    write_text(out_dir / "bench_extraction.md", render_extraction_markdown(bench))
     return bench
 
 
@@ -1180,7 +1181,8 @@ def run_benchmark(*, setting: str = "full", out_dir: str | os.PathLike | None = 
     Returns:
         The benchmark as written to ``bench.json``.
     """
-    from helpers.results import _atomic_write_text, write_json  # pandas: kept out of the spawned workers
+    from helpers.atomic import write_text
+    from helpers.results import write_json  # pandas: kept out of the spawned workers
 
     if setting not in SETTINGS:
         raise ValueError(f"unknown setting {setting!r}; choose from {sorted(SETTINGS)}")
@@ -1250,7 +1252,7 @@ def run_benchmark(*, setting: str = "full", out_dir: str | os.PathLike | None = 
     }
     bench["targets"] = evaluate_targets(bench)
     write_json(out_dir / "bench.json", bench)
-    _atomic_write_text(out_dir / "bench.md", render_markdown(bench))
+    write_text(out_dir / "bench.md", render_markdown(bench))
     return bench
 
 

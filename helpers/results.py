@@ -14,8 +14,6 @@ import pandas as pd
 
 from helpers.atomic import write_text
 
-_atomic_write_text = write_text  # its old name, still imported by helpers.report and helpers.bench
-
 
 def to_markdown(df: pd.DataFrame, *, floatfmt: str = ".4f") -> str:
     """A GitHub Markdown table (no extra dependency such as tabulate)."""

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from helpers.atomic import write_text
 from helpers.papers import PAPER001
-from helpers.results import _atomic_write_text, to_markdown
+from helpers.results import to_markdown
 from helpers.synthetic import GENERATOR_VERSION, rendered_version
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,7 +111,7 @@ def update_readme(readme: Path, results_dir: Path) -> list[str]:
             body = render(results_dir)
             text = pattern.sub(lambda m, body=body: m.group(1) + body.rstrip("\n") + "\n" + m.group(3), text)
             updated.append(name)
-    _atomic_write_text(readme, text)
+    write_text(readme, text)
     return updated
 
 
