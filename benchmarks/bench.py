@@ -629,7 +629,8 @@ def _tiny_lrcn(*, num_classes: int, num_frames: int, image_size: int, class_name
     import keras
     from keras import layers
 
-    from helpers.models import TimeDistributed, clip_input
+    from helpers.layers import FoldedTimeDistributed as TimeDistributed
+    from helpers.models import clip_input
 
     inputs, x = clip_input(num_classes=num_classes, num_frames=num_frames, image_size=image_size,
                            class_names=class_names)

@@ -1,7 +1,7 @@
 """One experiment = one model trained and tested under one split protocol.
 
-Shared by the paper-001 notebooks (01 LRCN, 02 ConvLSTM) so both run the identical
-protocol code:
+Notebooks 01 and 02 show these steps on screen; notebooks 03 and 05 run them through
+:func:`run_experiment`. The protocols:
 
 * ``"random_clip"`` — the paper's protocol: a clip-level random 75/25 split and Keras'
   ``validation_split=0.2`` (the last 20 % of the training clips). **Leaks** UCF groups.
@@ -16,7 +16,6 @@ In every protocol but ``random_clip``, validation is whole groups of the trainin
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,12 +23,11 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import pandas as pd
 
 from helpers.config import Paths, set_seed
 from helpers.dataset import create_dataset, list_videos
 from helpers.evaluation import Evaluation, evaluate
-from helpers.results import record_dataset, upsert_rows
+from helpers.results import record_dataset
 from helpers.splits import ALL_PROTOCOLS, PROTOCOLS, Split, protocol_split  # noqa: F401 (re-exported)
 from helpers.synthetic import GENERATOR_VERSION, embedded_settings, generate_dataset
 from helpers.training import Features, take, train
@@ -140,54 +138,3 @@ def run_experiment(build: Callable[[], keras.Model], features: Features, labels:
     seconds = time.perf_counter() - start
     evaluation = evaluate(model, (take(features, split.test_idx), labels[split.test_idx]), class_names=class_names)
     return RunResult(model, history.history, evaluation, split, seconds, len(history.history["loss"]))
-
-
-def run_protocols(build: Callable[[], keras.Model], data: ClipData, *, protocols: Sequence[str] = PROTOCOLS,
-                  epochs: int, batch_size: int, patience: int, test_size: float = 0.25, val_size: float = 0.2,
-                  seed: int = 27, fold: int = 1, verbose: int | str = 2,
-                  augment: str | None = None) -> dict[str, RunResult]:
-    """Train and test one model per protocol on the same data (paper 001's notebooks 01 and 02).
-
-    Args:
-        build: Zero-argument model builder.
-        data: From :func:`load_clips`.
-        protocols: Names from :data:`ALL_PROTOCOLS`.
-        epochs, batch_size, patience: Training settings (the paper's, per model).
-        test_size, val_size, seed, fold: Passed to :func:`protocol_split`.
-        verbose: Keras verbosity of ``fit``.
-        augment: Training-set augmentation, see :func:`run_experiment`.
-
-    Returns:
-        ``{protocol: RunResult}`` in the order of ``protocols``.
-    """
-    runs = {}
-    for protocol in protocols:
-        split = protocol_split(data.video_files_paths, protocol=protocol, test_size=test_size, val_size=val_size,
-                               seed=seed, fold=fold, dataset_dir=data.dataset_dir)
-        print(f"--- {protocol}: train {len(split.train_idx)}, val {len(split.val_idx)}, test {len(split.test_idx)}")
-        run = run_experiment(build, data.features, data.labels, split, class_names=data.class_names, epochs=epochs,
-                             batch_size=batch_size, patience=patience, seed=seed, verbose=verbose, augment=augment)
-        ev = run.evaluation
-        print(f"{protocol}: loss {ev.loss:.4f}  accuracy {ev.accuracy:.4f}  {ev.ms_per_step:.0f} ms/step  "
-              f"({run.epochs_run} epochs, {run.train_seconds:.0f} s)")
-        runs[protocol] = run
-    return runs
-
-
-def record_paper001(runs: dict[str, RunResult], *, model: str, results_dir: str | os.PathLike) -> pd.DataFrame:
-    """Upsert one row per protocol into ``results_dir/paper001.csv`` (and .md); return the whole table.
-
-    Columns: :data:`PAPER001_COLUMNS` (``model, protocol, loss, accuracy, ms_per_step``).
-    """
-    rows = pd.DataFrame([{"model": model, "protocol": protocol, "loss": run.evaluation.loss,
-                          "accuracy": run.evaluation.accuracy, "ms_per_step": run.evaluation.ms_per_step}
-                         for protocol, run in runs.items()], columns=list(PAPER001_COLUMNS))
-    return upsert_rows(Path(results_dir) / "paper001.csv", rows, key=["model", "protocol"],
-                       columns=list(PAPER001_COLUMNS))
-
-
-def leak_gap(runs: dict[str, RunResult]) -> float | None:
-    """Accuracy of the leaky ``random_clip`` protocol minus the honest ``group`` one (None without both)."""
-    if {"random_clip", "group"} <= runs.keys():
-        return runs["random_clip"].evaluation.accuracy - runs["group"].evaluation.accuracy
-    return None

@@ -19,7 +19,7 @@ under-counted by an order of magnitude. :func:`profile_flops` is kept to cross-c
 analytic count on feed-forward models (tests/test_flops.py) and as the fallback for a
 weight layer this module does not know.
 
-``TimeDistributed`` (Keras' and :class:`helpers.models.TimeDistributed`) multiplies the
+``TimeDistributed`` (Keras' and :class:`helpers.layers.FoldedTimeDistributed`) multiplies the
 wrapped layer's count by the number of frames; nested models and multi-input models are
 walked node by node.
 """

@@ -55,7 +55,7 @@ def frames_from_clips(features: np.ndarray, labels: np.ndarray, *, frames_per_cl
         frames_per_clip: Frames taken per clip (first and last included when > 1).
         image_size: Side of the returned frames.
         mode: ``"raw"`` frames, or ``"motion"``: ``|frame - the clip's mean frame|`` (as
-            :class:`helpers.models.TemporalCentering` with ``absolute=True``), which removes
+            :class:`helpers.layers.TemporalCentering` with ``absolute=True``), which removes
             the static background that differs between groups and keeps the moving actor.
 
     Returns:

@@ -45,7 +45,6 @@ from tqdm.auto import tqdm
 from helpers.data import VideoReadError, frame_extraction, open_video, resize_to_rgb, sample_indices
 from helpers.flow import farneback_flow
 from helpers.models import CLIP_INPUT, FLOW_INPUT, ModelSpec, model_spec
-from helpers.plots import label_frame
 
 #: Layer where the LRCN's per-frame CNN ends (output ``(batch, num_frames, features)``).
 FEATURE_LAYER = "frame_features"
@@ -59,6 +58,16 @@ DEFAULT_SMOOTHING = 5
 #: Frame rate assumed when a container does not state one.
 FALLBACK_FPS = 25.0
 _FOURCC = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}
+
+
+def label_frame(frame_rgb: np.ndarray, text: str, *, scale: float = 0.5) -> np.ndarray:
+    """A copy of ``frame_rgb`` with ``text`` written in its top-left corner (paper 001 Figure 7)."""
+    out = frame_rgb.copy()
+    thickness = max(1, int(round(2 * scale)))
+    (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+    cv2.rectangle(out, (0, 0), (w + 8, h + base + 8), (0, 0, 0), -1)
+    cv2.putText(out, text, (4, h + 4), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thickness, cv2.LINE_AA)
+    return out
 
 
 class ActionPrediction(NamedTuple):

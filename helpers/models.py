@@ -24,104 +24,16 @@ from pathlib import Path
 import keras
 from keras import layers
 
+from helpers.layers import (
+    ClipRescaling,
+    FoldedTimeDistributed,
+    FusedConvLSTM2D,
+    TemporalCentering,
+    WeightedAverage,
+    WeightedConcat,
+)
+
 RESCALING_LAYER = "rescaling"
-
-
-@keras.saving.register_keras_serializable(package="helpers")
-class ClipRescaling(layers.Rescaling):
-    """``Rescaling(1/255)`` for uint8 clips that also stores the model's class names.
-
-    Args:
-        class_names: Label of each output unit, in order.
-        num_frames: Frames per clip the model was built for.
-        image_size: Frame height and width the model was built for.
-    """
-
-    def __init__(self, *, class_names: Sequence[str] = (), num_frames: int = 20, image_size: int = 64, **kwargs):
-        kwargs.setdefault("scale", 1.0 / 255)
-        super().__init__(**kwargs)
-        self.class_names = [str(c) for c in class_names]
-        self.num_frames = int(num_frames)
-        self.image_size = int(image_size)
-
-    def get_config(self) -> dict:
-        config = super().get_config()
-        config.update(class_names=list(self.class_names), num_frames=self.num_frames, image_size=self.image_size)
-        return config
-
-
-@keras.saving.register_keras_serializable(package="helpers")
-class TimeDistributed(layers.TimeDistributed):
-    """``keras.layers.TimeDistributed`` that folds time into the batch axis.
-
-    Keras 3's TimeDistributed runs the wrapped layer once per timestep in a Python
-    loop (20 small convolutions per layer per step); folding
-    ``(batch, time, ...) -> (batch * time, ...)`` runs it once on a big batch. Same
-    weights, same outputs (per-frame dropout masks stay independent), several times
-    faster on a CPU. Only for layers without masks or state across time.
-    """
-
-    def call(self, inputs, training=None, mask=None):
-        if mask is not None:
-            return super().call(inputs, training=training, mask=mask)
-        shape = keras.ops.shape(inputs)
-        folded = keras.ops.reshape(inputs, (-1, *inputs.shape[2:]))
-        kwargs = {"training": training} if self.layer._call_has_training_arg else {}
-        outputs = self.layer.call(folded, **kwargs)
-        return keras.ops.reshape(outputs, (shape[0], shape[1], *outputs.shape[1:]))
-
-
-@keras.saving.register_keras_serializable(package="helpers")
-class ConvLSTM2D(layers.ConvLSTM2D):
-    """``keras.layers.ConvLSTM2D`` with the input convolution hoisted out of the time loop.
-
-    Keras 3's cell runs eight small convolutions per timestep (input and recurrent, one
-    per gate). Here the input-to-gates convolution runs once over all frames (time
-    folded into the batch axis), and the four recurrent convolutions run as one grouped
-    convolution over the per-gate (dropout-masked) copies of ``h``, in a loop unrolled
-    over the static number of frames. Same weights, same parameter count, same outputs
-    (tested against Keras' own layer); recurrent dropout keeps Keras' semantics (one
-    mask per gate, fixed across time). About 1.7x faster per training step on a CPU.
-    Anything this path does not cover (input dropout, masks, initial states, stateful,
-    go_backwards, channels_first, a dynamic time axis) falls back to Keras' loop.
-    """
-
-    def _fast_path(self, sequences, initial_state, mask) -> bool:
-        cell = self.cell
-        return (initial_state is None and mask is None and not self.stateful and not self.go_backwards
-                and cell.data_format == "channels_last" and cell.dropout == 0 and sequences.shape[1] is not None
-                and tuple(cell.strides) == (1, 1) and tuple(cell.dilation_rate) == (1, 1))
-
-    def call(self, sequences, initial_state=None, mask=None, training=False):
-        """``(batch, time, height, width, channels)`` -> ``(batch, time, h', w', filters)`` or the last step."""
-        if not self._fast_path(sequences, initial_state, mask):
-            return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
-        import tensorflow as tf  # grouped convolution; the project runs Keras on the TensorFlow backend
-
-        cell, ops = self.cell, keras.ops
-        batch, num_frames = ops.shape(sequences)[0], sequences.shape[1]
-        folded = ops.reshape(sequences, (-1, *sequences.shape[2:]))
-        gates_x = cell.input_conv(folded, cell.kernel, None, padding=cell.padding)
-        if cell.use_bias:
-            gates_x = gates_x + cell.bias
-        gates_x = ops.reshape(gates_x, (batch, num_frames, *gates_x.shape[1:]))
-        state_shape = (batch, *gates_x.shape[2:4], cell.filters)
-        h = c = ops.zeros(state_shape, dtype=gates_x.dtype)
-        mask4 = None
-        if training and 0.0 < cell.recurrent_dropout < 1.0:
-            ones = ops.ones((batch, *gates_x.shape[2:4], 4 * cell.filters), dtype=gates_x.dtype)
-            mask4 = keras.random.dropout(ones, cell.recurrent_dropout, seed=cell.seed_generator)
-        outputs = []
-        for x_t in ops.unstack(gates_x, axis=1):  # unstack, not x[:, t]: its gradient is one stack
-            if mask4 is None:
-                gates_h = cell.recurrent_conv(h, cell.recurrent_kernel)
-            else:  # gate g sees h * mask_g: a 4-group convolution over four masked copies of h
-                gates_h = tf.nn.conv2d(ops.tile(h, (1, 1, 1, 4)) * mask4, cell.recurrent_kernel, 1, "SAME")
-            z_i, z_f, z_c, z_o = ops.split(x_t + gates_h, 4, axis=-1)
-            c = cell.recurrent_activation(z_f) * c + cell.recurrent_activation(z_i) * cell.activation(z_c)
-            h = cell.recurrent_activation(z_o) * cell.activation(c)
-            outputs.append(h)
-        return ops.stack(outputs, axis=1) if self.return_sequences else h
 
 
 @dataclass(frozen=True)
@@ -157,66 +69,6 @@ def clip_input(*, num_classes: int, num_frames: int, image_size: int, class_name
     x = ClipRescaling(class_names=_class_names(num_classes, class_names), num_frames=num_frames,
                       image_size=image_size, name=RESCALING_LAYER)(inputs)
     return inputs, x
-
-
-def build_lrcn(*, num_classes: int, num_frames: int = 20, image_size: int = 64,
-               class_names: Sequence[str] | None = None) -> keras.Model:
-    """HiSVidClassifier (paper 001, Figure 8): an LRCN.
-
-    TimeDistributed [Conv2D(16) -> MaxPool(4) -> Dropout(0.25) -> Conv2D(32) -> MaxPool(4)
-    -> Dropout(0.25) -> Conv2D(64) -> MaxPool(2) -> Dropout(0.25) -> Conv2D(64) -> MaxPool(2)
-    -> Flatten] -> LSTM(32) -> Dense softmax. 73,060 parameters with 4 classes.
-
-    Args:
-        num_classes: Output classes.
-        num_frames: Frames per clip.
-        image_size: Frame height and width (64 in the paper).
-        class_names: Optional labels, stored in the model.
-
-    Returns:
-        A model mapping uint8 ``(batch, num_frames, image_size, image_size, 3)`` to
-        class probabilities ``(batch, num_classes)``.
-    """
-    inputs, x = clip_input(num_classes=num_classes, num_frames=num_frames, image_size=image_size,
-                           class_names=class_names)
-    for filters, pool, dropout in ((16, 4, 0.25), (32, 4, 0.25), (64, 2, 0.25), (64, 2, 0.0)):
-        x = TimeDistributed(layers.Conv2D(filters, (3, 3), padding="same", activation="relu"))(x)
-        x = TimeDistributed(layers.MaxPooling2D((pool, pool)))(x)
-        if dropout:
-            x = TimeDistributed(layers.Dropout(dropout))(x)
-    x = TimeDistributed(layers.Flatten(), name="frame_features")(x)
-    x = layers.LSTM(32, name="lstm")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", name="classifier")(x)
-    return keras.Model(inputs, outputs, name="lrcn")
-
-
-def build_convlstm(*, num_classes: int, num_frames: int = 20, image_size: int = 64,
-                   class_names: Sequence[str] | None = None, fast: bool = True) -> keras.Model:
-    """The ConvLSTM baseline of paper 001 (44,524 parameters with 4 classes).
-
-    ConvLSTM2D with 4, 8, 14, 16 filters (3x3, tanh, recurrent_dropout 0.2,
-    return_sequences), each followed by MaxPooling3D((1, 2, 2)) and, except the last,
-    TimeDistributed(Dropout(0.2)); Flatten; Dense softmax.
-
-    Args:
-        fast: Use :class:`ConvLSTM2D` (same weights and outputs, faster); False uses
-            ``keras.layers.ConvLSTM2D`` itself (the benchmark compares the two).
-
-    Returns:
-        A model mapping uint8 ``(batch, num_frames, image_size, image_size, 3)`` to
-        class probabilities ``(batch, num_classes)``.
-    """
-    inputs, x = clip_input(num_classes=num_classes, num_frames=num_frames, image_size=image_size,
-                           class_names=class_names)
-    for i, filters in enumerate((4, 8, 14, 16)):
-        x = (ConvLSTM2D if fast else layers.ConvLSTM2D)(filters, (3, 3), activation="tanh", data_format="channels_last",
-                              recurrent_dropout=0.2, return_sequences=True)(x)
-        x = layers.MaxPooling3D((1, 2, 2), padding="same", data_format="channels_last")(x)
-        if i < 3:
-            x = TimeDistributed(layers.Dropout(0.2))(x)
-    x = layers.Flatten()(x)
-    outputs = layers.Dense(num_classes, activation="softmax", name="classifier")(x)
-    return keras.Model(inputs, outputs, name="convlstm")
 
 
 def model_spec(model: keras.Model) -> ModelSpec:
@@ -284,90 +136,6 @@ def load_model(path: str | os.PathLike, *, compile: bool = True) -> keras.Model:
 # branch": every CNN-branch layer is named ``cnn_*``, every RNN-branch layer ``rnn_*``.
 
 
-class _AlphaFusion(layers.Layer):
-    """Base of the two fixed-weight fusions: validates ``alpha`` in [0, 1] and keeps it in the config."""
-
-    def __init__(self, alpha: float, **kwargs):
-        super().__init__(**kwargs)
-        alpha = float(alpha)
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
-        self.alpha = alpha
-
-    def get_config(self) -> dict:
-        config = super().get_config()
-        config.update(alpha=self.alpha)
-        return config
-
-
-@keras.saving.register_keras_serializable(package="helpers")
-class WeightedConcat(_AlphaFusion):
-    """Concatenate ``alpha * a`` and ``(1 - alpha) * b``: paper 000's 0.7/0.3 feature merge.
-
-    Paper 002's fusion rule ``y = alpha * f1(x) + (1 - alpha) * f2(x)`` applied to two
-    feature vectors that are then concatenated rather than summed, as paper 000 does.
-    ``alpha`` is fixed (not trained) and stored in the layer's config. At ``alpha=1`` the
-    second input contributes exact zeros, at ``alpha=0`` the first.
-
-    Args:
-        alpha: Weight of the first input, in [0, 1].
-
-    Call args:
-        inputs: ``[a, b]`` of shapes ``(batch, features_a)`` and ``(batch, features_b)``.
-
-    Returns:
-        ``(batch, features_a + features_b)``.
-    """
-
-    def __init__(self, alpha: float = 0.7, **kwargs):
-        super().__init__(alpha=alpha, **kwargs)
-
-    def call(self, inputs):
-        first, second = inputs
-        return keras.ops.concatenate([first * self.alpha, second * (1.0 - self.alpha)], axis=-1)
-
-    def compute_output_shape(self, input_shape):
-        first, second = input_shape
-        width = None if first[-1] is None or second[-1] is None else first[-1] + second[-1]
-        return (*first[:-1], width)
-
-
-@keras.saving.register_keras_serializable(package="helpers")
-class TemporalCentering(layers.Layer):
-    """Subtract each clip's mean frame: ``x[:, t] - mean_t x[:, t]`` (optionally its magnitude).
-
-    What stays still (the background of a fixed camera) becomes ~0 and what moves
-    remains. The mean is over all frames, so it does not depend on their order. No
-    parameters.
-
-    Args:
-        absolute: Return ``|x - mean|``: *where* something moved, whatever its colour
-            against the background (a moving dark actor and a bright one look alike).
-
-    Call args:
-        inputs: ``(batch, num_frames, ...)``.
-
-    Returns:
-        The same shape.
-    """
-
-    def __init__(self, absolute: bool = False, **kwargs):
-        super().__init__(**kwargs)
-        self.absolute = bool(absolute)
-
-    def call(self, inputs):
-        centered = inputs - keras.ops.mean(inputs, axis=1, keepdims=True)
-        return keras.ops.abs(centered) if self.absolute else centered
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self) -> dict:
-        config = super().get_config()
-        config.update(absolute=self.absolute)
-        return config
-
-
 FRAME_MODES = ("raw", "centered", "motion")
 
 
@@ -403,15 +171,15 @@ def cnn_features(x: keras.KerasTensor, *, frame_size: int = 32, filters: Sequenc
     Returns:
         Features ``(batch, units)``.
     """
-    x = TimeDistributed(layers.Resizing(frame_size, frame_size, interpolation="area"), name="cnn_downscale")(x)
+    x = FoldedTimeDistributed(layers.Resizing(frame_size, frame_size, interpolation="area"), name="cnn_downscale")(x)
     x = _frames(x, frames=frames, prefix="cnn")
     for i, f in enumerate(filters, start=1):
-        x = TimeDistributed(layers.Conv2D(f, (3, 3), padding="same", activation="relu"), name=f"cnn_conv{i}")(x)
-        x = TimeDistributed(layers.MaxPooling2D((2, 2)), name=f"cnn_pool{i}")(x)
-    x = TimeDistributed(layers.Flatten(), name="cnn_flatten")(x)
+        x = FoldedTimeDistributed(layers.Conv2D(f, (3, 3), padding="same", activation="relu"), name=f"cnn_conv{i}")(x)
+        x = FoldedTimeDistributed(layers.MaxPooling2D((2, 2)), name=f"cnn_pool{i}")(x)
+    x = FoldedTimeDistributed(layers.Flatten(), name="cnn_flatten")(x)
     if dropout:
         x = layers.Dropout(dropout, name="cnn_dropout")(x)
-    x = TimeDistributed(layers.Dense(units, activation="relu"), name="cnn_frame_features")(x)
+    x = FoldedTimeDistributed(layers.Dense(units, activation="relu"), name="cnn_frame_features")(x)
     return layers.GlobalAveragePooling1D(name="cnn_time_average")(x)
 
 
@@ -437,9 +205,9 @@ def rnn_features(x: keras.KerasTensor, *, frame_size: int = 16, units: int = 32,
     Returns:
         Features ``(batch, units)``: the LSTM's last hidden state.
     """
-    x = TimeDistributed(layers.Resizing(frame_size, frame_size, interpolation="area"), name="rnn_downscale")(x)
+    x = FoldedTimeDistributed(layers.Resizing(frame_size, frame_size, interpolation="area"), name="rnn_downscale")(x)
     x = _frames(x, frames=frames, prefix="rnn")
-    x = TimeDistributed(layers.Flatten(), name="rnn_flatten")(x)
+    x = FoldedTimeDistributed(layers.Flatten(), name="rnn_flatten")(x)
     x = layers.LayerNormalization(name="rnn_norm")(x)
     return layers.LSTM(units, name="rnn_lstm")(x)
 
@@ -597,35 +365,6 @@ def build_c3d(*, num_classes: int, num_frames: int = 20, image_size: int = 64,
     return keras.Model(inputs, outputs, name="c3d")
 
 
-@keras.saving.register_keras_serializable(package="helpers")
-class WeightedAverage(_AlphaFusion):
-    """``alpha * a + (1 - alpha) * b``: paper 002's fusion rule ``y = alpha f1(x) + (1 - alpha) f2(x)``.
-
-    Used for the two-stream model's late fusion of class probabilities: the average of
-    two probability vectors is again one. ``alpha`` is fixed (not trained) and stored in
-    the layer's config.
-
-    Args:
-        alpha: Weight of the first input, in [0, 1].
-
-    Call args:
-        inputs: ``[a, b]``, both ``(batch, features)``.
-
-    Returns:
-        ``(batch, features)``.
-    """
-
-    def __init__(self, alpha: float = 0.5, **kwargs):
-        super().__init__(alpha=alpha, **kwargs)
-
-    def call(self, inputs):
-        first, second = inputs
-        return first * self.alpha + second * (1.0 - self.alpha)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape[0]
-
-
 FLOW_INPUT = "flow"
 
 
@@ -665,7 +404,8 @@ def flow_features(flow: keras.KerasTensor, *, image_size: int, flow_size: int = 
         Features ``(batch, units)``.
     """
     steps = flow.shape[1]
-    x = TimeDistributed(layers.Resizing(flow_size, flow_size, interpolation="area"), name="motion_downscale")(flow)
+    x = FoldedTimeDistributed(layers.Resizing(flow_size, flow_size, interpolation="area"),
+                              name="motion_downscale")(flow)
     x = layers.Rescaling(flow_size / image_size, name="motion_rescale")(x)
     x = layers.Permute((2, 3, 1, 4), name="motion_time_last")(x)  # (batch, s, s, steps, 2)
     x = layers.Reshape((flow_size, flow_size, 2 * steps), name="motion_stack")(x)
@@ -876,7 +616,7 @@ def build_transfer(*, encoder: keras.Model, num_classes: int, num_frames: int = 
     """Transfer learning (papers 002-003): a pretrained frame encoder reused on every frame,
     plus a new temporal head.
 
-    TimeDistributed(copy of ``encoder``) (layer ``frame_encoder``) -> Dropout ->
+    FoldedTimeDistributed(copy of ``encoder``) (layer ``frame_encoder``) -> Dropout ->
     LSTM(units) -> Dense softmax. The encoder is copied (architecture and current
     weights), so one pretrained encoder can seed several models (frozen, fine-tuned)
     and is never changed by training them. The LSTM head sees frame order, which a
@@ -914,7 +654,7 @@ def build_transfer(*, encoder: keras.Model, num_classes: int, num_frames: int = 
     copy.set_weights(encoder.get_weights())
     inputs, x = clip_input(num_classes=num_classes, num_frames=num_frames, image_size=image_size,
                            class_names=class_names)
-    x = TimeDistributed(copy, name=ENCODER_LAYER)(x)
+    x = FoldedTimeDistributed(copy, name=ENCODER_LAYER)(x)
     if dropout:
         x = layers.Dropout(dropout, name="dropout")(x)
     x = layers.LSTM(units, name="lstm")(x)
@@ -924,6 +664,79 @@ def build_transfer(*, encoder: keras.Model, num_classes: int, num_frames: int = 
 
 
 # --- BEGIN exported from the notebooks' #@save cells by `make export`: edit the notebooks, not this block ---
+
+# from notebooks/01_lrcn.ipynb
+def build_lrcn(*, num_classes: int, num_frames: int = 20, image_size: int = 64,
+               class_names: Sequence[str] | None = None) -> keras.Model:
+    """HiSVidClassifier (paper 001, Figure 8, notebook 01): an LRCN.
+
+    TimeDistributed [Conv2D(16) -> MaxPool(4) -> Dropout(0.25) -> Conv2D(32) -> MaxPool(4)
+    -> Dropout(0.25) -> Conv2D(64) -> MaxPool(2) -> Dropout(0.25) -> Conv2D(64) -> MaxPool(2)
+    -> Flatten] -> LSTM(32) -> Dense softmax. 73,060 parameters with 4 classes.
+
+    Args:
+        num_classes: Output classes.
+        num_frames: Frames per clip.
+        image_size: Frame height and width (64 in the paper).
+        class_names: Optional labels, stored in the model.
+
+    Returns:
+        A model mapping uint8 ``(batch, num_frames, image_size, image_size, 3)`` to
+        class probabilities ``(batch, num_classes)``.
+    """
+    inputs, x = clip_input(num_classes=num_classes, num_frames=num_frames, image_size=image_size,
+                           class_names=class_names)
+    # feature extractor, on every frame
+    x = FoldedTimeDistributed(layers.Conv2D(16, (3, 3), padding="same", activation="relu"))(x)
+    x = FoldedTimeDistributed(layers.MaxPooling2D((4, 4)))(x)
+    x = FoldedTimeDistributed(layers.Dropout(0.25))(x)
+    x = FoldedTimeDistributed(layers.Conv2D(32, (3, 3), padding="same", activation="relu"))(x)
+    x = FoldedTimeDistributed(layers.MaxPooling2D((4, 4)))(x)
+    x = FoldedTimeDistributed(layers.Dropout(0.25))(x)
+    x = FoldedTimeDistributed(layers.Conv2D(64, (3, 3), padding="same", activation="relu"))(x)
+    x = FoldedTimeDistributed(layers.MaxPooling2D((2, 2)))(x)
+    x = FoldedTimeDistributed(layers.Dropout(0.25))(x)
+    x = FoldedTimeDistributed(layers.Conv2D(64, (3, 3), padding="same", activation="relu"))(x)
+    x = FoldedTimeDistributed(layers.MaxPooling2D((2, 2)))(x)
+    x = FoldedTimeDistributed(layers.Flatten(), name="frame_features")(x)  # (batch, num_frames, 64)
+    # classifier, over the sequence of frame features
+    x = layers.LSTM(32, name="lstm")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="classifier")(x)
+    return keras.Model(inputs, outputs, name="lrcn")
+
+# from notebooks/02_convlstm.ipynb
+def build_convlstm(*, num_classes: int, num_frames: int = 20, image_size: int = 64,
+                   class_names: Sequence[str] | None = None, fast: bool = True) -> keras.Model:
+    """The ConvLSTM baseline of paper 001 (notebook 02; 44,524 parameters with 4 classes).
+
+    ConvLSTM2D with 4, 8, 14, 16 filters (3x3, tanh, recurrent_dropout 0.2,
+    return_sequences), each followed by MaxPooling3D((1, 2, 2)) and, except the last,
+    TimeDistributed(Dropout(0.2)); Flatten; Dense softmax.
+
+    Args:
+        num_classes: Output classes.
+        num_frames: Frames per clip.
+        image_size: Frame height and width (64 in the paper).
+        class_names: Optional labels, stored in the model.
+        fast: Use :class:`helpers.layers.FusedConvLSTM2D` (same weights and outputs,
+            faster); False uses ``keras.layers.ConvLSTM2D`` itself (the benchmark compares the two).
+
+    Returns:
+        A model mapping uint8 ``(batch, num_frames, image_size, image_size, 3)`` to
+        class probabilities ``(batch, num_classes)``.
+    """
+    conv_lstm = FusedConvLSTM2D if fast else layers.ConvLSTM2D
+    inputs, x = clip_input(num_classes=num_classes, num_frames=num_frames, image_size=image_size,
+                           class_names=class_names)
+    for i, filters in enumerate((4, 8, 14, 16)):
+        x = conv_lstm(filters, (3, 3), activation="tanh", data_format="channels_last", recurrent_dropout=0.2,
+                      return_sequences=True)(x)
+        x = layers.MaxPooling3D((1, 2, 2), padding="same", data_format="channels_last")(x)
+        if i < 3:
+            x = FoldedTimeDistributed(layers.Dropout(0.2))(x)
+    x = layers.Flatten()(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="classifier")(x)
+    return keras.Model(inputs, outputs, name="convlstm")
 
 
 # --- END exported from the notebooks ---

@@ -10,6 +10,8 @@ import cv2
 import matplotlib.pyplot as plt
 import numpy as np
 
+from helpers.inference import label_frame
+
 
 def save_figure(fig: plt.Figure, path: str | os.PathLike, *, dpi: int = 120) -> Path:
     """Save ``fig`` as PNG (folders created)."""
@@ -29,16 +31,6 @@ def read_first_frame(video_path: str | os.PathLike) -> np.ndarray:
     if not ok or frame is None:
         raise ValueError(f"{video_path}: could not read a first frame")
     return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-
-
-def label_frame(frame_rgb: np.ndarray, text: str, *, scale: float = 0.5) -> np.ndarray:
-    """A copy of ``frame_rgb`` with ``text`` written in its top-left corner (paper 001 Figure 7)."""
-    out = frame_rgb.copy()
-    thickness = max(1, int(round(2 * scale)))
-    (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
-    cv2.rectangle(out, (0, 0), (w + 8, h + base + 8), (0, 0, 0), -1)
-    cv2.putText(out, text, (4, h + 4), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thickness, cv2.LINE_AA)
-    return out
 
 
 def plot_first_frames(video_paths: Sequence[str | os.PathLike], labels: Sequence[str], *, cols: int = 4

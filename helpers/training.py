@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from helpers.data import clip_frames
+from helpers.keras_compat import apply_strategy_fixes
 from helpers.models import build_frame_classifier
 
 ModelOrBuilder = keras.Model | Callable[[], keras.Model]
@@ -141,48 +142,6 @@ def compile_model(model: keras.Model, *, optimizer: str | keras.optimizers.Optim
     return model
 
 
-def _build_without_peeking(model: keras.Model, train_ds: tf.data.Dataset) -> None:
-    """Build a model made under a tf.distribute strategy from the dataset's element spec.
-
-    Under a strategy, Keras 3's ``fit``/``evaluate`` first take one batch and
-    ``strategy.reduce`` it to build the model symbolically. ``MultiWorkerMirroredStrategy``
-    rejects that reduce (keras-team/keras#20585), and the peek consumes one shuffle order,
-    so the batches differ from a single-device run. Build from shapes instead and turn the
-    peek off on this model (Keras private API, hence the guard).
-    """
-    if not (hasattr(model, "_symbolic_build") and hasattr(model, "_maybe_symbolic_build")):
-        return
-    with model.distribute_strategy.scope():
-        model._symbolic_build(data_batch=train_ds.element_spec)  # TensorSpecs carry shape and dtype
-    model._maybe_symbolic_build = lambda iterator=None, data_batch=None: None
-
-
-def _fix_multi_worker_log_reduction() -> None:
-    """Make Keras 3 average the logged metrics across workers the way it does across GPUs.
-
-    Under ``MultiWorkerMirroredStrategy`` Keras 3 reduces each logged value with
-    ``strategy.reduce("MEAN", value, axis=0)``, which fails on scalars ("Invalid
-    reduction dimension 0", keras-team/keras#20585): fit() cannot run at all. The mean
-    across replicas is ``axis=None``. Patched once, only for that strategy; the
-    two-worker test in tests/test_distributed.py fails if a Keras upgrade breaks it.
-    """
-    try:
-        from keras.src.backend.tensorflow import trainer as keras_tf_trainer
-    except ImportError:  # another Keras layout: nothing to patch
-        return
-    original = getattr(keras_tf_trainer, "reduce_per_replica", None)
-    if original is None or getattr(original, "patched_by_helpers", False):
-        return
-
-    def reduce_per_replica(values, strategy, reduction):
-        if reduction in ("auto", "mean") and isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-            return tf.nest.map_structure(lambda value: strategy.reduce("MEAN", value, axis=None), values)
-        return original(values, strategy, reduction)
-
-    reduce_per_replica.patched_by_helpers = True
-    keras_tf_trainer.reduce_per_replica = reduce_per_replica
-
-
 @contextlib.contextmanager
 def _dtype_policy(policy: str | None):
     """Build layers under a Keras dtype policy, then restore the global one."""
@@ -286,10 +245,8 @@ def train(
         all_callbacks.append(keras.callbacks.ModelCheckpoint(str(checkpoint_path), monitor=monitor,
                                                              save_best_only=True, mode="min"))
     all_callbacks.extend(callbacks)
-    if getattr(model, "_distribute_strategy", None) is not None:
-        _build_without_peeking(model, train_ds)
-        if isinstance(model.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy):
-            _fix_multi_worker_log_reduction()
+    if getattr(model, "_distribute_strategy", None) is not None:  # built under a strategy
+        apply_strategy_fixes(model, train_ds)
     # the dataset is already shuffled (training set only); shuffle=False silences Keras' warning
     return model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=all_callbacks, verbose=verbose,
                      shuffle=False)

@@ -43,7 +43,8 @@ _WORKER = textwrap.dedent('''
     import keras
     import numpy as np
     from keras import layers
-    from helpers.models import TimeDistributed, clip_input
+    from helpers.layers import FoldedTimeDistributed
+    from helpers.models import clip_input
     from helpers.training import train
 
     rng = np.random.default_rng(0)
@@ -53,8 +54,8 @@ _WORKER = textwrap.dedent('''
 
     def build():  # no dropout: replicas would draw different masks
         inputs, x = clip_input(num_classes=2, num_frames=4, image_size=16)
-        x = TimeDistributed(layers.Conv2D(4, 3, activation="relu"))(x)
-        x = TimeDistributed(layers.GlobalAveragePooling2D())(x)
+        x = FoldedTimeDistributed(layers.Conv2D(4, 3, activation="relu"))(x)
+        x = FoldedTimeDistributed(layers.GlobalAveragePooling2D())(x)
         x = layers.LSTM(4)(x)
         return keras.Model(inputs, layers.Dense(2, activation="softmax")(x), name="tiny")
 
@@ -150,10 +151,11 @@ def _tiny_builder():
     import keras
     from keras import layers
 
-    from helpers.models import TimeDistributed, clip_input
+    from helpers.layers import FoldedTimeDistributed
+    from helpers.models import clip_input
 
     inputs, x = clip_input(num_classes=2, num_frames=4, image_size=16)
-    x = TimeDistributed(layers.Conv2D(4, 3, activation="relu"))(x)
+    x = FoldedTimeDistributed(layers.Conv2D(4, 3, activation="relu"))(x)
     x = layers.GlobalAveragePooling3D()(x)
     return keras.Model(inputs, layers.Dense(2, activation="softmax", name="classifier")(x), name="tiny")
 

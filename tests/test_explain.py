@@ -9,7 +9,8 @@ import pytest
 from keras import layers
 
 from helpers.explain import find_cam_layer, grad_cam, plot_grad_cam
-from helpers.models import TimeDistributed, build_lrcn, build_two_stream
+from helpers.layers import FoldedTimeDistributed
+from helpers.models import build_lrcn, build_two_stream
 
 matplotlib.use("Agg")
 
@@ -25,9 +26,9 @@ def top_left_model() -> keras.Model:
     inputs = keras.Input((NUM_FRAMES, SIZE, SIZE, 3), dtype="uint8")
     x = layers.Rescaling(1 / 255)(inputs)
     conv = layers.Conv2D(2, 1, activation="relu", name="conv")
-    x = TimeDistributed(conv, name="frame_conv")(x)
-    x = TimeDistributed(layers.Cropping2D(((0, SIZE // 2), (0, SIZE // 2))))(x)
-    x = TimeDistributed(layers.GlobalAveragePooling2D())(x)
+    x = FoldedTimeDistributed(conv, name="frame_conv")(x)
+    x = FoldedTimeDistributed(layers.Cropping2D(((0, SIZE // 2), (0, SIZE // 2))))(x)
+    x = FoldedTimeDistributed(layers.GlobalAveragePooling2D())(x)
     dense = layers.Dense(2, activation="softmax")
     model = keras.Model(inputs, dense(layers.GlobalAveragePooling1D()(x)))
     conv.set_weights([np.array([[[[1.0, 0.5], [0.0, 0.0], [0.0, 0.0]]]]), np.zeros(2)])

@@ -9,7 +9,8 @@ import pytest
 from keras import layers
 
 from helpers.flops import count_flops, gflops, profile_flops
-from helpers.models import TimeDistributed, build_convlstm, build_lrcn
+from helpers.layers import FoldedTimeDistributed
+from helpers.models import build_convlstm, build_lrcn
 
 
 def sequential(input_shape, *stack) -> keras.Model:
@@ -44,7 +45,7 @@ def test_convlstm_by_hand():
     assert count_flops(model) == 4 * 8 * 8 * 16 * (2 * (27 + 36) + 1)
 
 
-@pytest.mark.parametrize("wrapper", [layers.TimeDistributed, TimeDistributed])
+@pytest.mark.parametrize("wrapper", [layers.TimeDistributed, FoldedTimeDistributed])
 def test_time_distributed_multiplies_by_frames(wrapper):
     conv = sequential((8, 8, 3), layers.Conv2D(4, 3, padding="same"))
     clip = sequential((6, 8, 8, 3), wrapper(layers.Conv2D(4, 3, padding="same")))
@@ -54,7 +55,7 @@ def test_time_distributed_multiplies_by_frames(wrapper):
 def test_nested_and_multi_input_models():
     frame_cnn = sequential((8, 8, 3), layers.Conv2D(4, 3, padding="same"), layers.Flatten())
     rgb, flow = keras.Input((6, 8, 8, 3)), keras.Input((5, 8, 8, 2))
-    a = layers.GlobalAveragePooling1D()(TimeDistributed(frame_cnn)(rgb))
+    a = layers.GlobalAveragePooling1D()(FoldedTimeDistributed(frame_cnn)(rgb))
     b = layers.Flatten()(layers.Conv3D(2, 3, padding="same")(flow))
     model = keras.Model([rgb, flow], layers.Dense(3)(layers.Concatenate()([a, b])))
     expected = (6 * count_flops(frame_cnn)

@@ -6,16 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from helpers.models import (
-    ClipRescaling,
-    ConvLSTM2D,
-    TimeDistributed,
-    build_convlstm,
-    build_lrcn,
-    load_model,
-    model_spec,
-    save_model,
-)
+from helpers.layers import ClipRescaling
+from helpers.models import build_convlstm, build_lrcn, load_model, model_spec, save_model
 
 # Paper 001, Figure 8: output shape of every TimeDistributed layer, then LSTM and Dense.
 FIGURE8_SHAPES = [
@@ -54,65 +46,6 @@ def test_models_take_raw_uint8_clips(builder):
     probs = model.predict(clips, verbose=0)
     assert probs.shape == (2, 3)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
-
-
-def test_folded_time_distributed_equals_keras_loop():
-    """Our TimeDistributed (time folded into batch) computes what keras' per-step loop computes."""
-    conv = keras.layers.Conv2D(5, 3, padding="same")
-    x = np.random.default_rng(1).normal(size=(2, 7, 12, 12, 3)).astype("float32")
-    ours = TimeDistributed(conv)(x)
-    reference = keras.layers.TimeDistributed(conv)(x)
-    np.testing.assert_allclose(np.asarray(ours), np.asarray(reference), rtol=1e-5, atol=1e-5)
-
-
-def _convlstm_pair(*, return_sequences: bool, recurrent_dropout: float = 0.0):
-    kwargs = dict(filters=3, kernel_size=(3, 3), return_sequences=return_sequences, recurrent_dropout=recurrent_dropout)
-    ours, reference = ConvLSTM2D(**kwargs), keras.layers.ConvLSTM2D(**kwargs)
-    x = np.random.default_rng(3).normal(size=(2, 5, 10, 10, 2)).astype("float32")
-    ours.build(x.shape)
-    reference.build(x.shape)
-    reference.set_weights([w + 0.1 * np.random.default_rng(4).normal(size=w.shape) for w in ours.get_weights()])
-    ours.set_weights(reference.get_weights())
-    return ours, reference, x
-
-
-@pytest.mark.parametrize("return_sequences", [True, False])
-def test_fast_convlstm_equals_keras_layer_and_gradients(return_sequences):
-    """The hoisted-input-conv ConvLSTM2D computes Keras' outputs and gradients from the same weights."""
-    import tensorflow as tf
-
-    ours, reference, x = _convlstm_pair(return_sequences=return_sequences)
-    results = []
-    for layer in (ours, reference):
-        with tf.GradientTape() as tape:
-            y = layer(x, training=True)
-            loss = tf.reduce_sum(y * y)
-        results.append((np.asarray(y), [np.asarray(g) for g in tape.gradient(loss, layer.trainable_weights)]))
-    (y_ours, g_ours), (y_ref, g_ref) = results
-    assert y_ours.shape == y_ref.shape == ((2, 5, 8, 8, 3) if return_sequences else (2, 8, 8, 3))
-    np.testing.assert_allclose(y_ours, y_ref, rtol=1e-4, atol=1e-5)
-    for a, b in zip(g_ours, g_ref, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
-
-
-def test_fast_convlstm_recurrent_dropout_masks_each_gate_and_is_off_at_inference():
-    ours, reference, x = _convlstm_pair(return_sequences=True, recurrent_dropout=0.5)
-    np.testing.assert_allclose(np.asarray(ours(x, training=False)), np.asarray(reference(x, training=False)),
-                               rtol=1e-4, atol=1e-5)
-    first, second = np.asarray(ours(x, training=True)), np.asarray(ours(x, training=True))
-    assert not np.allclose(first, second)  # fresh masks per call, as in Keras
-    assert np.isfinite(first).all()
-
-
-def test_fast_convlstm_falls_back_to_keras_for_uncovered_options():
-    layer = ConvLSTM2D(2, (3, 3), go_backwards=True, return_sequences=True)
-    reference = keras.layers.ConvLSTM2D(2, (3, 3), go_backwards=True, return_sequences=True)
-    x = np.random.default_rng(5).normal(size=(1, 4, 6, 6, 1)).astype("float32")
-    layer.build(x.shape)
-    reference.build(x.shape)
-    reference.set_weights(layer.get_weights())
-    assert not layer._fast_path(keras.ops.convert_to_tensor(x), None, None)
-    np.testing.assert_allclose(np.asarray(layer(x)), np.asarray(reference(x)), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("builder", [build_lrcn, build_convlstm])

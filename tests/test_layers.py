@@ -1,0 +1,96 @@
+"""helpers.layers: the custom layers compute what Keras' own layers compute, and old files still load."""
+
+from __future__ import annotations
+
+import zipfile
+
+import keras
+import numpy as np
+import pytest
+
+from helpers.layers import LEGACY_LAYERS, FoldedTimeDistributed, FusedConvLSTM2D
+from helpers.models import clip_input, load_model, save_model
+
+
+def test_folded_time_distributed_equals_keras_loop():
+    """FoldedTimeDistributed (time folded into batch) computes what keras' per-step loop computes."""
+    conv = keras.layers.Conv2D(5, 3, padding="same")
+    x = np.random.default_rng(1).normal(size=(2, 7, 12, 12, 3)).astype("float32")
+    ours = FoldedTimeDistributed(conv)(x)
+    reference = keras.layers.TimeDistributed(conv)(x)
+    np.testing.assert_allclose(np.asarray(ours), np.asarray(reference), rtol=1e-5, atol=1e-5)
+
+
+def _convlstm_pair(*, return_sequences: bool, recurrent_dropout: float = 0.0):
+    kwargs = dict(filters=3, kernel_size=(3, 3), return_sequences=return_sequences, recurrent_dropout=recurrent_dropout)
+    ours, reference = FusedConvLSTM2D(**kwargs), keras.layers.ConvLSTM2D(**kwargs)
+    x = np.random.default_rng(3).normal(size=(2, 5, 10, 10, 2)).astype("float32")
+    ours.build(x.shape)
+    reference.build(x.shape)
+    reference.set_weights([w + 0.1 * np.random.default_rng(4).normal(size=w.shape) for w in ours.get_weights()])
+    ours.set_weights(reference.get_weights())
+    return ours, reference, x
+
+
+@pytest.mark.parametrize("return_sequences", [True, False])
+def test_fast_convlstm_equals_keras_layer_and_gradients(return_sequences):
+    """FusedConvLSTM2D computes Keras' outputs and gradients from the same weights."""
+    import tensorflow as tf
+
+    ours, reference, x = _convlstm_pair(return_sequences=return_sequences)
+    results = []
+    for layer in (ours, reference):
+        with tf.GradientTape() as tape:
+            y = layer(x, training=True)
+            loss = tf.reduce_sum(y * y)
+        results.append((np.asarray(y), [np.asarray(g) for g in tape.gradient(loss, layer.trainable_weights)]))
+    (y_ours, g_ours), (y_ref, g_ref) = results
+    assert y_ours.shape == y_ref.shape == ((2, 5, 8, 8, 3) if return_sequences else (2, 8, 8, 3))
+    np.testing.assert_allclose(y_ours, y_ref, rtol=1e-4, atol=1e-5)
+    for a, b in zip(g_ours, g_ref, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
+
+
+def test_fast_convlstm_recurrent_dropout_masks_each_gate_and_is_off_at_inference():
+    ours, reference, x = _convlstm_pair(return_sequences=True, recurrent_dropout=0.5)
+    np.testing.assert_allclose(np.asarray(ours(x, training=False)), np.asarray(reference(x, training=False)),
+                               rtol=1e-4, atol=1e-5)
+    first, second = np.asarray(ours(x, training=True)), np.asarray(ours(x, training=True))
+    assert not np.allclose(first, second)  # fresh masks per call, as in Keras
+    assert np.isfinite(first).all()
+
+
+def test_fast_convlstm_falls_back_to_keras_for_uncovered_options():
+    layer = FusedConvLSTM2D(2, (3, 3), go_backwards=True, return_sequences=True)
+    reference = keras.layers.ConvLSTM2D(2, (3, 3), go_backwards=True, return_sequences=True)
+    x = np.random.default_rng(5).normal(size=(1, 4, 6, 6, 1)).astype("float32")
+    layer.build(x.shape)
+    reference.build(x.shape)
+    reference.set_weights(layer.get_weights())
+    assert not layer._fast_path(keras.ops.convert_to_tensor(x), None, None)
+    np.testing.assert_allclose(np.asarray(layer(x)), np.asarray(reference(x)), rtol=1e-5, atol=1e-6)
+
+
+def test_files_saved_under_the_old_layer_names_still_load(tmp_path):
+    """Before the rename the layers were saved as ``helpers>TimeDistributed`` / ``helpers>ConvLSTM2D``."""
+    old_td, old_convlstm = LEGACY_LAYERS["helpers>TimeDistributed"], LEGACY_LAYERS["helpers>ConvLSTM2D"]
+    inputs, x = clip_input(num_classes=2, num_frames=4, image_size=16)
+    x = old_td(keras.layers.Conv2D(3, (3, 3), padding="same"))(x)
+    x = old_convlstm(2, (3, 3), recurrent_dropout=0.2, return_sequences=False)(x)
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(keras.layers.Flatten()(x)))
+    path = save_model(model, tmp_path / "old.keras")
+    with zipfile.ZipFile(path) as saved:
+        config = saved.read("config.json").decode()
+    assert '"helpers>TimeDistributed"' in config and '"helpers>ConvLSTM2D"' in config  # as the old code saved
+    reloaded = load_model(path)
+    assert isinstance(reloaded.layers[2], FoldedTimeDistributed) and isinstance(reloaded.layers[3], FusedConvLSTM2D)
+    clips = np.random.default_rng(6).integers(0, 256, (2, 4, 16, 16, 3), dtype=np.uint8)
+    np.testing.assert_allclose(reloaded.predict(clips, verbose=0), model.predict(clips, verbose=0), rtol=1e-5)
+
+
+def test_new_files_use_the_new_names(tmp_path):
+    inputs, x = clip_input(num_classes=2, num_frames=4, image_size=16)
+    x = FoldedTimeDistributed(keras.layers.GlobalAveragePooling2D())(x)
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(keras.layers.Flatten()(x)))
+    with zipfile.ZipFile(save_model(model, tmp_path / "new.keras")) as saved:
+        assert '"helpers>FoldedTimeDistributed"' in saved.read("config.json").decode()

@@ -1,0 +1,29 @@
+"""helpers.results: tables that several notebooks fill (paper001.csv: 01 the LRCN rows, 02 the ConvLSTM rows)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from helpers.experiment import PAPER001_COLUMNS
+from helpers.results import upsert_rows
+
+
+def _rows(model: str, protocols: list[str], accuracy: float) -> pd.DataFrame:
+    return pd.DataFrame([{"model": model, "protocol": p, "loss": 1.0 - accuracy, "accuracy": accuracy,
+                          "ms_per_step": 10.0} for p in protocols])
+
+
+def test_upsert_rows_replaces_rows_with_the_same_key_and_keeps_the_others(tmp_path):
+    path = tmp_path / "paper001.csv"
+    table = upsert_rows(path, _rows("toy", ["random_clip", "group"], 0.5), key=["model", "protocol"],
+                        columns=PAPER001_COLUMNS)
+    assert list(table.columns) == list(PAPER001_COLUMNS) and len(table) == 2
+    again = upsert_rows(path, _rows("toy", ["group"], 0.75).assign(extra=1), key=["model", "protocol"],
+                        columns=PAPER001_COLUMNS)
+    again = upsert_rows(path, _rows("other", ["group"], 0.25), key=["model", "protocol"], columns=PAPER001_COLUMNS)
+    keys = list(zip(again.model, again.protocol, strict=True))
+    assert keys == [("other", "group"), ("toy", "group"), ("toy", "random_clip")]  # sorted by key
+    on_disk = pd.read_csv(path)
+    assert list(on_disk.columns) == list(PAPER001_COLUMNS) and len(on_disk) == 3
+    assert on_disk.set_index(["model", "protocol"]).loc[("toy", "group"), "accuracy"] == 0.75
+    assert (tmp_path / "paper001.md").exists()
