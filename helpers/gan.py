@@ -1,22 +1,14 @@
-"""A small class-conditional DCGAN over single frames, and whether its samples help (papers 002, 003).
+"""A small class-conditional DCGAN over single frames (papers 002, 003).
 
-Papers 002 and 003 credit GANs with "improving training datasets" by augmentation.
-This module measures it on our data instead:
-
-1. :func:`frames_from_clips` takes a few frames of every training clip, downscaled to
-   32x32 and, by default, as motion frames (the static, group-specific background
-   removed). At 32x32 with 16 base filters, 30 epochs over the embedded dataset's 1,440
-   training frames take about 1.5 minutes on a shared 2-core CPU.
-2. :func:`train_dcgan` trains a conditional DCGAN (Radford et al., 2016; the class label
-   enters both networks as an embedding, Mirza & Osindero, 2014) on those frames, so
-   every generated frame has a label.
-3. :func:`gan_augmentation_experiment` trains the same small frame classifier on
-   (a) the real training frames, (b) real + generated frames, (c) generated frames only
-   and (d) every real frame twice, and tests them on real frames of *held-out groups*,
-   over several seeds. (b) against (a) answers the question; (d) takes as many steps as
-   (b), so a gain that (d) shows too comes from training longer, not from the GAN; (c)
-   ("train on synthetic, test on real") tells whether the generated frames carry the
-   class at all.
+Papers 002 and 003 credit GANs with "improving training datasets" by augmentation;
+notebook 05 measures it on our data with the networks of this module: it takes a few
+frames of every training clip (32x32 motion frames), trains this conditional DCGAN
+(Radford et al., 2016; the class label enters both networks as an embedding, Mirza &
+Osindero, 2014) on them with :func:`train_dcgan`, so every generated frame has a label,
+and draws labelled frames with :func:`sample_frames`. At 32x32 with 16 base filters, 30
+epochs over the embedded dataset's 1,440 training frames take about 1.5 minutes on a
+shared 2-core CPU. The experiment itself (which classifier, which arms, the table) lives
+in notebook 05.
 
 Frames are uint8 ``(num_frames, image_size, image_size, 3)`` everywhere outside the
 networks; the GAN works in [-1, 1].
@@ -27,58 +19,14 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import cv2
 import keras
 import numpy as np
-import pandas as pd
 import tensorflow as tf
 from keras import layers
 
 from helpers.config import set_seed
-
-#: The experiment's training sets; ``real_x2`` (every real frame twice) takes as many steps as ``real+gan``.
-ARMS: tuple[str, ...] = ("real", "real_x2", "real+gan", "gan_only")
-
-
-FRAME_MODES: tuple[str, ...] = ("raw", "motion")
-
-
-def frames_from_clips(features: np.ndarray, labels: np.ndarray, *, frames_per_clip: int = 4, image_size: int = 32,
-                      mode: str = "motion") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Evenly spaced frames of every clip, area-downscaled, with their clip's label.
-
-    Args:
-        features: uint8 clips ``(num_clips, num_frames, height, width, 3)``.
-        labels: int ``(num_clips,)``.
-        frames_per_clip: Frames taken per clip (first and last included when > 1).
-        image_size: Side of the returned frames.
-        mode: ``"raw"`` frames, or ``"motion"``: ``|frame - the clip's mean frame|`` (as
-            :class:`helpers.layers.TemporalCentering` with ``absolute=True``), which removes
-            the static background that differs between groups and keeps the moving actor.
-
-    Returns:
-        ``(frames, frame_labels, clip_ids)``: uint8 ``(num_clips * frames_per_clip,
-        image_size, image_size, 3)``, int64 ``(n,)`` labels and int64 ``(n,)`` index of the
-        source clip (for clip-level accuracy).
-    """
-    if mode not in FRAME_MODES:
-        raise ValueError(f"mode must be one of {FRAME_MODES}, got {mode!r}")
-    labels = np.asarray(labels, dtype=np.int64)
-    if len(features) != len(labels):
-        raise ValueError(f"{len(features)} clips but {len(labels)} labels")
-    num_frames = features.shape[1]
-    idx = np.linspace(0, num_frames - 1, min(frames_per_clip, num_frames)).round().astype(int)
-    frames = np.empty((len(features) * len(idx), image_size, image_size, 3), np.uint8)
-    for c in range(len(features)):
-        clip = np.asarray(features[c])
-        if mode == "motion":
-            clip = np.abs(clip.astype(np.float32) - clip.mean(axis=0, dtype=np.float32))
-        for j, t in enumerate(idx):
-            frame = cv2.resize(clip[t], (image_size, image_size), interpolation=cv2.INTER_AREA)
-            frames[c * len(idx) + j] = np.clip(np.rint(frame), 0, 255)
-    return frames, np.repeat(labels, len(idx)), np.repeat(np.arange(len(features), dtype=np.int64), len(idx))
 
 
 def _check_size(image_size: int) -> int:
@@ -285,159 +233,3 @@ def sample_frames(generator: keras.Model, *, labels: Sequence[int] | np.ndarray,
         frames = np.asarray(generator([z[start:stop], labels[start:stop]], training=False))
         out[start:stop] = np.clip(np.rint((frames + 1.0) * 127.5), 0, 255).astype(np.uint8)
     return out
-
-
-def build_augmentation_classifier(*, num_classes: int, image_size: int = 32, filters: Sequence[int] = (16, 32),
-                           dropout: float = 0.3) -> keras.Model:
-    """The small frame classifier of the experiment: uint8 frame -> class probabilities.
-
-    Rescaling(1/255) -> [Conv2D(f, 3x3, relu) -> MaxPool(2)] per ``filters`` ->
-    GlobalAveragePooling -> Dropout -> Dense softmax.
-
-    Returns:
-        A model mapping uint8 ``(batch, image_size, image_size, 3)`` to ``(batch, num_classes)``.
-    """
-    frames = keras.Input((image_size, image_size, 3), dtype="uint8", name="frame")
-    x = layers.Rescaling(1.0 / 255)(frames)
-    for f in filters:
-        x = layers.Conv2D(f, 3, padding="same", activation="relu")(x)
-        x = layers.MaxPooling2D(2)(x)
-    x = layers.Dropout(dropout)(layers.GlobalAveragePooling2D()(x))
-    return keras.Model(frames, layers.Dense(num_classes, activation="softmax")(x), name="frame_classifier")
-
-
-class _FrameClassifierTrainer:
-    """One compiled frame classifier, reset to a seed's fresh state before every fit.
-
-    Every arm and seed trains a model that starts exactly where a newly built one would
-    (weights, dropout seeds, optimizer state), but Keras traces the train step only once:
-    on a CPU a trace costs seconds, more than training on a few hundred frames.
-    """
-
-    def __init__(self, *, num_classes: int, image_size: int, batch_size: int, learning_rate: float = 1e-3):
-        self.num_classes, self.image_size, self.batch_size = num_classes, image_size, batch_size
-        self.model = build_augmentation_classifier(num_classes=num_classes, image_size=image_size)
-        self.model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy")
-        self.model.optimizer.build(self.model.trainable_variables)
-        self._optimizer_start = [v.numpy() for v in self.model.optimizer.variables]
-
-    def fit(self, frames: np.ndarray, labels: np.ndarray, *, epochs: int, seed: int) -> keras.Model:
-        set_seed(seed)
-        fresh = build_augmentation_classifier(num_classes=self.num_classes, image_size=self.image_size)
-        for variable, value in zip(self.model.variables, fresh.variables, strict=True):
-            variable.assign(value)
-        for variable, value in zip(self.model.optimizer.variables, self._optimizer_start, strict=True):
-            variable.assign(value)
-        ds = (tf.data.Dataset.from_tensor_slices((frames, labels.astype(np.int32)))
-              .shuffle(len(frames), seed=seed, reshuffle_each_iteration=True)
-              .batch(self.batch_size, drop_remainder=len(frames) >= self.batch_size)  # one batch shape, one trace
-              .prefetch(tf.data.AUTOTUNE))
-        self.model.fit(ds, epochs=epochs, verbose=0, shuffle=False)  # ds is shuffled already
-        return self.model
-
-
-def _clip_accuracy(probabilities: np.ndarray, labels: np.ndarray, clip_ids: np.ndarray) -> float:
-    """Accuracy after averaging the frame probabilities of each clip."""
-    clips, inverse = np.unique(clip_ids, return_inverse=True)
-    summed = np.zeros((len(clips), probabilities.shape[1]))
-    np.add.at(summed, inverse, probabilities)
-    clip_labels = np.zeros(len(clips), dtype=np.int64)
-    clip_labels[inverse] = labels
-    return float((summed.argmax(axis=1) == clip_labels).mean())
-
-
-def summarize_runs(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean and standard deviation over seeds of every arm (rows in first-seen order).
-
-    Args:
-        runs: One row per (arm, seed) with columns ``arm, seed, train_frames, accuracy, clip_accuracy``.
-
-    Returns:
-        ``arm, train_frames, accuracy_mean, accuracy_std, clip_accuracy_mean,
-        clip_accuracy_std, seeds``; std with ddof=1 (NaN for one seed).
-    """
-    return (runs.groupby("arm", sort=False)
-            .agg(train_frames=("train_frames", "first"), accuracy_mean=("accuracy", "mean"),
-                 accuracy_std=("accuracy", "std"), clip_accuracy_mean=("clip_accuracy", "mean"),
-                 clip_accuracy_std=("clip_accuracy", "std"), seeds=("seed", "count"))
-            .reset_index())
-
-
-@dataclass
-class GanExperiment:
-    """Result of :func:`gan_augmentation_experiment`.
-
-    Attributes:
-        summary: One row per arm: ``arm, train_frames, accuracy_mean, accuracy_std,
-            clip_accuracy_mean, clip_accuracy_std, seeds`` (std over seeds, ddof=1; NaN with one seed).
-        runs: One row per (arm, seed): ``arm, seed, train_frames, accuracy, clip_accuracy``.
-        gan_runs: The :class:`GanRun` of every seed (for sample grids and loss curves).
-        seconds: Wall time of the whole experiment.
-    """
-
-    summary: pd.DataFrame
-    runs: pd.DataFrame
-    gan_runs: list[GanRun] = field(repr=False)
-    seconds: float
-
-
-def gan_augmentation_experiment(train_frames: np.ndarray, train_labels: np.ndarray, test_frames: np.ndarray,
-                                test_labels: np.ndarray, *, num_classes: int, test_clip_ids: np.ndarray | None = None,
-                                seeds: Sequence[int] = (0, 1, 2), gan_epochs: int = 30, classifier_epochs: int = 20,
-                                synthetic_ratio: float = 1.0, batch_size: int = 32, latent_dim: int = 64,
-                                base_filters: int = 16) -> GanExperiment:
-    """Does adding conditional-DCGAN frames to the training set help a frame classifier?
-
-    For every seed: train a DCGAN on the real training frames only; generate
-    ``synthetic_ratio`` x as many frames, with the same class counts; train
-    :func:`build_augmentation_classifier` (same seed, same epochs) on real frames (``real``),
-    every real frame twice (``real_x2``: as many steps as the next arm), real + generated
-    (``real+gan``) and generated only (``gan_only``); test each on the real test frames.
-    Pass frames of held-out *groups* as the test set (e.g. via
-    :func:`helpers.experiment.protocol_split` and :func:`frames_from_clips`): the GAN
-    only ever sees the training frames.
-
-    Args:
-        train_frames, train_labels: uint8 ``(n, s, s, 3)`` and int ``(n,)``.
-        test_frames, test_labels: uint8 ``(m, s, s, 3)`` and int ``(m,)``.
-        num_classes: Classes.
-        test_clip_ids: int ``(m,)`` source clip of each test frame; adds clip-level
-            accuracy (frame probabilities averaged per clip). None: clip columns are NaN.
-        seeds: One GAN and four classifiers per seed.
-        gan_epochs, classifier_epochs: Training lengths.
-        synthetic_ratio: Generated frames per real training frame.
-        batch_size: Of the GAN and the classifiers.
-        latent_dim, base_filters: Of the GAN.
-
-    Returns:
-        A :class:`GanExperiment`.
-    """
-    start = time.perf_counter()
-    train_labels = np.asarray(train_labels, dtype=np.int64)
-    test_labels = np.asarray(test_labels, dtype=np.int64)
-    rows, gan_runs = [], []
-    classifier = _FrameClassifierTrainer(num_classes=num_classes, image_size=train_frames.shape[1],
-                                         batch_size=batch_size)
-    for seed in seeds:
-        gan_run = train_dcgan(train_frames, train_labels, num_classes=num_classes, epochs=gan_epochs,
-                              batch_size=batch_size, seed=seed, latent_dim=latent_dim, base_filters=base_filters)
-        gan_runs.append(gan_run)
-        counts = np.bincount(train_labels, minlength=num_classes)
-        synthetic_labels = np.repeat(np.arange(num_classes), np.rint(counts * synthetic_ratio).astype(int))
-        synthetic = sample_frames(gan_run.generator, labels=synthetic_labels, seed=seed + 10_000)
-        arms = {
-            "real": (train_frames, train_labels),
-            "real_x2": (np.concatenate([train_frames, train_frames]), np.concatenate([train_labels, train_labels])),
-            "real+gan": (np.concatenate([train_frames, synthetic]), np.concatenate([train_labels, synthetic_labels])),
-            "gan_only": (synthetic, synthetic_labels),
-        }
-        for arm, (frames, labels) in arms.items():
-            model = classifier.fit(frames, labels, epochs=classifier_epochs, seed=seed)
-            probabilities = model.predict(test_frames, batch_size=256, verbose=0)
-            clip_acc = (float("nan") if test_clip_ids is None
-                        else _clip_accuracy(probabilities, test_labels, np.asarray(test_clip_ids)))
-            rows.append({"arm": arm, "seed": seed, "train_frames": len(frames),
-                         "accuracy": float((probabilities.argmax(axis=1) == test_labels).mean()),
-                         "clip_accuracy": clip_acc})
-    runs = pd.DataFrame(rows)
-    return GanExperiment(summarize_runs(runs), runs, gan_runs, time.perf_counter() - start)

@@ -116,3 +116,53 @@ def test_readme_sections_are_generated_from_results(tmp_path):
     text = readme.read_text()
     assert "stale" not in text and "0.8750" in text and "toy" in text and "0.9508" in text
     assert "bench.md` is missing" in text
+
+
+def _helpers_imports() -> dict[str, set[str]]:
+    """``{module: helpers modules it imports}``, counting imports inside functions too."""
+    import ast
+
+    graph: dict[str, set[str]] = {}
+    for path in sorted((ROOT / "helpers").glob("*.py")):
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("helpers."):
+                deps.add(node.module.split(".")[1])
+            elif isinstance(node, ast.ImportFrom) and node.module == "helpers":
+                deps.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.Import):
+                deps.update(a.name.split(".")[1] for a in node.names if a.name.startswith("helpers."))
+        graph[path.stem] = deps - {path.stem}
+    return graph
+
+
+def test_helpers_form_a_one_way_stack():
+    """No import circle among helpers' modules (imports inside functions included), and the CLI path
+    (inference) never reaches plotting."""
+    import graphlib
+
+    graph = _helpers_imports()
+    try:
+        list(graphlib.TopologicalSorter(graph).static_order())
+    except graphlib.CycleError as err:
+        pytest.fail(f"import circle in helpers/: {' -> '.join(err.args[1])}")
+
+    def reachable(start: str) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            for dep in graph.get(todo.pop(), ()):
+                if dep not in seen:
+                    seen.add(dep)
+                    todo.append(dep)
+        return seen
+
+    assert "plots" not in reachable("inference")
+    assert "plots" not in reachable("__main__")
+
+
+def test_tools_live_outside_the_package():
+    """The benchmark, the README generator, the UCF download CLI and the test server are not in helpers/."""
+    names = {p.stem for p in (ROOT / "helpers").glob("*.py")}
+    assert not names & {"bench", "report", "serve", "datasets", "findings", "comparison", "tempdirs"}
+    assert (ROOT / "benchmarks" / "bench.py").is_file() and (ROOT / "scripts" / "readme.py").is_file()
+    assert (ROOT / "scripts" / "ucf_data.py").is_file() and (ROOT / "tests" / "serve.py").is_file()
