@@ -854,7 +854,7 @@ def bench_training(features: np.ndarray, *, settings: BenchSettings, progress: b
     details: dict = {}
     builders = model_builders(settings)
     runs = [(name, builder, b) for name, builder in builders.items() for b in (4, 32)]
-    # Keras' own ConvLSTM2D layer against helpers.models.ConvLSTM2D (the same model otherwise), batch 4
+    # Keras' own ConvLSTM2D layer against helpers.layers.FusedConvLSTM2D (the same model otherwise), batch 4
     runs.append(("convlstm_keras", _keras_convlstm_builder(settings, builders["convlstm"]), 4))
     for name, builder, batch_size in tqdm(runs, desc="Training", unit="run", disable=not progress):
         n = batch_size * settings.train_steps
@@ -1125,7 +1125,7 @@ def render_markdown(bench: dict) -> str:
                          paper, "", "", ""])
     if "convlstm_keras_b4" in tr:
         d = tr["convlstm_keras_b4"]
-        rows.append([f"ConvLSTM training, batch 4, ms/step: helpers.models.ConvLSTM2D vs Keras' ConvLSTM2D "
+        rows.append([f"ConvLSTM training, batch 4, ms/step: helpers.layers.FusedConvLSTM2D vs Keras' ConvLSTM2D "
                      f"({d['clips_per_s']:.1f} clips/s with Keras' layer)", _fmt(bench["convlstm_train_ms_step_b4"]),
                      _fmt(bench["convlstm_keras_train_ms_step_b4"]),
                      f"{tr['convlstm_keras_over_ours_b4']:.2f}x faster", "", ""])

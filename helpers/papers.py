@@ -1,7 +1,9 @@
 """Numbers the papers report, as data (so tables put them beside ours by code).
 
-Sources: ``../shared/seeds/001_d3b49622f540680e.txt`` (Figures 8, 10, 11) and
-``../shared/seeds/000_b38f9c3428c692f4.txt`` (Tables I-III).
+Sources (CITATION.cff cites both): paper 001, Hamadain, Osman and Hamed, "A New Image
+Classification Method at A High-Speed Using a Deep Convolutional (Conv2D) and Long Short-Term
+Memory (LSTM) Algorithm" (Figures 8, 10, 11); paper 000, "Deep learning for image and video
+processing" (Tables I-III).
 """
 
 from __future__ import annotations
