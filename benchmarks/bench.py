@@ -42,6 +42,7 @@ so the extraction workers (spawned processes) stay light.
 from __future__ import annotations
 
 import argparse
+import collections
 import datetime
 import importlib.util
 import json
@@ -71,6 +72,7 @@ from helpers.data import (
     frame_extraction,
     frame_size,
     list_videos,
+    open_video,
     resize_to_rgb,
     resolve_decoder_threads,
     sample_indices,
@@ -735,17 +737,53 @@ def bench_inference(clip: np.ndarray, *, settings: BenchSettings, progress: bool
 
 # ----------------------------------------------------------------------------- 4. streaming
 
+def predict_on_video_per_frame(model, video_path: str | os.PathLike, *,
+                               max_frames: int | None = None) -> np.ndarray:
+    """The original tutorial's streaming loop, kept only as the benchmark baseline (moved here from helpers.inference).
+
+    For every frame: read it, append it to a queue of the last ``num_frames``
+    *consecutive* frames and, once the queue is full, call ``model.predict`` on it.
+    Both defects are kept on purpose: one ``model.predict`` per frame (slow), and
+    consecutive frames, a different time scale than training. Use
+    :func:`predict_on_video` for real work.
+
+    Args:
+        model: A ``keras.Model`` built by ``helpers.models``.
+        video_path: Any file FFmpeg decodes.
+        max_frames: Stop after this many frames (None: the whole video).
+
+    Returns:
+        ``(num_predictions, num_classes)``: one row per frame from frame ``num_frames - 1`` on.
+    """
+    from helpers.inference import check_model
+
+    spec = check_model(model)
+    queue: collections.deque[np.ndarray] = collections.deque(maxlen=spec.num_frames)
+    rows: list[np.ndarray] = []
+    cap = open_video(Path(video_path))
+    try:
+        while max_frames is None or len(rows) + spec.num_frames - 1 < max_frames:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            queue.append(resize_to_rgb(frame, spec.image_size))
+            if len(queue) == spec.num_frames:
+                rows.append(model.predict(np.expand_dims(np.stack(queue), axis=0), verbose=0)[0])
+    finally:
+        cap.release()
+    return np.stack(rows) if rows else np.empty((0, len(spec.class_names)), np.float32)
+
+
 def stream_per_frame_predict(model, video_path: str | os.PathLike, *, max_frames: int) -> int:
     """The original tutorial's ``predict_on_video`` loop (baseline only).
 
-    Runs :func:`helpers.inference.predict_on_video_per_frame`: for every frame, a queue of
+    Runs :func:`predict_on_video_per_frame`: for every frame, a queue of
     the last ``num_frames`` *consecutive* frames and one ``model.predict`` call. Neither
     this loop nor the one it is compared with writes an annotated video.
 
     Returns:
         Frames processed (at most ``max_frames``).
     """
-    from helpers.inference import predict_on_video_per_frame
     from helpers.models import model_spec
 
     rows = predict_on_video_per_frame(model, video_path, max_frames=max_frames)

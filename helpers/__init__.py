@@ -1,15 +1,31 @@
-"""helpers: the shared code of the video-classification notebooks.
+"""helpers: the plumbing shared by the video-classification notebooks and the CLI.
 
-One module per concern: ``config`` (seeds, quick profile, folders), ``synthetic``
-(the embedded dataset), ``data`` (frame extraction, dataset, splits, UCF protocols),
-``datasets`` (UCF50/UCF101 download and layout), ``models``, ``training``,
-``evaluation``, ``experiment`` (one model under one split protocol, notebook plumbing),
-``flow`` (optical flow), ``flops`` (GFLOPs), ``robustness`` (perturbations), ``explain``
-(Grad-CAM), ``gan`` (DCGAN augmentation), ``comparison`` (notebook 05's table), ``inference``,
-``download`` (video by URL), ``serve`` (local HTTP server for tests and demos),
-``plots``, ``results``, ``report`` (README tables), ``papers`` (the papers' numbers),
-``findings`` (a notebook's conclusions, written from its numbers),
-``parallel`` (worker processes that fail loudly instead of hanging), ``bench``. Heavy modules
+The notebooks show each paper's method (model, compile, fit, evaluate) in their own
+cells; this package holds what no reader wants to see twice. One module per concern,
+in a one-way stack: a module imports only modules listed before it.
+
+1. ``config``: seeds, the quick profile (``HAR_QUICK``), the project's folders.
+2. ``atomic``: the one atomic "write then rename" (and clean-up of killed runs' leftovers).
+3. ``cache``: the one on-disk array cache (memmap arrays + meta), for clips and optical flow.
+4. ``parallel``: spawned worker processes that fail loudly instead of hanging.
+5. ``video``: decoding one video (``frame_extraction``, ``sample_indices``, ``VideoReadError``).
+6. ``ucf``: the UCF50/UCF101 catalogue: file-name convention, ``validate_layout``, official splits.
+7. ``dataset``: the dataset of clips and its cache (``create_dataset``, ``list_videos``).
+8. ``splits``: ``split_by_group`` and the split protocols of the experiments.
+9. ``data``: no logic, the stable import path of paper 001's names (``from helpers.data import ...``).
+10. ``layers``: custom Keras layers under names that say what they are.
+11. ``models``: ``clip_input``, save/load with class names, builders; the paper models are
+    exported from the notebooks' ``#@save`` cells into its generated block.
+12. ``keras_compat``: Keras private-API workarounds, only under a MultiWorkerMirroredStrategy.
+13. ``training``, ``evaluation``, ``flow`` (optical flow), ``flops`` (GFLOPs per clip).
+14. ``inference`` (classify a video or a stream of windows), ``download`` (a video by URL).
+15. ``results`` (tables in ``results/``), ``papers`` (the papers' numbers), ``synthetic``
+    (the embedded dataset), ``experiment`` (one model under one split protocol), ``plots``.
+16. ``__main__``: the command line, ``python -m helpers classify``.
+
+Tools are not the package: the benchmark is ``benchmarks/bench.py`` (``make bench``), the
+README generator ``scripts/readme.py`` (``make readme``), the UCF download/extract command
+line ``scripts/ucf_data.py`` (``make data``), test helpers live in ``tests/``. Heavy modules
 (TensorFlow) are imported only where they are used.
 """
 

@@ -42,6 +42,7 @@ import tensorflow as tf
 from tqdm.auto import tqdm
 
 # open_video and resize_to_rgb are the exact decode and resize/colour steps training uses (frame_extraction)
+from helpers.atomic import atomic_write, replace, temp_path
 from helpers.data import VideoReadError, frame_extraction, open_video, resize_to_rgb, sample_indices
 from helpers.flow import farneback_flow
 from helpers.models import CLIP_INPUT, FLOW_INPUT, ModelSpec, model_spec
@@ -284,49 +285,6 @@ def predict_single_action(model: keras.Model, video_path: str | os.PathLike) -> 
     return _as_prediction(np.asarray(model(model_inputs(model, clip[None]), training=False))[0], spec.class_names)
 
 
-def plan_windows(total_frames: int, *, num_frames: int, window_frames: int, stride_frames: int
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The windows :func:`predict_on_video` classifies, and the frames each one samples.
-
-    Window ``k`` covers frames ``[k * stride_frames, k * stride_frames + window_frames)``
-    and samples ``start + sample_indices(window_frames, num_frames)``: the spacing of a
-    training clip of ``window_frames`` frames. A video shorter than one window is one
-    window over the whole video (exactly :func:`helpers.data.frame_extraction`'s frames).
-
-    Returns:
-        ``(starts, ends, frame_indices)``: int64 ``(num_windows,)``, ``(num_windows,)``
-        (one past the last frame) and ``(num_windows, num_frames)``.
-    """
-    if window_frames < num_frames:
-        raise ValueError(f"window_frames={window_frames} is fewer than num_frames={num_frames}")
-    if stride_frames < 1:
-        raise ValueError(f"stride_frames must be >= 1, got {stride_frames}")
-    if total_frames < window_frames:
-        indices = sample_indices(total_frames, num_frames)[None]  # raises if too short
-        return np.zeros(1, np.int64), np.full(1, total_frames, np.int64), indices
-    starts = np.arange(0, total_frames - window_frames + 1, stride_frames, dtype=np.int64)
-    return starts, starts + window_frames, starts[:, None] + sample_indices(window_frames, num_frames)[None]
-
-
-def smooth_probabilities(probabilities: np.ndarray, *, k: int) -> np.ndarray:
-    """Causal moving average: row ``i`` is the mean of rows ``max(0, i - k + 1) .. i``.
-
-    Args:
-        probabilities: ``(num_windows, num_classes)``.
-        k: Windows averaged; 1 returns a copy.
-
-    Returns:
-        Same shape and dtype; rows still sum to 1.
-    """
-    if k < 1:
-        raise ValueError(f"smoothing window k must be >= 1, got {k}")
-    p = np.asarray(probabilities)
-    csum = np.concatenate([np.zeros((1, *p.shape[1:])), np.cumsum(p, axis=0, dtype=np.float64)])
-    i = np.arange(len(p))
-    lo = np.maximum(0, i - k + 1)
-    return ((csum[i + 1] - csum[lo]) / (i + 1 - lo)[:, None]).astype(p.dtype)
-
-
 def count_label_changes(labels: Sequence | np.ndarray) -> int:
     """How often consecutive labels differ (flicker; 0 for a constant sequence)."""
     labels = np.asarray(labels)
@@ -415,9 +373,8 @@ class _AnnotatedWriter:
         fourcc = _FOURCC.get(path.suffix.lower())
         if fourcc is None:
             raise ValueError(f"{path}: annotated video must end in one of {sorted(_FOURCC)}")
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
+        self.tmp = temp_path(path, suffix=path.suffix)  # cv2.VideoWriter picks the container by the suffix
         self.fourcc, self.fps = fourcc, fps
         self.writer: cv2.VideoWriter | None = None
         self.pending: deque[tuple[int, np.ndarray]] = deque()  # frames waiting for their label
@@ -445,7 +402,7 @@ class _AnnotatedWriter:
         if self.writer is not None:
             self.writer.release()
         if ok and self.writer is not None:
-            os.replace(self.tmp, self.path)  # atomic: never a half-written annotated video
+            replace(self.tmp, self.path)  # atomic: never a half-written annotated video
         self.tmp.unlink(missing_ok=True)
 
 
@@ -466,7 +423,7 @@ def predict_on_video(
     """Classify sliding windows over a video in one sequential decode pass.
 
     Window ``k`` spans ``window`` seconds from ``k * stride`` seconds and feeds the
-    model ``num_frames`` frames spread over it (:func:`plan_windows`): a window of
+    model ``num_frames`` frames spread over it with :func:`helpers.data.sample_indices`: a window of
     about one training clip's duration looks like a training clip. The default
     ``window`` is the mean embedded-dataset clip (2.6 s); pass the typical duration of
     *your* training clips (:func:`video_durations`), e.g. 7.6 s for UCF50.
@@ -626,41 +583,6 @@ def predict_on_video(
     )
 
 
-def predict_on_video_per_frame(model: keras.Model, video_path: str | os.PathLike, *,
-                               max_frames: int | None = None) -> np.ndarray:
-    """The original tutorial's streaming loop, kept only as the benchmark baseline.
-
-    For every frame: read it, append it to a queue of the last ``num_frames``
-    *consecutive* frames and, once the queue is full, call ``model.predict`` on it.
-    Both defects are kept on purpose: one ``model.predict`` per frame (slow), and
-    consecutive frames, a different time scale than training. Use
-    :func:`predict_on_video` for real work.
-
-    Args:
-        model: A model built by ``helpers.models``.
-        video_path: Any file FFmpeg decodes.
-        max_frames: Stop after this many frames (None: the whole video).
-
-    Returns:
-        ``(num_predictions, num_classes)``: one row per frame from frame ``num_frames - 1`` on.
-    """
-    spec = check_model(model)
-    queue: deque[np.ndarray] = deque(maxlen=spec.num_frames)
-    rows: list[np.ndarray] = []
-    cap = open_video(Path(video_path))
-    try:
-        while max_frames is None or len(rows) + spec.num_frames - 1 < max_frames:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            queue.append(resize_to_rgb(frame, spec.image_size))
-            if len(queue) == spec.num_frames:
-                rows.append(model.predict(np.expand_dims(np.stack(queue), axis=0), verbose=0)[0])
-    finally:
-        cap.release()
-    return np.stack(rows) if rows else np.empty((0, len(spec.class_names)), np.float32)
-
-
 def video_durations(video_paths: Sequence[str | os.PathLike]) -> np.ndarray:
     """Durations in seconds from the container headers (frame count / fps), e.g. to set
     :func:`predict_on_video`'s ``window`` to the median training clip.
@@ -697,38 +619,34 @@ def concatenate_videos(video_paths: Sequence[str | os.PathLike], output_path: st
     fourcc = _FOURCC.get(output_path.suffix.lower())
     if fourcc is None:
         raise ValueError(f"{output_path}: output must end in one of {sorted(_FOURCC)}")
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output_path.with_name(f".{output_path.stem}.tmp-{os.getpid()}{output_path.suffix}")
     bounds = [0]
     writer = None
-    try:
-        for path in video_paths:
-            cap = open_video(Path(path))
-            count = 0
-            try:
-                while True:
-                    ok, frame = cap.read()
-                    if not ok:
-                        break
-                    if writer is None:
-                        frame_size = frame_size or (frame.shape[1], frame.shape[0])
-                        fps = fps or cap.get(cv2.CAP_PROP_FPS) or FALLBACK_FPS
-                        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*fourcc), fps, frame_size)
-                        if not writer.isOpened():
-                            raise ValueError(f"{output_path}: cv2.VideoWriter cannot write {fourcc!r} here")
-                    if (frame.shape[1], frame.shape[0]) != frame_size:
-                        frame = cv2.resize(frame, frame_size, interpolation=cv2.INTER_AREA)
-                    writer.write(frame)
-                    count += 1
-            finally:
-                cap.release()
-            bounds.append(bounds[-1] + count)
-        if writer is None:
-            raise ValueError("no frames to write: every input video is empty")
-        writer.release()
-        os.replace(tmp, output_path)
-    finally:
-        if writer is not None:
-            writer.release()
-        tmp.unlink(missing_ok=True)
+    with atomic_write(output_path, suffix=output_path.suffix) as tmp:  # cv2 picks the container by the suffix
+        try:
+            for path in video_paths:
+                cap = open_video(Path(path))
+                count = 0
+                try:
+                    while True:
+                        ok, frame = cap.read()
+                        if not ok:
+                            break
+                        if writer is None:
+                            frame_size = frame_size or (frame.shape[1], frame.shape[0])
+                            fps = fps or cap.get(cv2.CAP_PROP_FPS) or FALLBACK_FPS
+                            writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*fourcc), fps, frame_size)
+                            if not writer.isOpened():
+                                raise ValueError(f"{output_path}: cv2.VideoWriter cannot write {fourcc!r} here")
+                        if (frame.shape[1], frame.shape[0]) != frame_size:
+                            frame = cv2.resize(frame, frame_size, interpolation=cv2.INTER_AREA)
+                        writer.write(frame)
+                        count += 1
+                finally:
+                    cap.release()
+                bounds.append(bounds[-1] + count)
+            if writer is None:
+                raise ValueError("no frames to write: every input video is empty")
+        finally:
+            if writer is not None:
+                writer.release()  # before the rename: the file is complete
     return np.asarray(bounds, dtype=np.int64)

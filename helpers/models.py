@@ -24,6 +24,7 @@ from pathlib import Path
 import keras
 from keras import layers
 
+from helpers.atomic import atomic_write
 from helpers.layers import (
     ClipRescaling,
     FoldedTimeDistributed,
@@ -92,20 +93,15 @@ def set_class_names(model: keras.Model, class_names: Sequence[str]) -> None:
 
 
 def save_model(model: keras.Model, path: str | os.PathLike, *, class_names: Sequence[str] | None = None) -> Path:
-    """Save a model as ``.keras`` with its class names, atomically (temp file + rename)."""
+    """Save a model as ``.keras`` with its class names, atomically (:func:`helpers.atomic.atomic_write`)."""
     path = Path(path)
     if path.suffix != ".keras":
         raise ValueError(f"{path}: model files must end in .keras")
     if class_names is not None:
         set_class_names(model, class_names)
     model_spec(model)  # refuse to save a model that inference could not use
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.keras")
-    try:
+    with atomic_write(path, suffix=".keras") as tmp:  # Keras requires the .keras ending
         model.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 

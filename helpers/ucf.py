@@ -1,8 +1,9 @@
 """The UCF catalogue: what UCF50 and UCF101 are, their file-name convention, layout and official splits.
 
-* :data:`UCF50` and :data:`UCF101` describe each dataset (classes, groups, official
-  archives, official splits); :func:`dataset_info` looks one up by name. Getting and
-  unpacking the archives is a tool, not the package: ``scripts/ucf_data.py`` (``make data``).
+* :data:`UCF50` and :data:`UCF101` describe each dataset's layout (classes, groups,
+  file-name quirks, official splits); :func:`dataset_info` looks one up by name. Where the
+  archives are and how to get and unpack them is a tool, not the package:
+  ``scripts/ucf_data.py`` (``make data``).
 * :func:`video_group` reads the group of a clip from its name (``v_<Class>_gNN_cNN.avi``):
   clips of one group are cut from the same long video.
 * :func:`validate_layout` checks a folder against a dataset's layout.
@@ -30,41 +31,20 @@ SPLITS_FOLDER = "ucfTrainTestlist"
 
 
 @dataclass(frozen=True)
-class Archive:
-    """One downloadable file.
-
-    ``size`` and ``sha256`` are None where the publisher gives none (never guessed);
-    ``approx_size`` is only for planning disk space.
-    """
-
-    url: str
-    filename: str
-    size: int | None = None
-    sha256: str | None = None
-    approx_size: str = "unknown"
-
-
-@dataclass(frozen=True)
 class DatasetInfo:
     """A UCF-style action-recognition dataset: ``<root>/<Class>/v_<Class>_gNN_cNN.avi``.
 
     Clips of one group (``gNN``) are cut from the same long video (same actor,
     background, viewpoint), so an honest split never puts one group on both sides.
+    Where to download it is the script's business (``scripts/ucf_data.py``).
     """
 
     name: str
-    title: str
-    homepage: str
-    folder: str  # the dataset's folder under --dest after extraction
     class_names: tuple[str, ...]
     num_groups: int
-    archive: Archive
-    splits_archive: Archive | None = None
     splits: tuple[int, ...] = ()  # official train/test splits (UCF101: 1, 2, 3)
     #: Class -> other spellings of the class in its file names (known quirks of the archives).
     file_tags: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    protocol: str = ""
-    citation: str = ""
 
     @property
     def num_classes(self) -> int:
@@ -100,39 +80,11 @@ UCF101_CLASSES: tuple[str, ...] = (
     "VolleyballSpiking", "WalkingWithDog", "WallPushups", "WritingOnBoard", "YoYo",
 )
 
-UCF50 = DatasetInfo(
-    name="ucf50",
-    title="UCF50 - Action Recognition Data Set",
-    homepage="https://www.crcv.ucf.edu/data/UCF50.php",
-    folder="UCF50",
-    class_names=UCF50_CLASSES,
-    num_groups=25,
-    archive=Archive(url="https://www.crcv.ucf.edu/data/UCF50.rar", filename="UCF50.rar", approx_size="about 3 GB"),
-    # the archive's own spellings: Billiards/v_Billards_*, PullUps/v_Pullup_*
-    file_tags=MappingProxyType({"Billiards": ("Billards",), "PullUps": ("Pullup",)}),
-    protocol="leave-one-group-out cross-validation over the 25 groups (helpers.splits.leave_one_group_out)",
-    citation="K. K. Reddy and M. Shah, Recognizing 50 human action categories of web videos, "
-             "Machine Vision and Applications 24(5), 2013.",
-)
-
-UCF101 = DatasetInfo(
-    name="ucf101",
-    title="UCF101 - Action Recognition Data Set",
-    homepage="https://www.crcv.ucf.edu/data/UCF101.php",
-    folder="UCF101",
-    class_names=UCF101_CLASSES,
-    num_groups=25,
-    archive=Archive(url="https://www.crcv.ucf.edu/data/UCF101/UCF101.rar", filename="UCF101.rar",
-                    approx_size="about 6.5 GB"),
-    splits_archive=Archive(url="https://www.crcv.ucf.edu/data/UCF101/UCF101TrainTestSplits-RecognitionTask.zip",
-                           filename="UCF101TrainTestSplits-RecognitionTask.zip", approx_size="under 1 MB"),
-    splits=(1, 2, 3),
-    # the archive's own spelling: HandstandPushups/v_HandStandPushups_*
-    file_tags=MappingProxyType({"HandstandPushups": ("HandStandPushups",)}),
-    protocol="the three official train/test splits (helpers.ucf.official_split); report their mean",
-    citation="K. Soomro, A. R. Zamir and M. Shah, UCF101: A dataset of 101 human actions classes from "
-             "videos in the wild, CRCV-TR-12-01, 2012.",
-)
+# the archives' own spellings: Billiards/v_Billards_*, PullUps/v_Pullup_*, HandstandPushups/v_HandStandPushups_*
+UCF50 = DatasetInfo(name="ucf50", class_names=UCF50_CLASSES, num_groups=25,
+                    file_tags=MappingProxyType({"Billiards": ("Billards",), "PullUps": ("Pullup",)}))
+UCF101 = DatasetInfo(name="ucf101", class_names=UCF101_CLASSES, num_groups=25, splits=(1, 2, 3),
+                     file_tags=MappingProxyType({"HandstandPushups": ("HandStandPushups",)}))
 
 DATASETS: dict[str, DatasetInfo] = {"ucf50": UCF50, "ucf101": UCF101}
 
@@ -308,7 +260,8 @@ def validate_layout(dataset_dir: str | os.PathLike, *, layout: str, class_names:
         needed = ["classInd.txt", *(f for split in info.splits for f in split_file_names(split))]
         absent = [f for f in needed if not (sdir / f).is_file()]
         if absent:
-            problems.append(f"{sdir}: missing split files: {', '.join(absent)} (from {info.splits_archive.url})")
+            problems.append(f"{sdir}: missing split files: {', '.join(absent)} (get them with "
+                            f"'python scripts/ucf_data.py download {info.name}')")
         else:
             try:
                 class_ind = _read_class_ind(sdir / "classInd.txt")

@@ -1,7 +1,9 @@
 """Get the real datasets, UCF50 and UCF101: download, unpack, validate (``make data``).
 
 A tool, not part of the ``helpers`` package: what the datasets are (classes, groups,
-archives, official splits) is the catalogue :mod:`helpers.ucf`; this script fetches them.
+file-name quirks, official splits) is the catalogue :mod:`helpers.ucf`; where they come
+from (:data:`SOURCES`: homepage, archives, target folder, citation) and how to fetch them
+is this script.
 
 * :func:`download` fetches a URL with resume (HTTP ``Range`` on a ``.part`` file),
   a progress bar, a socket timeout, retries after a cut connection, a size and
@@ -43,6 +45,7 @@ import urllib.parse
 import urllib.request
 import zipfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from http.client import HTTPException
 from pathlib import Path
 
@@ -51,7 +54,7 @@ from tqdm.auto import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from a clone without install
 
 from helpers import atomic  # noqa: E402
-from helpers.ucf import DATASETS, SPLITS_FOLDER, DatasetInfo, dataset_info, validate_layout  # noqa: E402
+from helpers.ucf import SPLITS_FOLDER, UCF50, UCF101, DatasetInfo, dataset_info, validate_layout  # noqa: E402
 
 USER_AGENT = "helpers-datasets/0.1 (+python-urllib)"
 #: External RAR extractors, tried in this order. Value: command with ``{archive}`` and ``{out}``.
@@ -65,6 +68,72 @@ EXTRACTORS: dict[str, tuple[str, ...]] = {
 _TRANSIENT_HTTP = {408, 429, 500, 502, 503, 504}  # worth a retry when resuming
 _TELLING = re.compile(r"unavailable|unsupported|not supported|cannot|corrupt|fail|error", re.IGNORECASE)
 INSTALL_HINT = "install unar: sudo make extractor, or sudo apt-get install unar (Debian/Ubuntu), brew install unar"
+
+
+# --- Where the datasets come from ---
+
+
+@dataclass(frozen=True)
+class Archive:
+    """One downloadable file.
+
+    ``size`` and ``sha256`` are None where the publisher gives none (never guessed);
+    ``approx_size`` is only for planning disk space.
+    """
+
+    url: str
+    filename: str
+    size: int | None = None
+    sha256: str | None = None
+    approx_size: str = "unknown"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a dataset of the catalogue (:class:`helpers.ucf.DatasetInfo`) comes from and goes to."""
+
+    info: DatasetInfo
+    title: str
+    homepage: str
+    folder: str  # the dataset's folder under --dest after extraction
+    archive: Archive
+    splits_archive: Archive | None = None  # the official split lists (UCF101)
+    protocol: str = ""
+    citation: str = ""
+
+
+SOURCES: dict[str, Source] = {
+    "ucf50": Source(
+        info=UCF50,
+        title="UCF50 - Action Recognition Data Set",
+        homepage="https://www.crcv.ucf.edu/data/UCF50.php",
+        folder="UCF50",
+        archive=Archive(url="https://www.crcv.ucf.edu/data/UCF50.rar", filename="UCF50.rar",
+                        approx_size="about 3 GB"),
+        protocol="leave-one-group-out cross-validation over the 25 groups (helpers.splits.leave_one_group_out)",
+        citation="K. K. Reddy and M. Shah, Recognizing 50 human action categories of web videos, "
+                 "Machine Vision and Applications 24(5), 2013.",
+    ),
+    "ucf101": Source(
+        info=UCF101,
+        title="UCF101 - Action Recognition Data Set",
+        homepage="https://www.crcv.ucf.edu/data/UCF101.php",
+        folder="UCF101",
+        archive=Archive(url="https://www.crcv.ucf.edu/data/UCF101/UCF101.rar", filename="UCF101.rar",
+                        approx_size="about 6.5 GB"),
+        splits_archive=Archive(
+            url="https://www.crcv.ucf.edu/data/UCF101/UCF101TrainTestSplits-RecognitionTask.zip",
+            filename="UCF101TrainTestSplits-RecognitionTask.zip", approx_size="under 1 MB"),
+        protocol="the three official train/test splits (helpers.ucf.official_split); report their mean",
+        citation="K. Soomro, A. R. Zamir and M. Shah, UCF101: A dataset of 101 human actions classes from "
+                 "videos in the wild, CRCV-TR-12-01, 2012.",
+    ),
+}
+
+
+def source(name: str) -> Source:
+    """The :class:`Source` of ``"ucf50"`` or ``"ucf101"`` (case-insensitive)."""
+    return SOURCES[dataset_info(name).name]
 
 
 # --- Download ---
@@ -381,7 +450,7 @@ def install_archives(name: str, *, archive: str | os.PathLike, splits_archive: s
                      dest: str | os.PathLike = "data", tools: Sequence[str] | None = None) -> Path:
     """Extract already downloaded archives of a dataset into ``dest`` and validate the result.
 
-    The videos go to ``<dest>/<info.folder>`` (``data/UCF50``, ``data/UCF101``) and, for
+    The videos go to ``<dest>/<source.folder>`` (``data/UCF50``, ``data/UCF101``) and, for
     UCF101, the split lists to ``<dest>/ucfTrainTestlist`` (beside the class folders, so
     ``list_videos`` sees only classes; :func:`helpers.ucf.official_split` looks there).
 
@@ -392,14 +461,15 @@ def install_archives(name: str, *, archive: str | os.PathLike, splits_archive: s
         ExtractError: Tool missing or failing, or the target folder already exists.
         ValueError: The extracted folder does not have the dataset's layout.
     """
-    info = dataset_info(name)
+    src = source(name)
+    info = src.info
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
-    target = dest / info.folder
-    if info.splits_archive is not None and not (dest / SPLITS_FOLDER).is_dir():
+    target = dest / src.folder
+    if src.splits_archive is not None and not (dest / SPLITS_FOLDER).is_dir():
         if splits_archive is None:
             raise ExtractError(f"{info.name} needs its split lists: pass --splits-archive "
-                               f"{info.splits_archive.filename} (from {info.splits_archive.url})")
+                               f"{src.splits_archive.filename} (from {src.splits_archive.url})")
         top = extract_archive(splits_archive, dest, tools=tools)
         _install(_split_lists_folder(top, Path(splits_archive)), dest / SPLITS_FOLDER)
     if not target.exists():
@@ -413,7 +483,7 @@ def fetch(name: str, *, dest: str | os.PathLike = "data", sha256: str | None = N
           retries: int = 5, keep_archive: bool = True, progress: bool = True) -> Path:
     """Download, extract and validate one dataset (what ``make data DATASET=...`` runs).
 
-    Steps are skipped when already done: a valid ``<dest>/<info.folder>`` is returned
+    Steps are skipped when already done: a valid ``<dest>/<source.folder>`` is returned
     as is, a complete archive is not downloaded again, a partial one is resumed. The
     extractor is looked for *before* downloading gigabytes.
 
@@ -429,11 +499,12 @@ def fetch(name: str, *, dest: str | os.PathLike = "data", sha256: str | None = N
     Returns:
         The dataset folder, e.g. ``data/UCF50``.
     """
-    info = dataset_info(name)
+    src = source(name)
+    info = src.info
     dest = Path(dest)
-    target = dest / info.folder
+    target = dest / src.folder
     if target.exists():
-        splits = info.splits_archive
+        splits = src.splits_archive
         if splits is not None and not (dest / SPLITS_FOLDER).is_dir():  # videos there, split lists not yet
             path = download(splits.url, dest / splits.filename, size=splits.size, sha256=splits.sha256,
                             timeout=timeout, retries=retries, progress=progress)
@@ -443,10 +514,10 @@ def fetch(name: str, *, dest: str | os.PathLike = "data", sha256: str | None = N
         return target
     if not find_extractors():
         raise ExtractError(f"no RAR extractor found (tried {', '.join(EXTRACTORS)}); {INSTALL_HINT}")
-    archives = [info.archive] + ([info.splits_archive] if info.splits_archive else [])
+    archives = [src.archive] + ([src.splits_archive] if src.splits_archive else [])
     paths = []
     for item in archives:
-        expected = sha256 if item is info.archive and sha256 else item.sha256
+        expected = sha256 if item is src.archive and sha256 else item.sha256
         print(f"{info.name}: {item.url} ({item.approx_size}) -> {dest / item.filename}")
         path = download(item.url, dest / item.filename, size=item.size, sha256=expected, timeout=timeout,
                         retries=retries, progress=progress)
@@ -464,15 +535,16 @@ def fetch(name: str, *, dest: str | os.PathLike = "data", sha256: str | None = N
 # --- Command line ---
 
 
-def _describe(info: DatasetInfo) -> str:
-    lines = [f"{info.name}: {info.title}", f"  homepage:  {info.homepage}",
+def _describe(src: Source) -> str:
+    info = src.info
+    lines = [f"{info.name}: {src.title}", f"  homepage:  {src.homepage}",
              f"  classes:   {info.num_classes}, groups: {info.num_groups} (clips of a group share one long video)",
-             f"  archive:   {info.archive.url} ({info.archive.approx_size}; sha256 "
-             f"{info.archive.sha256 or 'not published'})"]
-    if info.splits_archive:
-        lines.append(f"  splits:    {info.splits_archive.url} -> {SPLITS_FOLDER}/ (official splits "
+             f"  archive:   {src.archive.url} ({src.archive.approx_size}; sha256 "
+             f"{src.archive.sha256 or 'not published'})"]
+    if src.splits_archive:
+        lines.append(f"  splits:    {src.splits_archive.url} -> {SPLITS_FOLDER}/ (official splits "
                      f"{', '.join(map(str, info.splits))})")
-    lines += [f"  folder:    <dest>/{info.folder}", f"  protocol:  {info.protocol}", f"  cite:      {info.citation}"]
+    lines += [f"  folder:    <dest>/{src.folder}", f"  protocol:  {src.protocol}", f"  cite:      {src.citation}"]
     return "\n".join(lines)
 
 
@@ -484,23 +556,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      description="Get and check the UCF50 / UCF101 datasets.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("download", help="download, extract and validate a dataset")
-    p.add_argument("dataset", choices=list(DATASETS))
+    p.add_argument("dataset", choices=list(SOURCES))
     p.add_argument("--dest", default="data", help="folder for the archives and the dataset (default: data)")
     p.add_argument("--sha256", help="SHA-256 of the main archive to verify (none is published)")
     p.add_argument("--timeout", type=float, default=60.0, help="socket timeout in seconds (default: 60)")
     p.add_argument("--retries", type=int, default=5, help="resumed retries after a cut connection (default: 5)")
     p.add_argument("--remove-archive", action="store_true", help="delete the archives after extraction")
     p = sub.add_parser("extract", help="extract archives you already have, then validate")
-    p.add_argument("dataset", choices=list(DATASETS))
+    p.add_argument("dataset", choices=list(SOURCES))
     p.add_argument("--archive", required=True, help="UCF50.rar or UCF101.rar")
     p.add_argument("--splits-archive", help="UCF101TrainTestSplits-RecognitionTask.zip (UCF101 only)")
     p.add_argument("--dest", default="data")
     p = sub.add_parser("validate", help="check a folder against a dataset's layout")
-    p.add_argument("dataset", choices=list(DATASETS))
+    p.add_argument("dataset", choices=list(SOURCES))
     p.add_argument("path")
     p.add_argument("--classes", help="comma-separated subset of classes to check (e.g. the paper's four)")
     p = sub.add_parser("info", help="describe the datasets")
-    p.add_argument("dataset", nargs="?", choices=list(DATASETS))
+    p.add_argument("dataset", nargs="?", choices=list(SOURCES))
     sub.add_parser("check-extractor", help="exit 0 if a RAR extractor is installed")
     args = parser.parse_args(argv)
 
@@ -518,7 +590,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             counts = validate_layout(args.path, layout=args.dataset, class_names=classes)
             print(f"{args.path}: valid {args.dataset} layout, {sum(counts.values())} videos in {len(counts)} classes")
         elif args.command == "info":
-            print("\n\n".join(_describe(DATASETS[n]) for n in ([args.dataset] if args.dataset else DATASETS)))
+            print("\n\n".join(_describe(SOURCES[n]) for n in ([args.dataset] if args.dataset else SOURCES)))
         elif args.command == "check-extractor":
             found = find_extractors()
             if not found:

@@ -229,3 +229,22 @@ def test_auto_decoder_floor_is_per_file(tmp_path):
     [_, floor_row] = bench._extraction_rows({"avi": res}, {}, num_frames=4)
     assert "ours (auto: 1 decoding thread up to 307,200 pixels a frame" in floor_row[0]
     assert "the floor of the set-up auto picked, file by file" in floor_row[3]
+
+
+def test_per_frame_baseline_uses_consecutive_frames(tmp_path):
+    """The original loop: one ``model.predict`` per frame on the last ``num_frames`` consecutive frames."""
+    import keras
+
+    from helpers.models import build_lrcn
+
+    num_frames = 8
+    keras.utils.set_random_seed(0)
+    model = build_lrcn(num_classes=3, num_frames=num_frames, image_size=64, class_names=("a", "b", "c"))
+    rng = np.random.default_rng(1)
+    frames = numbered_frames(20, size=64)[:, :48] // 2 + rng.integers(0, 128, (20, 48, 64, 3), dtype=np.uint8)
+    video = write_video(tmp_path / "noisy.avi", frames, fps=25.0)
+    rows = bench.predict_on_video_per_frame(model, video, max_frames=num_frames + 1)
+    assert rows.shape == (2, 3)
+    decoded = bench.frame_extraction(video, num_frames=20, image_size=64)  # every frame, preprocessed as training
+    np.testing.assert_allclose(rows[1], model(decoded[None, 1:num_frames + 1]).numpy()[0], atol=1e-5)
+    assert bench.stream_per_frame_predict(model, video, max_frames=num_frames + 1) == num_frames + 1

@@ -20,11 +20,8 @@ from helpers.inference import (
     concatenate_videos,
     count_label_changes,
     model_inputs,
-    plan_windows,
     predict_on_video,
-    predict_on_video_per_frame,
     predict_single_action,
-    smooth_probabilities,
     split_frame_model,
     takes_flow,
     video_durations,
@@ -50,6 +47,52 @@ def noisy_video(tmp_path_factory) -> Path:
     rng = np.random.default_rng(1)
     frames = numbered_frames(60, size=64)[:, :48] // 2 + rng.integers(0, 128, (60, 48, 64, 3), dtype=np.uint8)
     return write_video(tmp_path_factory.mktemp("video") / "noisy.avi", frames, fps=FPS)
+
+
+# Reference implementations (test oracles) that predict_on_video's streaming loop must agree with.
+
+
+def plan_windows(total_frames: int, *, num_frames: int, window_frames: int, stride_frames: int
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Reference: the windows :func:`predict_on_video` should classify, and the frames each one samples.
+
+    Window ``k`` covers frames ``[k * stride_frames, k * stride_frames + window_frames)``
+    and samples ``start + sample_indices(window_frames, num_frames)``: the spacing of a
+    training clip of ``window_frames`` frames. A video shorter than one window is one
+    window over the whole video (exactly :func:`helpers.data.frame_extraction`'s frames).
+
+    Returns:
+        ``(starts, ends, frame_indices)``: int64 ``(num_windows,)``, ``(num_windows,)``
+        (one past the last frame) and ``(num_windows, num_frames)``.
+    """
+    if window_frames < num_frames:
+        raise ValueError(f"window_frames={window_frames} is fewer than num_frames={num_frames}")
+    if stride_frames < 1:
+        raise ValueError(f"stride_frames must be >= 1, got {stride_frames}")
+    if total_frames < window_frames:
+        indices = sample_indices(total_frames, num_frames)[None]  # raises if too short
+        return np.zeros(1, np.int64), np.full(1, total_frames, np.int64), indices
+    starts = np.arange(0, total_frames - window_frames + 1, stride_frames, dtype=np.int64)
+    return starts, starts + window_frames, starts[:, None] + sample_indices(window_frames, num_frames)[None]
+
+
+def smooth_probabilities(probabilities: np.ndarray, *, k: int) -> np.ndarray:
+    """Reference for ``VideoPrediction.smoothed``: row ``i`` is the mean of rows ``max(0, i - k + 1) .. i``.
+
+    Args:
+        probabilities: ``(num_windows, num_classes)``.
+        k: Windows averaged; 1 returns a copy.
+
+    Returns:
+        Same shape and dtype; rows still sum to 1.
+    """
+    if k < 1:
+        raise ValueError(f"smoothing window k must be >= 1, got {k}")
+    p = np.asarray(probabilities)
+    csum = np.concatenate([np.zeros((1, *p.shape[1:])), np.cumsum(p, axis=0, dtype=np.float64)])
+    i = np.arange(len(p))
+    lo = np.maximum(0, i - k + 1)
+    return ((csum[i + 1] - csum[lo]) / (i + 1 - lo)[:, None]).astype(p.dtype)
 
 
 def decoded_frames(video: Path, *, image_size: int) -> np.ndarray:
@@ -241,13 +284,6 @@ def test_model_and_video_mismatches_are_clear_errors(lrcn, noisy_video, tmp_path
     with pytest.raises(ValueError, match="ClipRescaling"):
         predict_single_action(plain, noisy_video)
     assert check_model(lrcn).num_frames == NUM_FRAMES
-
-
-def test_per_frame_baseline_uses_consecutive_frames(lrcn, noisy_video):
-    rows = predict_on_video_per_frame(lrcn, noisy_video, max_frames=NUM_FRAMES + 1)
-    assert rows.shape == (2, 3)
-    frames = decoded_frames(noisy_video, image_size=64)
-    np.testing.assert_allclose(rows[1], lrcn(frames[None, 1:NUM_FRAMES + 1]).numpy()[0], atol=1e-5)
 
 
 def test_concatenate_videos_and_durations(tmp_path):

@@ -252,8 +252,10 @@ def test_cli_download_end_to_end_from_a_local_server(server, tmp_path, template_
     classes = ("Billiards", "PullUps", "TaiChi")
     tree = build_tree(tmp_path / "src", UCF50, template_video, class_names=classes, groups=(1, 2))
     server.state["payload"] = _zip_tree(tree, top="UCF50")  # served as UCF50.rar; zip content is detected
-    small = dataclasses.replace(UCF50, class_names=classes, archive=ucf.Archive(server.url, "UCF50.rar"))
-    monkeypatch.setitem(ucf.DATASETS, "ucf50", small)
+    small = dataclasses.replace(UCF50, class_names=classes)
+    monkeypatch.setitem(ucf.DATASETS, "ucf50", small)  # the layout validate_layout checks
+    monkeypatch.setitem(ucf_data.SOURCES, "ucf50", dataclasses.replace(
+        ucf_data.SOURCES["ucf50"], info=small, archive=ucf_data.Archive(server.url, "UCF50.rar")))
     monkeypatch.setattr(ucf_data, "find_extractors", lambda: ["unar"])  # checked before downloading
     dest = tmp_path / "data"
     assert ucf_data.main(["download", "ucf50", "--dest", str(dest), "--remove-archive"]) == 0
@@ -270,7 +272,8 @@ def test_cli_errors_are_one_line(tmp_path, monkeypatch, capsys, ucf50_tree):
         sock.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{sock.getsockname()[1]}/UCF50.rar"
     monkeypatch.setenv("no_proxy", "127.0.0.1")
-    monkeypatch.setitem(ucf.DATASETS, "ucf50", dataclasses.replace(UCF50, archive=ucf.Archive(url, "x.rar")))
+    monkeypatch.setitem(ucf_data.SOURCES, "ucf50",
+                        dataclasses.replace(ucf_data.SOURCES["ucf50"], archive=ucf_data.Archive(url, "x.rar")))
     monkeypatch.setattr(ucf_data, "find_extractors", lambda: ["unar"])
     assert ucf_data.main(["download", "ucf50", "--dest", str(tmp_path)]) == 1
     err = capsys.readouterr().err
@@ -288,3 +291,12 @@ def test_cli_errors_are_one_line(tmp_path, monkeypatch, capsys, ucf50_tree):
     assert ucf_data.main(["validate", "ucf101", str(ucf50_tree)]) == 1
     assert "does not match the ucf101 layout" in capsys.readouterr().err
     assert ucf_data.main(["info"]) == 0 and "official splits 1, 2, 3" in capsys.readouterr().out
+
+
+def test_sources_invent_nothing():
+    assert [src.info for src in ucf_data.SOURCES.values()] == [UCF50, ucf.UCF101]
+    for src in ucf_data.SOURCES.values():  # no checksum or exact size is published
+        assert src.archive.url.startswith("https://www.crcv.ucf.edu/") and src.archive.sha256 is None
+    assert ucf_data.source("UCF101").splits_archive.filename.endswith(".zip")
+    with pytest.raises(ValueError, match="unknown dataset"):
+        ucf_data.source("hmdb51")
