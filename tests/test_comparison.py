@@ -1,7 +1,8 @@
 """Notebook 05's table in the README report, and paper 002's figures kept apart.
 
 The table's rows (latency, GFLOPs, robustness per model) are computed in notebook 05, which
-`pytest --nbmake` runs in the quick profile; helpers.flops and helpers.robustness have their own tests.
+`pytest --nbmake` runs in the quick profile; helpers.flops has its own tests, the perturbations
+(defined in the notebook) tests/test_robustness.py.
 """
 
 from __future__ import annotations
