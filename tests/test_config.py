@@ -49,8 +49,8 @@ def test_quick_switch_reaches_the_kernel(monkeypatch):
 
 def _where(site: Path, cwd: Path, **env: str) -> dict:
     """project_paths() as a fresh interpreter sees it, importing helpers from ``site`` with ``cwd``."""
-    script = ("import json; from helpers.config import project_paths; p = project_paths(quick=False); "
-              "print(json.dumps({'data': str(p.data_dir), 'results': str(p.results_dir), 'models': str(p.models_dir)}))")
+    script = ("import json; from helpers.config import project_paths; p = project_paths(quick=False); print(json.dumps("
+              "{'data': str(p.data_dir), 'results': str(p.results_dir), 'models': str(p.models_dir)}))")
     clean = {k: v for k, v in os.environ.items() if k not in {"HAR_HOME", "HAR_DATASET_DIR", "PYTHONPATH"}}
     done = subprocess.run([sys.executable, "-c", script], cwd=cwd, env={**clean, "PYTHONPATH": str(site), **env},
                           capture_output=True, text=True, timeout=120)
