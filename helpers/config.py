@@ -175,7 +175,8 @@ class _QuietTensorFlowImport:
         def quiet_exec(module) -> None:
             with quiet_native_stderr():
                 exec_module(module)
-                module.config.list_physical_devices()  # the cuInit probe, once, here
+                with contextlib.suppress(Exception):  # a probe only: any failure shows again at first real use
+                    module.config.list_physical_devices()  # where CPU-only machines log "failed call to cuInit"
 
         spec.loader.exec_module = quiet_exec
         return spec
