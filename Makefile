@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh clone:
 #   make run   - venv + requirements + embedded dataset + every notebook top to bottom (outputs in results/)
 #   make test  - same set-up, then unit tests (not the `slow` ones) + every notebook through nbmake in the quick profile
+#   make lab   - same set-up, registers the venv as a Jupyter kernel and opens JupyterLab on notebooks/
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -11,11 +12,12 @@ RESULTS := results
 SOURCE ?=
 DATASET ?= ucf50
 MODEL ?=
+KERNEL ?= har-reproduction
 
-.PHONY: setup embedded run test test-all unit nbtest lint format export readme bench classify data extractor clean help
+.PHONY: setup lab embedded run test test-all unit nbtest lint format export readme bench classify data extractor clean help
 
 help:
-	@echo "make setup | embedded | run | test | test-all | unit | nbtest | lint | export | readme | bench | classify SOURCE=... [MODEL=...] | data DATASET=ucf50|ucf101 | extractor | clean"
+	@echo "make setup | lab | embedded | run | test | test-all | unit | nbtest | lint | export | readme | bench | classify SOURCE=... [MODEL=...] | data DATASET=ucf50|ucf101 | extractor | clean"
 
 setup: $(STAMP)
 
@@ -25,6 +27,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
+
+# The venv as a Jupyter kernel ("Python (har-reproduction)"; also what VS Code lists), then JupyterLab.
+lab: setup
+	$(PY) -m ipykernel install --user --name $(KERNEL) --display-name "Python ($(KERNEL))"
+	$(PY) -m jupyter lab notebooks
 
 embedded: setup
 	$(PY) -m helpers.synthetic data/embedded

@@ -31,3 +31,8 @@ line ``scripts/ucf_data.py`` (``make data``), test helpers live in ``tests/``. H
 """
 
 __version__ = "0.1.0"
+
+# Before TensorFlow's first import (a notebook's first import line is `import helpers`): hide its native log lines.
+from helpers.config import quiet_tensorflow_logs  # noqa: E402
+
+quiet_tensorflow_logs()

@@ -1,27 +1,31 @@
 """Command line: classify a video file or URL with a saved model.
 
     python -m helpers classify SOURCE [--model PATH] [--output annotated.mp4] [--json]
+    python -m helpers env [--json]
+
 
 SOURCE is a local file or an http(s) URL (YouTube, Vimeo, a direct link: anything
 :func:`helpers.download.download_video` accepts). The default model is the LRCN that
 ``make run`` trains (``results/models/lrcn.keras``). Prints the top classes; ``--json``
 prints exactly one JSON object instead. Exit status 0 on success, 1 on any failure
 (with one ``error: ...`` line on stderr), 2 on bad arguments.
+
+``env`` describes the machine for a bug report: Python, TensorFlow, Keras, OpenCV and its
+FFmpeg, the GPUs TensorFlow sees, yt-dlp and its JavaScript runtime.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
 import os
+import platform
+import re
 import sys
 import urllib.parse
-from collections.abc import Iterator
 from pathlib import Path
 
-from helpers.config import project_paths
+from helpers.config import TF_LOGS_ENV, project_paths, quiet_native_stderr
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -32,7 +36,7 @@ class _OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``python -m helpers`` argument parser (sub-command ``classify``)."""
+    """The ``python -m helpers`` argument parser (sub-commands ``classify`` and ``env``)."""
     paths = project_paths()
     parser = _OneLineParser(prog="python -m helpers", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
@@ -55,36 +59,47 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--max-duration", type=float, default=600.0, help="download duration limit in seconds")
     classify.add_argument("--verbose", action="store_true",
                           help="keep TensorFlow's native log lines and show tracebacks on errors")
+    env = commands.add_parser("env", help="describe this machine for a bug report",
+                              description="Python, TensorFlow, Keras, OpenCV/FFmpeg, GPUs, yt-dlp and its JS runtime.")
+    env.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    env.add_argument("--verbose", action="store_true", help="keep TensorFlow's native log lines")
     return parser
 
 
-@contextlib.contextmanager
-def _quiet_native_stderr(enabled: bool) -> Iterator[None]:
-    """Send C-level writes to fd 2 (TensorFlow/absl start-up lines) to /dev/null while
-    Python's ``sys.stderr`` (progress bars, warnings, our error line) keeps the terminal."""
-    try:
-        is_fd2 = sys.stderr.fileno() == 2
-    except (AttributeError, OSError, io.UnsupportedOperation):  # e.g. pytest's capture
-        is_fd2 = False
-    if not enabled or not is_fd2:
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    python_stderr = sys.stderr
-    sys.stderr = open(saved, "w", buffering=1, encoding=python_stderr.encoding or "utf-8",
-                      errors="backslashreplace", closefd=False)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    os.close(devnull)
-    try:
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        sys.stderr.close()
-        sys.stderr = python_stderr
-        os.close(saved)
+def _ffmpeg(build_information: str) -> dict | None:
+    """OpenCV's FFmpeg libraries and versions from ``cv2.getBuildInformation()``; None without FFmpeg."""
+    section = re.search(r"^\s*FFMPEG:\s*(\w+)\n((?:\s{6,}\S.*\n)*)", build_information, re.MULTILINE)
+    if section is None or section.group(1) != "YES":
+        return None
+    return dict(re.findall(r"^\s*(\w+):\s*YES \(([^)]*)\)", section.group(2), re.MULTILINE))
+
+
+def environment() -> dict:
+    """The machine a bug report needs: versions, OpenCV's FFmpeg, GPUs, yt-dlp's JavaScript runtime."""
+    import cv2
+    import keras
+    import tensorflow as tf
+    import yt_dlp.version
+
+    from helpers import __version__
+    from helpers.download import js_runtime
+
+    return {
+        "helpers": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "tensorflow": tf.__version__,
+        "tensorflow_cuda": tf.test.is_built_with_cuda(),
+        "keras": keras.__version__,
+        "keras_backend": keras.backend.backend(),
+        "opencv": cv2.__version__,
+        "ffmpeg": _ffmpeg(cv2.getBuildInformation()),
+        "gpus": [gpu.name for gpu in tf.config.list_physical_devices("GPU")],
+        "yt_dlp": yt_dlp.version.__version__,
+        "js_runtime": js_runtime(),
+        "quick": os.environ.get("HAR_QUICK"),
+        "project_root": str(project_paths().data_dir.parent),
+    }
 
 
 def _is_url(source: str) -> bool:
@@ -158,9 +173,11 @@ def main(argv: list[str] | None = None) -> int:
         if Path(sys.argv[0]).name == "har-classify":  # the console script is `classify` itself
             argv = ["classify", *argv]
     args = build_parser().parse_args(argv)
-    with _quiet_native_stderr(not args.verbose):
+    if args.verbose:
+        os.environ[TF_LOGS_ENV] = "1"  # before TensorFlow's first import: helpers' import hook lets its lines through
+    with quiet_native_stderr(not args.verbose):
         try:
-            result = classify(args)
+            result = environment() if args.command == "env" else classify(args)
         except KeyboardInterrupt:
             print("error: interrupted", file=sys.stderr)
             return 130
@@ -172,6 +189,9 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     if args.json:
         print(json.dumps(result))
+    elif args.command == "env":
+        for key, value in result.items():
+            print(f"{key}: {value}")
     else:
         _print_text(result)
     return 0

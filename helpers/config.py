@@ -1,22 +1,48 @@
-"""One place for seeds, the quick profile and the project's folders.
+"""One place for seeds, the quick profile, the project's folders and TensorFlow's log level.
 
 The quick profile is switched on with the environment variable ``HAR_QUICK=1``
-(``make test`` sets it). Notebooks read it through :func:`is_quick` so CI runs the
-*same* code path on less data and fewer epochs.
+(``make test`` sets it) or by a notebook's config cell (``QUICK = True``), which passes it
+to :func:`setup`: both give the same folders (``results/quick``, ``data/embedded_quick``),
+so CI runs the *same* code path on less data and fewer epochs and never writes into the
+full run's folders.
+
+Folders live under :func:`project_root`: ``HAR_HOME`` if set, else the source checkout
+that holds ``helpers/`` (a folder with ``pyproject.toml`` and ``notebooks/``), else the
+working directory (a ``pip install`` without ``-e``: never inside site-packages).
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import random
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 QUICK_ENV = "HAR_QUICK"
+HOME_ENV = "HAR_HOME"
+TF_LOGS_ENV = "HAR_TF_LOGS"
 SEED = 27  # the seed of the original tutorial code (paper 001)
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def project_root() -> Path:
+    """The folder that holds ``data/`` and ``results/``: ``$HAR_HOME``, else the source checkout
+    ``helpers/`` was imported from, else the working directory."""
+    home = os.environ.get(HOME_ENV, "").strip()
+    if home:
+        return Path(home).expanduser().resolve()
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "notebooks").is_dir():
+        return checkout
+    return Path.cwd().resolve()  # installed into site-packages: the user's folder, not the package's
+
+
+PROJECT_ROOT = project_root()
 
 
 def is_quick() -> bool:
@@ -48,15 +74,17 @@ class Paths:
     results_dir: Path
     figures_dir: Path
     models_dir: Path
+    quick: bool = False  # the quick profile's folders (and its small embedded dataset)
 
 
-def project_paths(*, root: Path | str = PROJECT_ROOT, quick: bool | None = None) -> Paths:
+def project_paths(*, root: Path | str | None = None, quick: bool | None = None) -> Paths:
     """The default folders; the quick profile writes to ``results/quick`` so it never
     overwrites the full run's results.
 
+    ``root`` defaults to :func:`project_root`, ``quick`` to :func:`is_quick`.
     ``HAR_DATASET_DIR`` points every notebook at another dataset (e.g. real UCF50).
     """
-    root = Path(root)
+    root = project_root() if root is None else Path(root)
     quick = is_quick() if quick is None else quick
     data_dir = root / "data"
     default_dataset = data_dir / ("embedded_quick" if quick else "embedded")
@@ -70,13 +98,96 @@ def project_paths(*, root: Path | str = PROJECT_ROOT, quick: bool | None = None)
         results_dir=results_dir,
         figures_dir=results_dir / "figures",
         models_dir=results_dir / "models",
+        quick=quick,
     )
 
 
-def setup(*, seed: int = SEED, root: Path | str = PROJECT_ROOT) -> Paths:
-    """Seed everything and create the output folders; call once at the top of a notebook."""
+def setup(*, seed: int = SEED, quick: bool | None = None, root: Path | str | None = None) -> Paths:
+    """Seed everything and create the output folders; call once at the top of a notebook.
+
+    Args:
+        seed: Seed of Python, NumPy and Keras.
+        quick: The notebook's ``QUICK``; None reads ``HAR_QUICK``. The choice is written back
+            to ``HAR_QUICK`` so code started from the notebook (the CLI, worker processes) agrees.
+        root: Folder of ``data/`` and ``results/``; None: :func:`project_root`.
+    """
     set_seed(seed)
-    paths = project_paths(root=root)
+    quick = is_quick() if quick is None else bool(quick)
+    os.environ[QUICK_ENV] = "1" if quick else "0"
+    paths = project_paths(root=root, quick=quick)
     for folder in (paths.data_dir, paths.cache_dir, paths.results_dir, paths.figures_dir, paths.models_dir):
         folder.mkdir(parents=True, exist_ok=True)
     return paths
+
+
+@contextlib.contextmanager
+def quiet_native_stderr(enabled: bool = True) -> Iterator[None]:
+    """Send C-level writes to fd 2 (TensorFlow/absl start-up lines) to /dev/null while
+    Python's ``sys.stderr`` (progress bars, warnings, error lines) keeps its destination."""
+    if not enabled:
+        yield
+        return
+    try:
+        python_on_fd2 = sys.stderr.fileno() == 2
+    except (AttributeError, OSError, io.UnsupportedOperation):  # Jupyter's or pytest's stream: not fd 2
+        python_on_fd2 = False
+    sys.stderr.flush()
+    saved = os.dup(2)
+    python_stderr = sys.stderr
+    if python_on_fd2:
+        sys.stderr = open(saved, "w", buffering=1, encoding=python_stderr.encoding or "utf-8",
+                          errors="backslashreplace", closefd=False)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        if python_on_fd2:
+            sys.stderr.close()
+            sys.stderr = python_stderr
+        os.close(saved)
+
+
+def _keep_tf_logs() -> bool:
+    return os.environ.get(TF_LOGS_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+class _QuietTensorFlowImport:
+    """Import hook: TensorFlow's first import (and its device probe, where CPU-only machines log
+    "failed call to cuInit") runs with fd 2 silenced; those lines come before absl reads
+    ``TF_CPP_MIN_LOG_LEVEL``, so the variable alone cannot hide them."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "tensorflow" or _keep_tf_logs():
+            return None
+        sys.meta_path.remove(self)  # once; find the real spec without this hook
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # its warnings and infos after start-up
+        import importlib.util
+
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            return spec
+        exec_module = spec.loader.exec_module
+
+        def quiet_exec(module) -> None:
+            with quiet_native_stderr():
+                exec_module(module)
+                with contextlib.suppress(Exception):  # a probe only: any failure shows again at first real use
+                    module.config.list_physical_devices()  # where CPU-only machines log "failed call to cuInit"
+
+        spec.loader.exec_module = quiet_exec
+        return spec
+
+
+def quiet_tensorflow_logs() -> None:
+    """Hide TensorFlow's native log lines (absl's notice, oneDNN, cuInit on CPU machines) from
+    notebooks and the CLI; ``HAR_TF_LOGS=1`` keeps them. Called by ``import helpers``, so it
+    must run before TensorFlow's first import: a notebook's first import line is ``import helpers``.
+    """
+    if _keep_tf_logs() or "tensorflow" in sys.modules:
+        return
+    if not any(isinstance(hook, _QuietTensorFlowImport) for hook in sys.meta_path):
+        sys.meta_path.insert(0, _QuietTensorFlowImport())

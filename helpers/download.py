@@ -13,7 +13,13 @@ safety limits on by default:
   download and from the file itself after it, since direct links carry none);
 * partial files are written to a private temporary folder that is removed whatever
   happens, so a failed download leaves nothing behind;
-* every failure is one :class:`DownloadError` with a one-line message.
+* every failure is one :class:`DownloadError` with a one-line message, which ends with
+  yt-dlp's own last warning when it gave one (e.g. YouTube's "no JavaScript runtime").
+
+YouTube needs a JavaScript runtime now: ``requirements.txt`` installs ``yt-dlp[default,deno]``
+(the ``yt-dlp-ejs`` scripts and a Deno binary from PyPI), and :func:`js_runtimes` hands the
+Deno binary to yt-dlp explicitly when yt-dlp's own search (Python's scripts folder, ``PATH``)
+misses it, e.g. after ``pip install --user`` or with a venv that is not activated.
 """
 
 from __future__ import annotations
@@ -53,11 +59,39 @@ class _TooLarge(Exception):
     """Raised from the progress hook to stop a download that passed ``max_filesize``."""
 
 
+def js_runtimes() -> dict[str, dict]:
+    """yt-dlp's ``js_runtimes`` option: Deno where yt-dlp finds it, else the ``deno`` package's binary."""
+    import yt_dlp  # noqa: F401  (registers the runtimes)
+    from yt_dlp.globals import supported_js_runtimes
+
+    if supported_js_runtimes.value["deno"]().info is not None:
+        return {"deno": {}}
+    try:
+        from deno import find_deno_bin
+
+        return {"deno": {"path": find_deno_bin()}}
+    except (ImportError, OSError, RuntimeError):  # no deno package: yt-dlp reports "JS runtimes: none"
+        return {"deno": {}}
+
+
+def js_runtime() -> dict | None:
+    """The JavaScript runtime yt-dlp uses for YouTube: ``{"name", "version", "path"}``, None when none."""
+    from yt_dlp.globals import supported_js_runtimes
+
+    for name, config in js_runtimes().items():
+        info = supported_js_runtimes.value[name](path=config.get("path")).info
+        if info is not None and info.supported:
+            return {"name": info.name, "version": info.version, "path": info.path}
+    return None
+
+
 class _QuietLogger:
-    """yt-dlp logger that keeps messages instead of printing them (errors become DownloadError)."""
+    """yt-dlp logger that keeps messages instead of printing them (errors become DownloadError,
+    whose message ends with the last warning)."""
 
     def __init__(self) -> None:
         self.messages: list[str] = []
+        self.warnings: list[str] = []
 
     def debug(self, msg: str) -> None:
         if "max-filesize" in msg:  # yt-dlp's only word on a Content-Length over the limit
@@ -68,6 +102,7 @@ class _QuietLogger:
 
     def warning(self, msg: str) -> None:
         self.messages.append(msg)
+        self.warnings.append(re.sub(r"^(WARNING:\s*)?(\[[^\]]+\]\s*)?", "", msg.strip()))
 
     def error(self, msg: str) -> None:
         self.messages.append(msg)
@@ -136,6 +171,12 @@ def _reason(err: BaseException) -> str:
         cause = nxt or cause.__cause__ or cause.__context__
     text = re.sub(r"^(ERROR:\s*)?(\[[^\]]+\]\s*)?", "", str(err).strip())  # "ERROR: [youtube] " prefixes
     return text.splitlines()[0] if text else type(err).__name__
+
+
+def _with_warning(reason: str, warnings: list[str]) -> str:
+    """``reason`` plus yt-dlp's last warning (often the real cause, e.g. a missing JavaScript runtime)."""
+    last = warnings[-1].splitlines()[0] if warnings and warnings[-1] else ""
+    return f"{reason} (yt-dlp's last warning: {last})" if last and last not in reason else reason
 
 
 def _check_video(path: Path, *, max_duration: float | None) -> float:
@@ -234,9 +275,9 @@ def download_video(
         "retries": retries,
         "fragment_retries": retries,
         "extractor_retries": retries,
-        "logger": logger,
+        "logger": logger,  # warnings reach it (no `no_warnings`): the last one ends a failure's message
+        "js_runtimes": js_runtimes(),
         "quiet": True,
-        "no_warnings": True,
         "noprogress": True,
         "progress_hooks": [_progress_hook(max_filesize=max_filesize, progress=progress)],
         "post_hooks": [finished.append],
@@ -264,9 +305,9 @@ def download_video(
         except DownloadError:
             raise
         except (yt_dlp.utils.YoutubeDLError, _TooLarge, OSError) as err:
-            raise DownloadError(url, _reason(err)) from err
+            raise DownloadError(url, _with_warning(_reason(err), logger.warnings)) from err
         except Exception as err:  # an extractor bug: still one line, with the exception's type
-            raise DownloadError(url, f"unexpected {type(err).__name__}: {err}") from err
+            raise DownloadError(url, _with_warning(f"unexpected {type(err).__name__}: {err}", logger.warnings)) from err
         if rejected:
             raise DownloadError(url, rejected[-1])
         if not finished:  # yt-dlp skipped it quietly (e.g. Content-Length over max_filesize)

@@ -63,7 +63,7 @@ def _num_groups(video_files_paths: Sequence) -> int | None:
 
 
 def load_clips(paths: Paths, *, class_names: Sequence[str] | None = None, num_frames: int = 20,
-               image_size: int = 64, seed: int = 27, quick: bool = False,
+               image_size: int = 64, seed: int = 27, quick: bool | None = None,
                prefer_classes: Sequence[str] | None = UCF50_PAPER_CLASSES) -> ClipData:
     """Render the embedded dataset if it is the one in use, extract (cached) and record which data was used.
 
@@ -73,13 +73,19 @@ def load_clips(paths: Paths, *, class_names: Sequence[str] | None = None, num_fr
             dataset has all of them (UCF50 -> paper 001's 4 classes).
         num_frames, image_size: Sampling, as in :func:`helpers.data.create_dataset`.
         seed: Seed of the embedded dataset's rendering.
-        quick: Render the small quick-profile embedded dataset.
+        quick: Render the small quick-profile embedded dataset; None (default): ``paths.quick``,
+            which :func:`helpers.config.setup` sets from the notebook's ``QUICK``. A value that
+            disagrees with ``paths`` is refused: it would render one profile into the other's folders.
         prefer_classes: See ``class_names``; None to always take every class.
 
     Returns:
         A :class:`ClipData`; ``results_dir/dataset.json`` says which data produced the tables.
     """
     dataset_dir = Path(paths.dataset_dir)
+    if quick is not None and bool(quick) != paths.quick:
+        raise ValueError(f"quick={quick} but paths are the {'quick' if paths.quick else 'full'} profile's; "
+                         "pass the same QUICK to setup(quick=...) and load_clips")
+    quick = paths.quick
     if paths.embedded:
         generate_dataset(dataset_dir, seed=seed, **embedded_settings(quick=quick))
     elif class_names is None and prefer_classes and all((dataset_dir / c).is_dir() for c in prefer_classes):

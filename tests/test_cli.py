@@ -133,3 +133,27 @@ def test_not_a_model_file_is_one_line(video, tmp_path, capsys):
     bogus.write_bytes(b"not a zip")
     assert main(["classify", str(video), "--model", str(bogus)]) == 1
     assert_one_line_error(capsys.readouterr().err, "bogus.keras", "not a loadable")
+
+
+def test_env_json_describes_the_machine(tmp_path):
+    """`python -m helpers env --json`: one JSON object with what a bug report needs; yt-dlp has its JS runtime."""
+    env = {k: v for k, v in os.environ.items() if k not in {"TF_CPP_MIN_LOG_LEVEL", "HAR_TF_LOGS"}}
+    done = subprocess.run([sys.executable, "-m", "helpers", "env", "--json"], cwd=tmp_path,
+                          env={**env, "PYTHONWARNINGS": "ignore"}, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert {"python", "tensorflow", "keras", "opencv", "ffmpeg", "gpus", "yt_dlp", "js_runtime"} <= report.keys()
+    assert report["python"] == ".".join(map(str, sys.version_info[:3]))
+    assert isinstance(report["gpus"], list)
+    assert report["ffmpeg"] and "avcodec" in report["ffmpeg"]  # the headless wheel decodes with FFmpeg
+    assert report["js_runtime"] is not None and report["js_runtime"]["name"] == "deno"
+    assert "cuInit" not in done.stderr and "oneDNN" not in done.stderr
+
+
+def test_ffmpeg_section_of_opencv_build_information():
+    from helpers.__main__ import _ffmpeg
+
+    info = "  Video I/O:\n    FFMPEG:                      YES\n      avcodec:                   YES (59.37.100)\n" \
+           "      avresample:                NO\n    GStreamer:                   NO\n"
+    assert _ffmpeg(info) == {"avcodec": "59.37.100"}
+    assert _ffmpeg("  Video I/O:\n    FFMPEG:                      NO\n") is None

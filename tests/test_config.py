@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
-from helpers.config import QUICK_ENV, is_quick, project_paths
+from helpers.config import QUICK_ENV, is_quick, project_paths, setup
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_is_quick_reads_the_environment(monkeypatch):
@@ -35,3 +45,66 @@ def test_quick_switch_reaches_the_kernel(monkeypatch):
         "from helpers.config import is_quick\nprint('QUICK', is_quick())")])
     NotebookClient(nb, timeout=120, kernel_name="python3").execute()  # the kernel inherits os.environ
     assert "QUICK True" in nb.cells[0].outputs[0]["text"]
+
+
+def _where(site: Path, cwd: Path, **env: str) -> dict:
+    """project_paths() as a fresh interpreter sees it, importing helpers from ``site`` with ``cwd``."""
+    script = ("import json; from helpers.config import project_paths; p = project_paths(quick=False); print(json.dumps("
+              "{'data': str(p.data_dir), 'results': str(p.results_dir), 'models': str(p.models_dir)}))")
+    clean = {k: v for k, v in os.environ.items() if k not in {"HAR_HOME", "HAR_DATASET_DIR", "PYTHONPATH"}}
+    done = subprocess.run([sys.executable, "-c", script], cwd=cwd, env={**clean, "PYTHONPATH": str(site), **env},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return {key: Path(value) for key, value in json.loads(done.stdout).items()}
+
+
+def test_installed_package_writes_under_the_working_directory(tmp_path):
+    """A non-editable install (helpers/ copied into a site folder) never resolves folders inside site-packages:
+    the working directory, or HAR_HOME when set."""
+    site = tmp_path / "site-packages"
+    shutil.copytree(ROOT / "helpers", site / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
+    work = tmp_path / "work"
+    work.mkdir()
+    paths = _where(site, work)
+    assert paths["data"] == work.resolve() / "data" and paths["results"] == work.resolve() / "results"
+    assert not any(path.is_relative_to(site) for path in paths.values())
+    home = tmp_path / "home"
+    assert _where(site, work, HAR_HOME=str(home))["models"] == home.resolve() / "results" / "models"
+
+
+def test_source_checkout_writes_into_the_checkout(tmp_path):
+    """Imported from the checkout (pyproject.toml and notebooks/ next to helpers/), any working directory."""
+    assert _where(ROOT, tmp_path)["results"] == ROOT / "results"
+    assert _where(ROOT, tmp_path, HAR_HOME=str(tmp_path))["results"] == tmp_path.resolve() / "results"
+
+
+def test_setup_quick_drives_the_folders_and_the_variable(monkeypatch, tmp_path):
+    """A notebook's QUICK = True (no HAR_QUICK) gives the quick folders, and HAR_QUICK follows it."""
+    monkeypatch.delenv(QUICK_ENV, raising=False)
+    monkeypatch.delenv("HAR_DATASET_DIR", raising=False)
+    paths = setup(seed=0, quick=True, root=tmp_path)
+    assert paths.quick and paths.results_dir == tmp_path / "results" / "quick" and is_quick()
+    assert paths.dataset_dir == tmp_path / "data" / "embedded_quick"
+    assert not (tmp_path / "results" / "models").exists()
+    monkeypatch.setenv(QUICK_ENV, "1")
+    assert setup(seed=0, root=tmp_path) == paths  # the variable alone: the same folders
+    full = setup(seed=0, quick=False, root=tmp_path)
+    assert not full.quick and full.results_dir == tmp_path / "results" and not is_quick()
+
+
+def test_load_clips_refuses_a_profile_that_disagrees_with_the_paths(tmp_path):
+    from helpers.experiment import load_clips
+
+    with pytest.raises(ValueError, match="setup\\(quick"):
+        load_clips(project_paths(root=tmp_path, quick=False), quick=True)
+
+
+def test_importing_helpers_first_hides_tensorflow_native_logs():
+    """`import helpers` before TensorFlow: no absl/oneDNN/cuInit lines on stderr; Python's stderr still works."""
+    script = ("import helpers, sys; import keras, tensorflow as tf; tf.config.list_physical_devices('GPU'); "
+              "keras.layers.Dense(2)(tf.zeros((1, 3))); print('python stderr', file=sys.stderr)")
+    env = {k: v for k, v in os.environ.items() if k not in {"TF_CPP_MIN_LOG_LEVEL", "HAR_TF_LOGS"}}
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip() == "python stderr", done.stderr

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import cv2
 import pytest
 
-from helpers.download import DownloadError, download_video
+from helpers.download import DownloadError, download_video, js_runtime, js_runtimes
 from tests.conftest import numbered_frames, write_video
 from tests.serve import QuietHandler, closed_port_url, serve_directory
 
@@ -164,3 +166,35 @@ def test_duration_limit_removes_file(base_url, out_dir):
 def test_serve_directory_rejects_missing_folder(tmp_path):
     with pytest.raises(FileNotFoundError), serve_directory(tmp_path / "missing"):
         pass
+
+
+def test_failure_message_ends_with_ytdlp_last_warning(base_url, out_dir):
+    """yt-dlp's warnings are no longer suppressed: its last one (here the generic-extractor fallback) ends the line."""
+    with pytest.raises(DownloadError, match="no video found") as info:
+        fetch(base_url + "page.html", out_dir)
+    assert "yt-dlp's last warning: Falling back on generic information extractor" in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_ytdlp_reports_a_javascript_runtime_in_the_venv():
+    """`python -m yt_dlp --verbose` (no URL: nothing is fetched) finds Deno, which YouTube extraction needs."""
+    done = subprocess.run([sys.executable, "-m", "yt_dlp", "--verbose"], capture_output=True, text=True, timeout=120)
+    line = next((line for line in done.stderr.splitlines() if "JS runtimes:" in line), "")
+    assert "deno" in line and "none" not in line, done.stderr[-2000:]
+    assert js_runtime() is not None and js_runtime()["name"] == "deno"
+
+
+def test_js_runtime_falls_back_to_the_deno_package(monkeypatch):
+    """Where yt-dlp's own search misses Deno (e.g. pip install --user), download_video passes the package's binary."""
+    from yt_dlp.globals import supported_js_runtimes
+
+    real = supported_js_runtimes.value["deno"]
+
+    class Missing(real):
+        def _info(self):
+            return None if self._path is None else super()._info()
+
+    monkeypatch.setitem(supported_js_runtimes.value, "deno", Missing)
+    runtimes = js_runtimes()
+    assert runtimes["deno"].get("path") and real(path=runtimes["deno"]["path"]).info is not None
+    assert js_runtime()["path"] == runtimes["deno"]["path"]

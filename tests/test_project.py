@@ -60,6 +60,8 @@ def test_make_targets_resolve_on_a_clean_clone(tmp_path):
                                        "HAR_QUICK=1"]),
                              ("test-all", ["pytest -q tests", "--nbmake"]),
                              ("readme", ["scripts/readme.py"]),
+                             ("lab", ["-r requirements.txt", "ipykernel install --user --name har-reproduction",
+                                      "--display-name", "jupyter lab notebooks"]),
                              ("bench", ["benchmarks.bench", "scripts/readme.py"])):
         dry = subprocess.run(["make", "-n", target], cwd=clone, capture_output=True, text=True)
         assert dry.returncode == 0, dry.stderr
@@ -166,3 +168,16 @@ def test_tools_live_outside_the_package():
     assert not names & {"bench", "report", "serve", "datasets", "findings", "comparison", "tempdirs"}
     assert (ROOT / "benchmarks" / "bench.py").is_file() and (ROOT / "scripts" / "readme.py").is_file()
     assert (ROOT / "scripts" / "ucf_data.py").is_file() and (ROOT / "tests" / "serve.py").is_file()
+
+
+def test_readme_lists_every_har_variable():
+    """Every HAR_* environment variable the code, notebooks or Makefile read is in the README's table."""
+    import re
+
+    used = set()
+    for path in [*ROOT.glob("helpers/*.py"), *ROOT.glob("scripts/*.py"), *ROOT.glob("benchmarks/*.py"),
+                 *ROOT.glob("notebooks/*.ipynb"), ROOT / "Makefile"]:
+        used |= set(re.findall(r"\bHAR_[A-Z][A-Z_]*[A-Z]\b", path.read_text()))
+    assert {"HAR_QUICK", "HAR_DATASET_DIR", "HAR_HOME", "HAR_TF_LOGS"} <= used
+    table = (ROOT / "README.md").read_text().split("## Environment variables", 1)[1].split("\n## ", 1)[0]
+    assert not {name for name in used if f"`{name}" not in table}, "HAR_* variables missing from the README"
