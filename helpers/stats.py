@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from statsmodels.stats.contingency_tables import mcnemar
-from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint, test_proportions_2indep
 
 from helpers.results import upsert_rows
 
@@ -29,6 +29,8 @@ ALPHA = 0.05
 COMPARISON_COLUMNS = ["notebook", "a", "b", "accuracy_a", "accuracy_b", "test", "p_value", "verdict"]
 #: The test named in the ``test`` column.
 MCNEMAR_EXACT = "McNemar exact"
+#: The ``test`` of two accuracies on *different* test sets (no pairing): Newcombe's interval, score test.
+UNPAIRED = "unpaired: Newcombe interval, score test"
 
 
 def wilson_interval(correct: int, total: int, *, alpha: float = ALPHA) -> tuple[float, float]:
@@ -127,3 +129,28 @@ def record_comparisons(path: str | os.PathLike, rows: Sequence[dict] | pd.DataFr
     """
     return upsert_rows(path, pd.DataFrame(list(rows) if not isinstance(rows, pd.DataFrame) else rows),
                        key=["notebook", "a", "b"], columns=COMPARISON_COLUMNS)
+
+
+def compare_unpaired(correct_a: int, total_a: int, correct_b: int, total_b: int, *, notebook: str, a: str, b: str,
+                     alpha: float = ALPHA) -> dict:
+    """One row of ``results/comparisons.csv`` for two accuracies measured on *different* test sets.
+
+    No clip-by-clip pairing exists (e.g. notebook 01's LRCN under the group and the random_clip
+    split), so McNemar's test does not apply: the p-value is statsmodels' score test of two
+    independent proportions, and ``ci_low``/``ci_high`` are Newcombe's interval of
+    accuracy_a - accuracy_b (:func:`difference_interval`).
+
+    Returns:
+        A dict with :data:`COMPARISON_COLUMNS` plus ``ci_low``, ``ci_high``.
+    """
+    accuracy_a, accuracy_b = correct_a / total_a, correct_b / total_b
+    if correct_a * total_b == correct_b * total_a:
+        p_value = 1.0  # equal accuracies: the score test's statistic is 0 (statsmodels may return nan)
+    else:
+        with np.errstate(divide="ignore"):  # an accuracy of 1.0 makes statsmodels' (unused) odds ratio infinite
+            p_value = float(test_proportions_2indep(int(correct_a), int(total_a), int(correct_b), int(total_b),
+                                                    method="score").pvalue)
+    low, high = difference_interval(correct_a, total_a, correct_b, total_b, alpha=alpha)
+    return {"notebook": notebook, "a": a, "b": b, "accuracy_a": accuracy_a, "accuracy_b": accuracy_b,
+            "test": UNPAIRED, "p_value": p_value, "verdict": verdict(accuracy_a, accuracy_b, p_value, alpha=alpha),
+            "ci_low": low, "ci_high": high}

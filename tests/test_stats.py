@@ -12,6 +12,7 @@ from helpers.stats import (
     COMPARISON_COLUMNS,
     accuracy_interval,
     compare,
+    compare_unpaired,
     difference_interval,
     mcnemar_exact,
     record_comparisons,
@@ -89,3 +90,13 @@ def test_compare_and_record(tmp_path):
     saved = pd.read_csv(path)
     assert saved.set_index("notebook").loc["01_lrcn", "verdict"] == "no clear difference"
     assert (tmp_path / "comparisons.md").exists()
+
+
+def test_compare_unpaired_uses_newcombe_and_the_score_test():
+    row = compare_unpaired(116, 122, 107, 122, notebook="01_lrcn", a="x", b="y")
+    assert row["test"].startswith("unpaired") and set(COMPARISON_COLUMNS) <= set(row)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx(difference_interval(116, 122, 107, 122))
+    assert 0 < row["p_value"] < 1 and row["accuracy_a"] == pytest.approx(116 / 122)
+    tie = compare_unpaired(10, 20, 15, 30, notebook="01_lrcn", a="x", b="y")
+    assert tie["p_value"] == 1.0 and tie["verdict"] == "no clear difference"
+    assert compare_unpaired(20, 20, 10, 20, notebook="01_lrcn", a="x", b="y")["verdict"] == "a better"
