@@ -60,6 +60,7 @@ def test_make_targets_resolve_on_a_clean_clone(tmp_path):
                                        "HAR_QUICK=1"]),
                              ("test-all", ["pytest -q tests", "--nbmake"]),
                              ("readme", ["scripts/readme.py"]),
+                             ("seeds", ["scripts/seeds.py", "scripts/readme.py"]),
                              ("bench", ["benchmarks.bench", "scripts/readme.py"])):
         dry = subprocess.run(["make", "-n", target], cwd=clone, capture_output=True, text=True)
         assert dry.returncode == 0, dry.stderr
