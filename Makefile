@@ -14,10 +14,10 @@ DATASET ?= ucf50
 MODEL ?=
 KERNEL ?= har-reproduction
 
-.PHONY: setup lab embedded run test test-all unit nbtest lint format export readme bench classify data extractor clean help
+.PHONY: setup lab embedded run test test-all unit nbtest lint format export readme seeds bench classify data extractor clean help
 
 help:
-	@echo "make setup | lab | embedded | run | test | test-all | unit | nbtest | lint | export | readme | bench | classify SOURCE=... [MODEL=...] | data DATASET=ucf50|ucf101 | extractor | clean"
+	@echo "make setup | lab | embedded | run | test | test-all | unit | nbtest | lint | export | readme | seeds | bench | classify SOURCE=... [MODEL=...] | data DATASET=ucf50|ucf101 | extractor | clean"
 
 setup: $(STAMP)
 
@@ -79,6 +79,12 @@ export: setup
 # Regenerates the README's results sections from results/*.csv.
 readme: setup
 	$(PY) scripts/readme.py
+
+# Seed spread: the LRCN (group protocol) and paper 000's CNN, RNN and hybrid retrained for each seed in
+# HAR_SEEDS (default 27,28,29,30,31) with the notebooks' settings -> results/seeds.csv (resumable; about 30 min).
+seeds: setup
+	$(PY) scripts/seeds.py
+	$(MAKE) readme
 
 # benchmarks/bench.py: the pipeline against the original code's ways; writes results/bench.json and bench.md.
 bench: setup

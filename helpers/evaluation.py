@@ -110,3 +110,51 @@ def evaluate(model: keras.Model, test_data: tuple[np.ndarray, np.ndarray], *, ba
         y_true=labels,
         y_pred=y_pred,
     )
+
+
+def downscale_clips(clips: np.ndarray, *, size: int = 8, batch: int = 64) -> np.ndarray:
+    """Block-average every frame to ``size x size`` and flatten each clip to one vector.
+
+    Args:
+        clips: uint8 ``(num_clips, num_frames, height, width, 3)``, height and width multiples of ``size``.
+        size: Side of the downscaled frames.
+        batch: Clips converted at a time (keeps a memmap's float copy small).
+
+    Returns:
+        float32 ``(num_clips, num_frames * size * size * 3)``.
+    """
+    num_clips, num_frames, height, width, channels = clips.shape
+    if height % size or width % size:
+        raise ValueError(f"frames of {height}x{width} do not split into {size}x{size} blocks")
+    out = np.empty((num_clips, num_frames * size * size * channels), np.float32)
+    for start in range(0, num_clips, batch):
+        part = np.asarray(clips[start:start + batch], np.float32)
+        part = part.reshape(len(part), num_frames, size, height // size, size, width // size, channels)
+        out[start:start + batch] = part.mean(axis=(3, 5)).reshape(len(part), -1)
+    return out
+
+
+def nearest_neighbour_predict(train_clips: np.ndarray, train_labels: np.ndarray, test_clips: np.ndarray, *,
+                              size: int = 8) -> np.ndarray:
+    """A memoriser: each test clip takes the label of the closest training clip (1-NN on downscaled raw frames).
+
+    It learns nothing about actions, only what clips look like, so it is right exactly when
+    a test clip has a near-identical twin in training, as clips of one UCF group have when a
+    clip-level split puts them on both sides (notebook 01 shows the leak with it). Defined here,
+    not in notebook 01, so that the unit tests can import it.
+
+    Args:
+        train_clips: uint8 ``(num_train, num_frames, height, width, 3)``.
+        train_labels: int ``(num_train,)``.
+        test_clips: uint8 ``(num_test, num_frames, height, width, 3)``.
+        size: Frames are block-averaged to ``size x size`` (see :func:`downscale_clips`).
+
+    Returns:
+        Predicted labels ``(num_test,)`` (Euclidean distance; ties go to the first training clip).
+    """
+    # float64: squared distances of 3,840 values up to 255 would lose close ties in float32
+    train = downscale_clips(train_clips, size=size).astype(np.float64)
+    test = downscale_clips(test_clips, size=size).astype(np.float64)
+    # squared distances without the test clips' own norm, which does not change the argmin
+    distances = np.sum(train**2, axis=1)[None, :] - 2.0 * test @ train.T
+    return np.asarray(train_labels)[np.argmin(distances, axis=1)]

@@ -83,6 +83,63 @@ def section_model_comparison(results_dir: Path) -> str:
     return text
 
 
+def section_leak(results_dir: Path) -> str:
+    path = results_dir / "leak.csv"
+    if not path.exists():
+        return "_Not produced yet: run `make run` (notebook 01, section \"The leak, by mechanism\")._\n"
+    text = (f"{_dataset_line(results_dir)} A memoriser (1-nearest-neighbour on frames block-averaged to 8x8, "
+            "remembering the training clips) and the LRCN, each on the leaky `random_clip` split and on held-out "
+            "groups (`group`); 95% Wilson intervals from the number of test clips. The paper's LRCN row is 116 of "
+            "its 122 UCF50 test clips. How large the leak is depends on the model and on how often a test clip's "
+            "twin (a clip of its group) is in training; notebook 01 computes that share and explains the numbers. "
+            "Source: `results/leak.csv`.\n\n" + to_markdown(pd.read_csv(path), floatfmt=".3f"))
+    comparisons = results_dir / "comparisons.csv"
+    if comparisons.exists():
+        gaps = pd.read_csv(comparisons)
+        gaps = gaps[(gaps.notebook == "01_lrcn") & gaps.test.str.startswith("unpaired")]
+        if len(gaps):
+            text += ("\n\nThe leak gap, `random_clip` minus `group` (different test clips, so an unpaired test: "
+                     "Newcombe's interval in notebook 01, score-test p-value here). Source: "
+                     "`results/comparisons.csv`.\n\n"
+                     + to_markdown(gaps.drop(columns="notebook").reset_index(drop=True), floatfmt=".3f"))
+    return text
+
+
+def section_comparisons(results_dir: Path) -> str:
+    path = results_dir / "comparisons.csv"
+    if not path.exists():
+        return "_Not produced yet: run `make run` (notebooks 01-03)._\n"
+    return ("Every \"A beats B\" of the notebooks, judged on the same test clips with McNemar's exact test "
+            "(the unpaired rows compare different test sets); verdict: the more accurate one is better only when "
+            "p < 0.05. One seed each. Source: `results/comparisons.csv`.\n\n"
+            + to_markdown(pd.read_csv(path), floatfmt=".3f"))
+
+
+def section_seeds(results_dir: Path) -> str:
+    path = results_dir / "seeds.csv"
+    if not path.exists():
+        return "_Not produced yet: run `make seeds`._\n"
+    seeds = pd.read_csv(path)
+    single = {}
+    if (results_dir / "paper001.csv").exists():
+        p001 = pd.read_csv(results_dir / "paper001.csv").set_index(["model", "protocol"])
+        if ("lrcn", "group") in p001.index:
+            single["lrcn"] = p001.loc[("lrcn", "group"), "accuracy"]
+    if (results_dir / "paper000.csv").exists():
+        p000 = pd.read_csv(results_dir / "paper000.csv")
+        single.update(p000[p000.set == "validation"].set_index("model")["accuracy"].to_dict())
+    table = seeds.groupby("model", sort=False)["accuracy"].agg(["mean", "std", "min", "max", "count"])
+    table.insert(0, "single_seed", [single.get(m, float("nan")) for m in table.index])
+    table = table.rename(columns={"single_seed": "accuracy (notebook, seed 27)", "mean": "accuracy mean",
+                                  "std": "accuracy std", "count": "seeds"}).reset_index()
+    return (f"{_dataset_line(results_dir)} Held-out accuracy of the LRCN (`group` protocol, notebook 01) and paper "
+            f"000's CNN, RNN and hybrid (notebook 03) over the seeds {sorted(set(seeds.seed))} (`make seeds`): the "
+            "seed changes the initial weights and the batch order; data and split are the notebooks'. The "
+            "single-seed column is the number in the tables above. The ConvLSTM is left out (five seeds take "
+            "about 48 minutes on 2 cores). Source: `results/seeds.csv`.\n\n"
+            + to_markdown(table, floatfmt=".3f"))
+
+
 def section_markdown_file(name: str) -> Callable[[Path], str]:
     def render(results_dir: Path) -> str:
         path = results_dir / name
@@ -94,7 +151,10 @@ def section_markdown_file(name: str) -> Callable[[Path], str]:
 
 SECTIONS: dict[str, Callable[[Path], str]] = {
     "paper001": section_paper001,
+    "leak": section_leak,
     "paper000": section_paper000,
+    "seeds": section_seeds,
+    "comparisons": section_comparisons,
     "model_comparison": section_model_comparison,
     "bench": section_markdown_file("bench.md"),
     "bench_extraction": section_markdown_file("bench_extraction.md"),

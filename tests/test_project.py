@@ -62,6 +62,7 @@ def test_make_targets_resolve_on_a_clean_clone(tmp_path):
                              ("readme", ["scripts/readme.py"]),
                              ("lab", ["-r requirements.txt", "ipykernel install --user --name har-reproduction",
                                       "--display-name", "jupyter lab notebooks"]),
+                             ("seeds", ["scripts/seeds.py", "scripts/readme.py"]),
                              ("bench", ["benchmarks.bench", "scripts/readme.py"])):
         dry = subprocess.run(["make", "-n", target], cwd=clone, capture_output=True, text=True)
         assert dry.returncode == 0, dry.stderr

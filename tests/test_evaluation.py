@@ -1,0 +1,46 @@
+"""helpers.evaluation: the nearest-neighbour memoriser that shows the leak (notebook 01)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers.data import create_dataset
+from helpers.evaluation import downscale_clips, nearest_neighbour_predict
+from helpers.splits import protocol_split
+from helpers.synthetic import generate_dataset
+
+
+def test_downscale_clips_block_averages():
+    clips = np.zeros((2, 3, 4, 4, 3), np.uint8)
+    clips[1, :, :2, :2] = 200  # top-left block of every frame of clip 1
+    small = downscale_clips(clips, size=2)
+    assert small.shape == (2, 3 * 2 * 2 * 3)
+    assert small[0].max() == 0 and small[1].reshape(3, 2, 2, 3)[:, 0, 0].min() == 200
+    with pytest.raises(ValueError):
+        downscale_clips(clips, size=3)
+
+
+@pytest.fixture(scope="module")
+def groups_dataset(tmp_path_factory):
+    """4 classes x 6 groups x 3 clips of the embedded dataset, 8 frames of 16x16."""
+    root = tmp_path_factory.mktemp("leak")
+    dataset_dir = generate_dataset(root / "ucf", class_names=("Clapping", "Jumping", "Walking", "Waving"),
+                                   num_groups=6, clips_per_group=3, frame_size=(64, 48), min_frames=12, max_frames=16,
+                                   progress=False, num_workers=1)
+    return create_dataset(dataset_dir, num_frames=8, image_size=16, num_workers=1, progress=False)
+
+
+def test_memoriser_finds_twins_on_a_leaky_split_and_not_across_groups(groups_dataset):
+    features, labels, paths = groups_dataset
+    accuracy = {}
+    for protocol in ("random_clip", "group"):
+        split = protocol_split(paths, protocol=protocol, test_size=0.25, val_size=0.2, seed=27)
+        memory = np.r_[split.train_idx, split.val_idx]
+        pred = nearest_neighbour_predict(features[memory], labels[memory], features[split.test_idx], size=4)
+        accuracy[protocol] = float(np.mean(pred == labels[split.test_idx]))
+    chance = 1 / 4
+    assert accuracy["random_clip"] >= 0.7 and accuracy["random_clip"] - accuracy["group"] >= 0.4
+    assert accuracy["group"] <= chance + 0.25
+    # a clip's own copy in memory is always its nearest neighbour
+    assert (nearest_neighbour_predict(features, labels, features, size=4) == labels).all()
