@@ -1,14 +1,19 @@
-"""helpers.evaluation: the nearest-neighbour memoriser that shows the leak (notebook 01)."""
+"""Notebook 01's nearest-neighbour memoriser, the model that shows the leak (tested through tests/notebook_defs)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from helpers.data import create_dataset
-from helpers.evaluation import downscale_clips, nearest_neighbour_predict
 from helpers.splits import protocol_split
 from helpers.synthetic import generate_dataset
+from tests.notebook_defs import definitions
+
+NB = definitions(Path(__file__).resolve().parent.parent / "notebooks" / "01_lrcn.ipynb")
+downscale_clips, nearest_neighbour_predict = NB.downscale_clips, NB.nearest_neighbour_predict
 
 
 def test_downscale_clips_block_averages():
