@@ -184,7 +184,7 @@ def clip_frames(features: np.ndarray, labels: np.ndarray, *, frames_per_clip: in
     """Single frames of clips, each labelled with its clip's class (a frame-level task).
 
     ``frames_per_clip`` frames spread evenly over each clip (:func:`sample_indices`), for
-    pretraining a frame encoder (:func:`helpers.training.pretrain_frame_encoder`).
+    pretraining a frame encoder (notebook 05's ``pretrain_frame_encoder``).
 
     Args:
         features: uint8 ``(num_clips, num_frames, height, width, 3)`` (a memmap is fine).

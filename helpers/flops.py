@@ -15,9 +15,9 @@ layer's weight shapes and the shapes it is called on:
 Why not TensorFlow's profiler (``tf.compat.v1.profiler`` on the frozen graph)? With TF
 2.21 / Keras 3 it misses every op inside the ``while`` loop of a recurrent layer (an
 LSTM over 5 steps gets the FLOPs of about one), so an LRCN or ConvLSTM would be
-under-counted by an order of magnitude. :func:`profile_flops` is kept to cross-check the
-analytic count on feed-forward models (tests/test_flops.py) and as the fallback for a
-weight layer this module does not know.
+under-counted by an order of magnitude. The profiler only cross-checks the analytic count on
+feed-forward models, in tests/test_flops.py. A layer with weights that this module has no
+formula for raises NotImplementedError (add its formula here).
 
 ``TimeDistributed`` (Keras' and :class:`helpers.layers.FoldedTimeDistributed`) multiplies the
 wrapped layer's count by the number of frames; nested models and multi-input models are
@@ -27,10 +27,8 @@ walked node by node.
 from __future__ import annotations
 
 import math
-import warnings
 
 import keras
-import tensorflow as tf
 from keras import layers
 
 #: Layers with no (or only element-wise) arithmetic: counted as 0 FLOPs.
@@ -117,9 +115,7 @@ def _layer_flops(layer, in_shapes: list[tuple], out_shapes: list[tuple]) -> int:
                 + 2 * _size(out_shape) * _size(layer.pointwise_kernel.shape[:-1]) + _bias(layer, out_shape))
     if isinstance(layer, ELEMENTWISE_LAYERS) or not layer.weights:
         return 0
-    warnings.warn(f"no FLOP formula for layer {layer.name!r} ({type(layer).__name__}); "
-                  "counted with TensorFlow's profiler instead", stacklevel=3)
-    return _profile_layer(layer, in_shapes)
+    raise NotImplementedError(f"no FLOP formula for layer {layer.name!r} ({type(layer).__name__})")
 
 
 def _per_sample(tensor) -> tuple:
@@ -162,6 +158,9 @@ def count_flops(model: keras.Model, *, batch_size: int = 1) -> int:
 
     Returns:
         The FLOPs as an int.
+
+    Raises:
+        NotImplementedError: A layer with weights this module has no formula for.
     """
     return int(batch_size) * _model_flops(model)
 
@@ -170,42 +169,3 @@ def gflops(model: keras.Model) -> float:
     """GFLOPs (1e9 FLOPs, a multiply-add = 2) of one forward pass on one clip: :func:`count_flops` / 1e9."""
     return count_flops(model, batch_size=1) / 1e9
 
-
-def _profile_graph(fn, specs: list[tf.TensorSpec]) -> int:
-    """TensorFlow profiler's float-op count of ``fn`` traced on ``specs``, variables frozen to constants."""
-    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
-
-    concrete = tf.function(fn).get_concrete_function(*specs)
-    graph = convert_variables_to_constants_v2(concrete).graph
-    options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
-    options["output"] = "none"
-    profile = tf.compat.v1.profiler.profile(graph=graph, run_meta=tf.compat.v1.RunMetadata(), cmd="op",
-                                            options=options)
-    return int(profile.total_float_ops)
-
-
-def _profile_layer(layer, in_shapes: list[tuple]) -> int:
-    specs = [tf.TensorSpec((1, *shape), tf.float32) for shape in in_shapes]
-    if len(specs) == 1:
-        return _profile_graph(lambda x: layer(x, training=False), specs)
-    return _profile_graph(lambda *xs: layer(list(xs), training=False), specs)
-
-
-def profile_flops(model: keras.Model, *, batch_size: int = 1) -> int:
-    """FLOPs of one forward pass as TensorFlow's profiler counts them on the frozen graph.
-
-    For cross-checks only: it also counts element-wise ops (bias adds, rescaling,
-    pooling …) and it **misses the ops inside while loops**, i.e. nearly all of a
-    recurrent layer. Use :func:`count_flops` for results.
-
-    Args:
-        model: A Keras model with fixed input shapes.
-        batch_size: Samples per forward pass.
-
-    Returns:
-        ``total_float_ops`` of ``tf.compat.v1.profiler.profile``.
-    """
-    specs = [tf.TensorSpec((batch_size, *x.shape[1:]), x.dtype) for x in model.inputs]
-    if len(specs) == 1:
-        return _profile_graph(lambda x: model(x, training=False), specs)
-    return _profile_graph(lambda *xs: model(list(xs), training=False), specs)

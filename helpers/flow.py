@@ -1,6 +1,6 @@
 """Dense optical flow (OpenCV Farnebäck) of uint8 clips, cached on disk like the clips.
 
-The motion stream of the two-stream model (:func:`helpers.models.build_two_stream`;
+The motion stream of the two-stream model (notebook 05's ``build_two_stream``;
 paper 004, Figure 4) sees optical flow instead of frames:
 
 * :func:`farneback_flow` computes the flow between every pair of consecutive frames of

@@ -13,9 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from helpers.data import clip_frames
 from helpers.keras_compat import apply_strategy_fixes
-from helpers.models import build_frame_classifier
 
 ModelOrBuilder = keras.Model | Callable[[], keras.Model]
 Features = np.ndarray | Mapping[str, np.ndarray]  # clips, or {input name: array} for multi-input models
@@ -26,7 +24,7 @@ def take(features: Features, indices: np.ndarray) -> Features:
 
     Args:
         features: ``(num_clips, ...)`` array, or a dict of such arrays (e.g.
-            ``{"clip": clips, "flow": flow}`` for :func:`helpers.models.build_two_stream`).
+            ``{"clip": clips, "flow": flow}`` for notebook 05's two-stream model).
         indices: int ``(n,)``.
 
     Returns:
@@ -251,36 +249,3 @@ def train(
     return model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=all_callbacks, verbose=verbose,
                      shuffle=False)
 
-
-def pretrain_frame_encoder(encoder: keras.Model, train_data: tuple[np.ndarray, np.ndarray], *, num_classes: int,
-                           epochs: int, batch_size: int, frames_per_clip: int = 4,
-                           validation_data: tuple[np.ndarray, np.ndarray] | None = None,
-                           **train_kwargs) -> keras.callbacks.History:
-    """Train a frame encoder in place on a frame-level task: the first step of transfer learning.
-
-    Every clip gives ``frames_per_clip`` frames (:func:`helpers.data.clip_frames`), each
-    labelled with the clip's class; :func:`helpers.models.build_frame_classifier` puts a
-    softmax on the encoder and :func:`train` fits it (early stopping restores the best
-    weights, encoder included). Then :func:`helpers.models.build_transfer` reuses the
-    encoder on another task, e.g. pretrain on the embedded dataset's classes that are not
-    time-reversals of each other, transfer to all of them.
-
-    Args:
-        encoder: From :func:`helpers.models.build_frame_encoder`; its weights change.
-        train_data: ``(features, labels)``: uint8 clips ``(n, num_frames, h, w, 3)`` and
-            int ``(n,)`` in ``[0, num_classes)``.
-        num_classes: Classes of the pretraining task.
-        epochs, batch_size: As in :func:`train` (``batch_size`` counts frames).
-        frames_per_clip: Frames taken from each clip.
-        validation_data: Clips and labels for early stopping (their frames are used).
-        **train_kwargs: Passed to :func:`train` (``patience``, ``learning_rate``, ``verbose`` ...).
-
-    Returns:
-        The Keras ``History``; ``history.model`` is the frame classifier.
-    """
-    frames = clip_frames(*train_data, frames_per_clip=frames_per_clip)
-    val_frames = None
-    if validation_data is not None:
-        val_frames = clip_frames(*validation_data, frames_per_clip=frames_per_clip)
-    model = build_frame_classifier(encoder=encoder, num_classes=num_classes)
-    return train(model, frames, epochs=epochs, batch_size=batch_size, validation_data=val_frames, **train_kwargs)

@@ -11,7 +11,7 @@ import pytest
 from keras import layers
 
 from helpers.layers import FoldedTimeDistributed
-from helpers.models import build_lrcn, build_two_stream
+from helpers.models import build_lrcn
 from tests.notebook_defs import definitions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,7 +59,7 @@ def test_lrcn_shapes_and_range():
 
 
 def test_two_stream_model_gets_its_flow_and_maps_of_its_appearance_stream():
-    model = build_two_stream(num_classes=3, num_frames=4, image_size=32)
+    model = nb.build_two_stream(num_classes=3, num_frames=4, image_size=32)
     rng = np.random.default_rng(1)
     clip = rng.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
     assert nb.find_cam_layer(model).startswith("cnn_")  # the appearance stream's frame CNN

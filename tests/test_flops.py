@@ -6,15 +6,49 @@ import math
 
 import keras
 import pytest
+import tensorflow as tf
 from keras import layers
 
-from helpers.flops import count_flops, gflops, profile_flops
+from helpers.flops import count_flops, gflops
 from helpers.layers import FoldedTimeDistributed
 from helpers.models import build_convlstm, build_lrcn
 
 
 def sequential(input_shape, *stack) -> keras.Model:
     return keras.Sequential([keras.Input(input_shape), *stack])
+
+
+def _profile_graph(fn, specs: list[tf.TensorSpec]) -> int:
+    """TensorFlow profiler's float-op count of ``fn`` traced on ``specs``, variables frozen to constants."""
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    concrete = tf.function(fn).get_concrete_function(*specs)
+    graph = convert_variables_to_constants_v2(concrete).graph
+    options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
+    options["output"] = "none"
+    profile = tf.compat.v1.profiler.profile(graph=graph, run_meta=tf.compat.v1.RunMetadata(), cmd="op",
+                                            options=options)
+    return int(profile.total_float_ops)
+
+
+def profile_flops(model: keras.Model, *, batch_size: int = 1) -> int:
+    """FLOPs of one forward pass as TensorFlow's profiler counts them on the frozen graph.
+
+    The cross-check of :func:`helpers.flops.count_flops`: it also counts element-wise ops
+    (bias adds, rescaling, pooling …) and it **misses the ops inside while loops**, i.e.
+    nearly all of a recurrent layer, so it agrees only on feed-forward weight layers.
+
+    Args:
+        model: A Keras model with fixed input shapes.
+        batch_size: Samples per forward pass.
+
+    Returns:
+        ``total_float_ops`` of ``tf.compat.v1.profiler.profile``.
+    """
+    specs = [tf.TensorSpec((batch_size, *x.shape[1:]), x.dtype) for x in model.inputs]
+    if len(specs) == 1:
+        return _profile_graph(lambda x: model(x, training=False), specs)
+    return _profile_graph(lambda *xs: model(list(xs), training=False), specs)
 
 
 def test_dense_by_hand():
@@ -77,3 +111,18 @@ def test_paper_models_positive_and_finite():
     for build in (build_lrcn, build_convlstm):
         value = gflops(build(num_classes=8, num_frames=20, image_size=64))
         assert value > 0 and math.isfinite(value)
+
+
+class _Scale(layers.Layer):
+    """A layer with a weight and no FLOP formula."""
+
+    def build(self, input_shape):
+        self.scale = self.add_weight(shape=(), initializer="ones")
+
+    def call(self, x):
+        return x * self.scale
+
+
+def test_unknown_weight_layer_is_refused():
+    with pytest.raises(NotImplementedError, match="no FLOP formula"):
+        count_flops(sequential((4,), _Scale()))

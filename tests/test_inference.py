@@ -26,8 +26,9 @@ from helpers.inference import (
     takes_flow,
     video_durations,
 )
-from helpers.models import build_convlstm, build_lrcn, build_two_stream, clip_input, load_model, save_model
+from helpers.models import build_convlstm, build_lrcn, clip_input, load_model, save_model
 from tests.conftest import numbered_frames, write_video
+from tests.notebook_defs import definitions
 
 NUM_FRAMES = 8
 FPS = 25.0
@@ -164,6 +165,9 @@ def test_generic_path_for_convlstm(noisy_video):
 
 
 def test_two_stream_model_classifies_videos_with_flow_computed_at_inference(noisy_video, tmp_path):
+    # notebook 05 defines the two-stream model; the CLI only loads the .keras file it saves
+    build_two_stream = definitions(Path(__file__).resolve().parents[1] / "notebooks/05_model_comparison.ipynb",
+                                   names=["build_two_stream"]).build_two_stream
     keras.utils.set_random_seed(0)
     built = build_two_stream(num_classes=3, num_frames=NUM_FRAMES, image_size=32, class_names=CLASS_NAMES)
     model = load_model(save_model(built, tmp_path / "two_stream.keras"))  # as the CLI gets it
