@@ -31,7 +31,7 @@ from helpers.results import record_dataset
 from helpers.splits import ALL_PROTOCOLS, PROTOCOLS, Split, protocol_split  # noqa: F401 (re-exported)
 from helpers.synthetic import GENERATOR_VERSION, embedded_settings, generate_dataset
 from helpers.training import Features, take, train
-from helpers.ucf import video_group
+from helpers.ucf import video_groups
 
 #: The 4 UCF50 classes paper 001 trained on; picked by default when the dataset has them.
 UCF50_PAPER_CLASSES = ("WalkingWithDog", "TaiChi", "Swing", "HorseRace")
@@ -54,12 +54,9 @@ class ClipData:
                 f"{len(self.class_names)} classes)")
 
 
-def _num_groups(video_files_paths: Sequence) -> int | None:
-    """Distinct UCF groups (``_gNN_``) among the clips; None when a file name carries no group tag."""
-    try:
-        return len({video_group(p) for p in video_files_paths})
-    except ValueError:
-        return None
+def _num_groups(video_files_paths: Sequence) -> int:
+    """Distinct groups among the clips (``_gNN_``; a file without the tag is its own group)."""
+    return len(np.unique(video_groups(video_files_paths, warn=False)))
 
 
 def load_clips(paths: Paths, *, class_names: Sequence[str] | None = None, num_frames: int = 20,
