@@ -14,7 +14,7 @@ No code lives here. Each name is defined in the module of its concern:
 
 from helpers.dataset import clip_frames, create_dataset, init_opencv_worker, list_videos
 from helpers.splits import leave_one_group_out, split_by_group, split_random_clip_leaky
-from helpers.ucf import OfficialSplit, official_split, validate_layout, video_group
+from helpers.ucf import OfficialSplit, official_split, validate_layout, video_group, video_groups
 from helpers.video import (
     DECODER_THREADS,
     LARGE_FRAME_PIXELS,
@@ -32,5 +32,5 @@ __all__ = [
     "DECODER_THREADS", "LARGE_FRAME_PIXELS", "VIDEO_EXTENSIONS", "OfficialSplit", "VideoReadError", "clip_frames",
     "create_dataset", "frame_extraction", "frame_size", "init_opencv_worker", "leave_one_group_out", "list_videos",
     "official_split", "open_video", "resize_to_rgb", "resolve_decoder_threads", "sample_indices", "split_by_group",
-    "split_random_clip_leaky", "validate_layout", "video_group",
+    "split_random_clip_leaky", "validate_layout", "video_group", "video_groups",
 ]

@@ -16,6 +16,8 @@ In every protocol but ``random_clip``, validation is whole groups of the trainin
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,8 +32,8 @@ from helpers.evaluation import Evaluation, evaluate
 from helpers.results import record_dataset
 from helpers.splits import ALL_PROTOCOLS, PROTOCOLS, Split, protocol_split  # noqa: F401 (re-exported)
 from helpers.synthetic import GENERATOR_VERSION, embedded_settings, generate_dataset
-from helpers.training import Features, take, train
-from helpers.ucf import video_group
+from helpers.training import Features, run_folders, take, train
+from helpers.ucf import video_groups
 
 #: The 4 UCF50 classes paper 001 trained on; picked by default when the dataset has them.
 UCF50_PAPER_CLASSES = ("WalkingWithDog", "TaiChi", "Swing", "HorseRace")
@@ -54,12 +56,9 @@ class ClipData:
                 f"{len(self.class_names)} classes)")
 
 
-def _num_groups(video_files_paths: Sequence) -> int | None:
-    """Distinct UCF groups (``_gNN_``) among the clips; None when a file name carries no group tag."""
-    try:
-        return len({video_group(p) for p in video_files_paths})
-    except ValueError:
-        return None
+def _num_groups(video_files_paths: Sequence) -> int:
+    """Distinct groups among the clips (``_gNN_``; a file without the tag is its own group)."""
+    return len(np.unique(video_groups(video_files_paths, warn=False)))
 
 
 def load_clips(paths: Paths, *, class_names: Sequence[str] | None = None, num_frames: int = 20,
@@ -116,7 +115,8 @@ def run_experiment(build: Callable[[], keras.Model], features: Features, labels:
                    split: Split, *, class_names: Sequence[str], epochs: int, batch_size: int, patience: int,
                    seed: int = 27, verbose: int | str = 2,
                    optimizer: str | Callable[[], keras.optimizers.Optimizer] = "adam",
-                   metrics: Sequence = ("accuracy",), augment: str | None = None) -> RunResult:
+                   metrics: Sequence = ("accuracy",), augment: str | None = None,
+                   results_dir: str | Path | None = None, run_name: str | None = None) -> RunResult:
     """Seed, build, train (early stopping on validation), then evaluate on the test side.
 
     Args:
@@ -133,14 +133,26 @@ def run_experiment(build: Callable[[], keras.Model], features: Features, labels:
             and reports paper 000's metrics).
         augment: Training-set augmentation (:data:`helpers.training.AUGMENTATIONS`); None
             (the papers' code) by default.
+        results_dir: With it, a TensorBoard log and a BackupAndRestore backup go under
+            ``results_dir/logs/<run_name>`` and ``results_dir/backup/<run_name>``
+            (:func:`helpers.training.run_folders`): a run interrupted and called again resumes.
+        run_name: Names the run's folders; None: the model's name, the protocol and a hash of
+            the model, its settings and the split, so that no other run picks up its backup.
     """
     set_seed(seed)
     model = build()
+    folders = {}
+    if results_dir is not None:
+        described = optimizer if isinstance(optimizer, str) else keras.optimizers.serialize(optimizer())
+        settings = [model.to_json(), described, epochs, batch_size, patience, seed, augment,
+                    [str(getattr(m, "name", m)) for m in metrics], split.train_idx.tolist(), split.val_idx.tolist()]
+        digest = hashlib.sha1(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:10]
+        folders = run_folders(results_dir, run_name or f"{model.name}_{split.protocol}_{digest}")
     start = time.perf_counter()
     history = train(model, (take(features, split.train_idx), labels[split.train_idx]),
                     validation_data=(take(features, split.val_idx), labels[split.val_idx]),
                     epochs=epochs, batch_size=batch_size, patience=patience, seed=seed, verbose=verbose,
-                    optimizer=optimizer, metrics=metrics, augment=augment)
+                    optimizer=optimizer, metrics=metrics, augment=augment, **folders)
     seconds = time.perf_counter() - start
     evaluation = evaluate(model, (take(features, split.test_idx), labels[split.test_idx]), class_names=class_names)
     return RunResult(model, history.history, evaluation, split, seconds, len(history.history["loss"]))

@@ -78,20 +78,43 @@ def plot_history(history: dict, *, metric: str = "loss", title: str | None = Non
     return fig
 
 
+#: Up to this many classes every cell of a confusion matrix is labelled with its count.
+MAX_LABELLED_CLASSES = 20
+#: A confusion figure grows with the class count up to this many inches a side.
+MAX_CONFUSION_INCHES = 11.0
+
+
 def plot_confusion_matrix(confusion: np.ndarray, class_names: Sequence[str], *, title: str = "") -> plt.Figure:
-    """Confusion matrix with counts; rows are true classes."""
+    """Confusion matrix, rows (true classes) normalised: each row shows where that class's clips went.
+
+    Readable at any class count: cells carry their counts only up to
+    :data:`MAX_LABELLED_CLASSES` classes, and the figure stops growing at
+    :data:`MAX_CONFUSION_INCHES` (at 101 classes the colours and the diagonal tell the story).
+
+    Args:
+        confusion: int ``(num_classes, num_classes)`` counts, rows true, columns predicted.
+        class_names: ``num_classes`` labels.
+        title: Figure title.
+    """
     n = len(class_names)
-    fig, ax = plt.subplots(figsize=(0.6 * n + 2.5, 0.6 * n + 2))
-    ax.imshow(confusion, cmap="Blues")
-    ax.set_xticks(range(n), class_names, rotation=45, ha="right")
-    ax.set_yticks(range(n), class_names)
+    confusion = np.asarray(confusion)
+    totals = confusion.sum(axis=1, keepdims=True)
+    fraction = np.divide(confusion, totals, out=np.zeros(confusion.shape), where=totals > 0)
+    side = min(0.6 * n + 2.5, MAX_CONFUSION_INCHES)
+    fig, ax = plt.subplots(figsize=(side, side - 0.5))
+    image = ax.imshow(fraction, cmap="Blues", vmin=0, vmax=1)
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="fraction of the true class")
+    fontsize = 8 if n <= MAX_LABELLED_CLASSES else max(3.0, min(8.0, 400 / n))  # 101 classes: 4 pt, one per row
+    ax.set_xticks(range(n), class_names, rotation=90 if n > MAX_LABELLED_CLASSES else 45, ha="right",
+                  fontsize=fontsize)
+    ax.set_yticks(range(n), class_names, fontsize=fontsize)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    peak = confusion.max() if confusion.size else 0
-    for i in range(n):
-        for j in range(n):
-            ax.text(j, i, int(confusion[i, j]), ha="center", va="center",
-                    color="white" if confusion[i, j] > peak / 2 else "black", fontsize=8)
+    if n <= MAX_LABELLED_CLASSES:
+        for i in range(n):
+            for j in range(n):
+                ax.text(j, i, int(confusion[i, j]), ha="center", va="center",
+                        color="white" if fraction[i, j] > 0.5 else "black", fontsize=8)
     ax.set_title(title)
     fig.tight_layout()
     return fig

@@ -20,41 +20,87 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from helpers.ucf import official_split, video_group
+from helpers.ucf import official_split, video_groups
 
 PROTOCOLS = ("random_clip", "group")  # the two every notebook reports
 ALL_PROTOCOLS = (*PROTOCOLS, "logo", "official")
 
 
-def split_by_group(video_files_paths: Sequence[str | os.PathLike], *, test_size: float = 0.25, seed: int = 27
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Train/test indices with no UCF group on both sides (the honest protocol).
+def split_by_group(video_files_paths: Sequence[str | os.PathLike], *, test_size: float = 0.25, seed: int = 27,
+                   held_out: str = "test") -> tuple[np.ndarray, np.ndarray]:
+    """Train/test indices with no group on both sides (the honest protocol), stratified by class.
 
     Clips of one group are cut from the same long video; whole groups (by group
     number, across all classes, as UCF101's official splits do) go to the test side.
+    The groups are drawn at random; then, only where a class ended up on one side while
+    its groups allow both, a group is moved so that every class is trained and tested
+    (on UCF, where every class has every group number, nothing moves). A class that
+    cannot be on both sides (one group) is kept in training, with one warning line
+    saying so and what to do. Classes are the clips' folder names (``<root>/<Class>/<file>``).
 
     Args:
-        video_files_paths: Paths whose names carry ``_gNN_cNN``.
+        video_files_paths: Clip paths; names carry ``_gNN_cNN`` (a file without it is its own group,
+            see :func:`helpers.ucf.video_groups`).
         test_size: Fraction of the groups held out (at least one group).
         seed: Seed of the group shuffle.
+        held_out: What the held-out side is for (``"test"``, ``"validation"``), named in messages.
 
     Returns:
         ``(train_idx, test_idx)``, sorted int64 arrays.
+
+    Raises:
+        ValueError: Fewer than 2 groups (the message names the split and the fix).
     """
-    groups = np.array([video_group(p) for p in video_files_paths])
+    classes = np.array([Path(p).parent.name for p in video_files_paths])
+    return _split_groups(video_groups(video_files_paths), classes, test_size=test_size, seed=seed, held_out=held_out)
+
+
+def _one_sided(test: set, class_groups: dict[str, set]) -> int:
+    """How many classes a group split leaves on one side although they need not be (plus 1-group classes in test)."""
+    return sum(len(gs) == 1 and gs <= test or len(gs) > 1 and (gs <= test or not gs & test)
+               for gs in class_groups.values())
+
+
+def _split_groups(groups: np.ndarray, classes: np.ndarray, *, test_size: float, seed: int, held_out: str,
+                  total: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`split_by_group` on group numbers ``(num_clips,)`` and class names ``(num_clips,)``."""
     unique = np.unique(groups)
     if len(unique) < 2:
-        raise ValueError(f"need at least 2 groups to split by group, found {len(unique)}")
+        where = f" in the training part (the dataset has {total} in all)" if total is not None else ""
+        raise ValueError(f"the {held_out} split holds out whole groups (recordings) and needs at least 2 groups"
+                         f"{where}, found {len(unique)}: add clips from more recordings (another _gNN_ in the file "
+                         "names, or files without the tag, each its own group) or use protocol='random_clip'")
     if not 0 < test_size < 1:
         raise ValueError(f"test_size must be in (0, 1), got {test_size}")
     n_test = min(max(1, round(test_size * len(unique))), len(unique) - 1)
-    test_groups = np.random.default_rng(seed).permutation(unique)[:n_test]
-    is_test = np.isin(groups, test_groups)
+    order = np.random.default_rng(seed).permutation(unique)
+    test = set(order[:n_test].tolist())
+    class_groups = {c: set(groups[classes == c].tolist()) for c in sorted(set(classes.tolist()))}
+    # stratify: move one group at a time (in draw order) while that leaves fewer classes on one side
+    bad = _one_sided(test, class_groups)
+    while bad:
+        moves = ((test ^ {group}) for group in order.tolist())
+        better = next((c for c in moves if 0 < len(c) < len(unique) and _one_sided(c, class_groups) < bad), None)
+        if better is None:
+            break
+        test, bad = better, _one_sided(better, class_groups)
+    for name, gs in class_groups.items():
+        side = f"the {held_out} split" if gs <= test else "training"
+        if len(gs) == 1:
+            warnings.warn(f"class {name} has 1 group: it can only be in {side}; add clips from "
+                          f"another recording (group) or drop the class", stacklevel=3)
+        elif gs <= test or not gs & test:
+            warnings.warn(f"class {name}: its {len(gs)} groups are all in {side} (their group numbers are shared "
+                          "with other classes); give it clips with other group numbers or drop the class",
+                          stacklevel=3)
+    is_test = np.isin(groups, list(test))
     return np.flatnonzero(~is_test), np.flatnonzero(is_test)
 
 
@@ -85,18 +131,19 @@ def leave_one_group_out(video_files_paths: Sequence[str | os.PathLike]) -> Itera
     Fold k tests on every clip of the k-th group number (all classes together, as the
     UCF50 protocol and UCF101's splits do) and trains on the rest, so no group is ever
     on both sides and every group is tested exactly once. The group of a fold is
-    ``video_group(video_files_paths[test_idx[0]])``. Report the mean over the folds.
+    ``video_groups(video_files_paths)[test_idx[0]]``. Report the mean over the folds.
 
     Args:
-        video_files_paths: Paths whose names carry ``_gNN_cNN`` (e.g. from :func:`create_dataset`).
+        video_files_paths: Paths whose names carry ``_gNN_cNN`` (e.g. from :func:`create_dataset`); a name
+            without it is its own group.
 
     Returns:
         An iterator over ``(train_idx, test_idx)``, sorted int64 arrays, in increasing group order.
 
     Raises:
-        ValueError: Fewer than 2 groups, or a name without a group tag (raised at once).
+        ValueError: Fewer than 2 groups (raised at once).
     """
-    groups = np.array([video_group(p) for p in video_files_paths], dtype=np.int64)
+    groups = video_groups(video_files_paths)
     unique = np.unique(groups)
     if len(unique) < 2:
         raise ValueError(f"leave-one-group-out needs at least 2 groups, found {len(unique)}")
@@ -120,7 +167,7 @@ class Split:
 
     def shared_groups(self, video_files_paths: Sequence[str]) -> set[int]:
         """Group numbers present in both the training (incl. validation) and the test side."""
-        groups = np.array([video_group(p) for p in video_files_paths])
+        groups = video_groups(video_files_paths, warn=False)
         fit_side = np.concatenate([self.train_idx, self.val_idx])
         return set(groups[fit_side].tolist()) & set(groups[self.test_idx].tolist())
 
@@ -146,8 +193,10 @@ def protocol_split(video_files_paths: Sequence[str], *, protocol: str, test_size
         n_val = int(round(val_size * len(order)))
         train_idx, val_idx = np.sort(order[: len(order) - n_val]), np.sort(order[len(order) - n_val:])
     elif protocol in ("group", "logo", "official"):
+        groups = video_groups(video_files_paths)
+        classes = np.array([Path(p).parent.name for p in video_files_paths])
         if protocol == "group":
-            fit_idx, test_idx = split_by_group(video_files_paths, test_size=test_size, seed=seed)
+            fit_idx, test_idx = _split_groups(groups, classes, test_size=test_size, seed=seed, held_out="test")
         elif protocol == "logo":
             folds = list(leave_one_group_out(video_files_paths))
             if not 1 <= fold <= len(folds):
@@ -157,8 +206,8 @@ def protocol_split(video_files_paths: Sequence[str], *, protocol: str, test_size
             if dataset_dir is None:
                 raise ValueError("the official protocol needs dataset_dir (the UCF101 folder)")
             fit_idx, test_idx = official_split(dataset_dir, split=fold).indices(video_files_paths)
-        inner_train, inner_val = split_by_group([video_files_paths[i] for i in fit_idx], test_size=val_size,
-                                                seed=seed + 1)
+        inner_train, inner_val = _split_groups(groups[fit_idx], classes[fit_idx], test_size=val_size, seed=seed + 1,
+                                               held_out="validation", total=len(np.unique(groups)))
         train_idx, val_idx = fit_idx[inner_train], fit_idx[inner_val]
     else:
         raise ValueError(f"unknown protocol {protocol!r}; choose from {ALL_PROTOCOLS}")

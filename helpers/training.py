@@ -154,6 +154,17 @@ def _dtype_policy(policy: str | None):
         keras.config.set_dtype_policy(previous)
 
 
+def run_folders(results_dir: str | os.PathLike, name: str) -> dict[str, Path]:
+    """Where run ``name`` keeps its TensorBoard log and its BackupAndRestore backup.
+
+    Returns:
+        ``{"log_dir": results_dir/logs/name, "backup_dir": results_dir/backup/name}``, the
+        keyword arguments of :func:`train`. A backup only fits the run that wrote it, so
+        give every run (model, settings, split) its own name.
+    """
+    return {"log_dir": Path(results_dir) / "logs" / name, "backup_dir": Path(results_dir) / "backup" / name}
+
+
 def train(
     model: ModelOrBuilder,
     train_data: tuple[Features, np.ndarray],
@@ -173,6 +184,8 @@ def train(
     mixed_precision: bool | str = False,
     jit_compile: bool | str = False,
     augment: str | None = None,
+    log_dir: str | os.PathLike | None = None,
+    backup_dir: str | os.PathLike | None = None,
 ) -> keras.callbacks.History:
     """Compile and fit a model on uint8 clips.
 
@@ -207,6 +220,10 @@ def train(
             runs take the same path unless asked.
         augment: Training-set augmentation, see :func:`make_dataset` (None: none, as in
             the papers' code).
+        log_dir: A TensorBoard log of the run goes there (``tensorboard --logdir`` it), or None.
+        backup_dir: ``keras.callbacks.BackupAndRestore`` keeps the last finished epoch there
+            and an interrupted run called again resumes from it (deleted when training ends).
+            One folder per run: see :func:`run_folders`.
 
     Returns:
         The Keras ``History``; the trained model is ``history.model``.
@@ -242,6 +259,10 @@ def train(
         Path(checkpoint_path).parent.mkdir(parents=True, exist_ok=True)
         all_callbacks.append(keras.callbacks.ModelCheckpoint(str(checkpoint_path), monitor=monitor,
                                                              save_best_only=True, mode="min"))
+    if log_dir is not None:
+        all_callbacks.append(keras.callbacks.TensorBoard(log_dir=str(log_dir)))
+    if backup_dir is not None:
+        all_callbacks.append(keras.callbacks.BackupAndRestore(backup_dir=str(backup_dir)))
     all_callbacks.extend(callbacks)
     if getattr(model, "_distribute_strategy", None) is not None:  # built under a strategy
         apply_strategy_fixes(model, train_ds)

@@ -5,7 +5,8 @@
   archives are and how to get and unpack them is a tool, not the package:
   ``scripts/ucf_data.py`` (``make data``).
 * :func:`video_group` reads the group of a clip from its name (``v_<Class>_gNN_cNN.avi``):
-  clips of one group are cut from the same long video.
+  clips of one group are cut from the same long video. :func:`video_groups` does it for a
+  whole dataset and accepts names without the tag (own videos: each file its own group).
 * :func:`validate_layout` checks a folder against a dataset's layout.
 * :func:`official_split` reads UCF101's three official splits (UCF50's protocol,
   leave-one-group-out, is :func:`helpers.splits.leave_one_group_out`). See docs/datasets.md.
@@ -114,6 +115,34 @@ def video_group(path: str | os.PathLike) -> int:
     if match is None:
         raise ValueError(f"{path}: file name has no UCF group/clip tag like '_g07_c03'")
     return int(match.group(1))
+
+
+def video_groups(video_files_paths: Sequence[str | os.PathLike], *, warn: bool = True) -> np.ndarray:
+    """The group of every clip, int64 ``(num_clips,)``; own videos need no UCF tag.
+
+    A name with ``_gNN_cNN`` gives its group number NN, as :func:`video_group` does. A
+    file without the tag is its own group (numbered after the largest tagged group, in
+    the given order): nothing says which of its clips share a recording, so none is
+    assumed to.
+
+    Args:
+        video_files_paths: Clip paths in dataset order.
+        warn: Say in one warning line how many files had no tag.
+    """
+    matches = [_GROUP_RE.search(Path(p).name) for p in video_files_paths]
+    tagged = [int(m.group(1)) for m in matches if m is not None]
+    next_group = max(tagged, default=0) + 1
+    groups = np.empty(len(matches), dtype=np.int64)
+    untagged = 0
+    for i, match in enumerate(matches):
+        if match is None:
+            groups[i], untagged = next_group + untagged, untagged + 1
+        else:
+            groups[i] = int(match.group(1))
+    if untagged and warn:
+        warnings.warn(f"{untagged} of {len(matches)} files have no group tag like '_g07_c03' in their name: each is "
+                      "its own group (clips of one recording in one group need the tag)", stacklevel=2)
+    return groups
 
 
 _UCF_FILE_RE = re.compile(r"^v_(?P<tag>[A-Za-z0-9]+)_g(?P<group>\d+)_c(?P<clip>\d+)(?P<ext>\.[A-Za-z0-9]+)$")

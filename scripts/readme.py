@@ -24,6 +24,24 @@ from helpers.synthetic import GENERATOR_VERSION, rendered_version
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _rounded(table: pd.DataFrame, *, decimals: int = 4) -> str:
+    """``table`` as Markdown with each float column to the precision its measurement has:
+    milliseconds to 0.1 ms, seconds to 1 s, GFLOPs to 3 places, losses/accuracies/rates to ``decimals``."""
+    def fmt(column: str) -> str:
+        name = column.lower()
+        if name.endswith("_ms") or "ms_per" in name:
+            return ".1f"
+        if name.endswith("_s") or name.endswith("seconds"):
+            return ".0f"
+        return ".3f" if "gflops" in name else f".{decimals}f"
+
+    shown = table.astype(object)
+    for column in table.columns:
+        if table[column].dtype.kind == "f":
+            shown[column] = [format(v, fmt(column)) for v in table[column]]
+    return to_markdown(shown)
+
+
 def _dataset_line(results_dir: Path) -> str:
     meta_path = results_dir / "dataset.json"
     if not meta_path.exists():
@@ -56,14 +74,14 @@ def section_paper001(results_dir: Path) -> str:
                                            "paper_loss", "paper_accuracy", "paper_ms_per_step"]]
     return (f"{_dataset_line(results_dir)} Protocol `random_clip` = the paper's clip-level split (leaks groups); "
             f"`group` = whole groups held out (honest). ms/step = `model.evaluate` per batch of 32 on this "
-            f"machine's CPU. Source: `results/paper001.csv`.\n\n" + to_markdown(table))
+            f"machine's CPU. Source: `results/paper001.csv`.\n\n" + _rounded(table))
 
 
 def section_paper000(results_dir: Path) -> str:
     path = results_dir / "paper000.csv"
     if not path.exists():
         return "_Not produced yet: run `make run` (notebook 03)._\n"
-    return f"{_dataset_line(results_dir)} Source: `results/paper000.csv`.\n\n" + to_markdown(pd.read_csv(path))
+    return f"{_dataset_line(results_dir)} Source: `results/paper000.csv`.\n\n" + _rounded(pd.read_csv(path))
 
 
 def section_model_comparison(results_dir: Path) -> str:
@@ -74,12 +92,12 @@ def section_model_comparison(results_dir: Path) -> str:
             "accuracy on held-out groups; GFLOPs per clip counted layer by layer (multiply-add = 2); latency = "
             "one compiled forward pass on one clip on this machine's CPU; `robust_*` = accuracy on the same "
             "perturbed test clips (noise sigma 20, blur sigma 1.5 px, brightness +40, 25% of frames dropped). "
-            "Source: `results/model_comparison.csv`.\n\n" + to_markdown(pd.read_csv(path), floatfmt=".3f"))
+            "Source: `results/model_comparison.csv`.\n\n" + _rounded(pd.read_csv(path), decimals=3))
     gan = results_dir / "gan_augmentation.csv"
     if gan.exists():
         text += ("\n\nGAN augmentation (conditional DCGAN frames added to a frame classifier's training set; "
                  "held-out groups; mean and std over seeds). Source: `results/gan_augmentation.csv`.\n\n"
-                 + to_markdown(pd.read_csv(gan), floatfmt=".3f"))
+                 + _rounded(pd.read_csv(gan), decimals=3))
     return text
 
 

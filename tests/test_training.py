@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 
@@ -10,7 +11,7 @@ from helpers.data import create_dataset, video_group
 from helpers.evaluation import confusion_matrix, evaluate, per_class_report
 from helpers.experiment import protocol_split, run_experiment
 from helpers.models import build_lrcn
-from helpers.training import make_dataset, train
+from helpers.training import make_dataset, run_folders, train
 
 
 def _toy_clips(n=24, frames=4, size=64, seed=0):
@@ -127,3 +128,46 @@ def test_logo_protocol_holds_out_exactly_one_group(tiny_dataset):
     assert sorted(held_out) == [1, 2, 3]
     with pytest.raises(ValueError, match="fold"):
         protocol_split(paths, protocol="logo", fold=4)
+
+
+def _tiny_model(seed: int) -> keras.Model:
+    set_seed(seed)
+    inputs = keras.Input((4, 8, 8, 3), dtype="uint8")
+    x = keras.layers.GlobalAveragePooling3D()(keras.layers.Rescaling(1 / 255)(inputs))
+    return keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(x), name="tiny")
+
+
+class _Probe(keras.callbacks.Callback):
+    """Records the weights when training begins and after the first epoch; can interrupt an epoch."""
+
+    def __init__(self, interrupt_at: int | None = None):
+        super().__init__()
+        self.interrupt_at, self.weights = interrupt_at, {}
+
+    def on_train_begin(self, logs=None):
+        self.weights["begin"] = [w.copy() for w in self.model.get_weights()]
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.interrupt_at:
+            raise RuntimeError("interrupted")
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.weights.setdefault("end", [w.copy() for w in self.model.get_weights()])
+
+
+def test_an_interrupted_training_resumes_from_its_backup(tmp_path):
+    clips, labels = _toy_clips(n=8, size=8)
+    folders = run_folders(tmp_path, "tiny")
+    assert folders == {"log_dir": tmp_path / "logs" / "tiny", "backup_dir": tmp_path / "backup" / "tiny"}
+    first = _Probe(interrupt_at=1)  # epoch 0 finishes and is backed up, epoch 1 never starts
+    with pytest.raises(RuntimeError, match="interrupted"):
+        train(_tiny_model(seed=0), (clips, labels), epochs=3, batch_size=4, verbose=0, callbacks=[first], **folders)
+    assert (folders["backup_dir"] / "training_metadata.json").exists()
+    second = _Probe()  # the rerun: a fresh model (other initial weights) and the same folders
+    history = train(_tiny_model(seed=1), (clips, labels), epochs=3, batch_size=4, verbose=0, callbacks=[second],
+                    **folders)
+    assert history.epoch == [1, 2] and len(history.history["loss"]) == 2  # continued, did not start over
+    for restored, saved in zip(second.weights["begin"], first.weights["end"], strict=True):
+        np.testing.assert_array_equal(restored, saved)  # resumed from the weights after epoch 0
+    assert not folders["backup_dir"].exists() or not any(folders["backup_dir"].iterdir())  # removed when done
+    assert list(folders["log_dir"].rglob("events.out.tfevents.*"))  # the TensorBoard log
