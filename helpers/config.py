@@ -14,6 +14,7 @@ working directory (a ``pip install`` without ``-e``: never inside site-packages)
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import os
 import random
@@ -77,12 +78,22 @@ class Paths:
     quick: bool = False  # the quick profile's folders (and its small embedded dataset)
 
 
+def dataset_key(dataset_dir: str | os.PathLike) -> str:
+    """``<folder name>-<6 hex digits of its absolute path>``: names a dataset's results folder, so two
+    datasets never share a table, even two folders both called ``videos``."""
+    path = Path(dataset_dir).expanduser().resolve()
+    return f"{path.name or 'dataset'}-{hashlib.sha256(str(path).encode()).hexdigest()[:6]}"
+
+
 def project_paths(*, root: Path | str | None = None, quick: bool | None = None) -> Paths:
     """The default folders; the quick profile writes to ``results/quick`` so it never
     overwrites the full run's results.
 
     ``root`` defaults to :func:`project_root`, ``quick`` to :func:`is_quick`.
-    ``HAR_DATASET_DIR`` points every notebook at another dataset (e.g. real UCF50).
+    ``HAR_DATASET_DIR`` points every notebook at another dataset (e.g. real UCF50); its tables
+    then go to ``results/<dataset_key>/`` (``results/quick/<dataset_key>/``), never into the
+    embedded run's. The clip cache needs no such folder: its entries are keyed by a hash of
+    the clips' paths and the sampling settings.
     """
     root = project_root() if root is None else Path(root)
     quick = is_quick() if quick is None else quick
@@ -90,6 +101,8 @@ def project_paths(*, root: Path | str | None = None, quick: bool | None = None) 
     default_dataset = data_dir / ("embedded_quick" if quick else "embedded")
     custom = os.environ.get("HAR_DATASET_DIR")
     results_dir = root / "results" / "quick" if quick else root / "results"
+    if custom:
+        results_dir = results_dir / dataset_key(custom)
     return Paths(
         data_dir=data_dir,
         dataset_dir=Path(custom) if custom else default_dataset,

@@ -38,6 +38,21 @@ def test_quick_profile_writes_elsewhere(monkeypatch, tmp_path):
     assert custom.dataset_dir == tmp_path / "UCF50" and not custom.embedded
 
 
+def test_two_datasets_never_share_a_results_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("HAR_DATASET_DIR", raising=False)
+    embedded = project_paths(root=tmp_path, quick=False)
+    folders = {embedded.results_dir}
+    for other in (tmp_path / "a" / "videos", tmp_path / "b" / "videos", tmp_path / "UCF50"):
+        monkeypatch.setenv("HAR_DATASET_DIR", str(other))
+        for quick in (False, True):
+            paths = project_paths(root=tmp_path, quick=quick)
+            assert paths.results_dir.name.startswith(other.name + "-")
+            assert paths.models_dir.parent == paths.results_dir and paths.figures_dir.parent == paths.results_dir
+            folders.add(paths.results_dir)
+    assert embedded.results_dir == tmp_path / "results"  # the embedded run keeps results/ (README, make readme)
+    assert len(folders) == 1 + 3 * 2
+
+
 def test_quick_switch_reaches_the_kernel(monkeypatch):
     """Canary: the variable make test sets must be visible to code running in a notebook kernel."""
     monkeypatch.setenv(QUICK_ENV, "1")
