@@ -34,7 +34,7 @@ PAPER000_TABLES: dict[str, dict[str, dict[str, float]]] = {
     },
 }
 
-# --- Paper 000: the metrics it reports and its tables' layout ---
+# --- Paper 000: the metrics it reports and its tables' titles ---
 
 #: Paper 000's metrics in the order of its tables (our column names).
 PAPER000_METRICS: tuple[str, ...] = ("loss", "accuracy", "mse", "mae", "auc")
