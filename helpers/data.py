@@ -7,12 +7,12 @@ No code lives here. Each name is defined in the module of its concern:
 * :mod:`helpers.ucf` is the UCF catalogue: :func:`video_group` (the ``_gNN_cNN`` file-name
   convention), :func:`validate_layout`, :func:`official_split`.
 * :mod:`helpers.dataset` is the dataset of clips and its cache: :func:`list_videos`,
-  :func:`create_dataset`, :func:`clip_frames`.
+  :func:`create_dataset`.
 * :mod:`helpers.splits` holds the splits: :func:`split_by_group`,
   :func:`split_random_clip_leaky`, :func:`leave_one_group_out`.
 """
 
-from helpers.dataset import clip_frames, create_dataset, init_opencv_worker, list_videos
+from helpers.dataset import create_dataset, init_opencv_worker, list_videos
 from helpers.splits import leave_one_group_out, split_by_group, split_random_clip_leaky
 from helpers.ucf import OfficialSplit, official_split, validate_layout, video_group, video_groups
 from helpers.video import (
@@ -29,7 +29,7 @@ from helpers.video import (
 )
 
 __all__ = [
-    "DECODER_THREADS", "LARGE_FRAME_PIXELS", "VIDEO_EXTENSIONS", "OfficialSplit", "VideoReadError", "clip_frames",
+    "DECODER_THREADS", "LARGE_FRAME_PIXELS", "VIDEO_EXTENSIONS", "OfficialSplit", "VideoReadError",
     "create_dataset", "frame_extraction", "frame_size", "init_opencv_worker", "leave_one_group_out", "list_videos",
     "official_split", "open_video", "resize_to_rgb", "resolve_decoder_threads", "sample_indices", "split_by_group",
     "split_random_clip_leaky", "validate_layout", "video_group", "video_groups",

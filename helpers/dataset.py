@@ -4,7 +4,6 @@
 * :func:`create_dataset` extracts every video into one uint8 array with one process per
   core (:mod:`helpers.parallel`), skips bad files with one warning line each and goes on,
   and caches the array on disk (:mod:`helpers.cache`, memory-mapped on later calls).
-* :func:`clip_frames` takes single frames of clips, for pretraining a frame encoder.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from tqdm.auto import tqdm
 
 from helpers.cache import cache_key, load_entry, write_entry
 from helpers.parallel import parallel_map
-from helpers.video import VideoReadError, frame_extraction, sample_indices
+from helpers.video import VideoReadError, frame_extraction
 
 _CACHE_VERSION = 1
 _FEATURES = "features.u8"  # the cache entry's array file
@@ -178,26 +177,3 @@ def _extract(paths: list[Path], all_labels: np.ndarray, *, num_frames: int, imag
     if sink is None:
         features = np.stack(buffers) if buffers else np.empty((0, *clip_shape), np.uint8)
     return features, np.asarray(labels, dtype=np.int64), kept, skipped
-
-
-def clip_frames(features: np.ndarray, labels: np.ndarray, *, frames_per_clip: int) -> tuple[np.ndarray, np.ndarray]:
-    """Single frames of clips, each labelled with its clip's class (a frame-level task).
-
-    ``frames_per_clip`` frames spread evenly over each clip (:func:`sample_indices`), for
-    pretraining a frame encoder (notebook 05's ``pretrain_frame_encoder``).
-
-    Args:
-        features: uint8 ``(num_clips, num_frames, height, width, 3)`` (a memmap is fine).
-        labels: int ``(num_clips,)``.
-        frames_per_clip: Frames taken from each clip, at most ``num_frames``.
-
-    Returns:
-        ``(frames, frame_labels)``: uint8 ``(num_clips * frames_per_clip, height, width, 3)``
-        in clip order, and int64 ``(num_clips * frames_per_clip,)``.
-    """
-    labels = np.asarray(labels, dtype=np.int64)
-    if len(features) != len(labels):
-        raise ValueError(f"{len(features)} clips but {len(labels)} labels")
-    idx = sample_indices(features.shape[1], frames_per_clip)
-    frames = np.asarray(features[:, idx]).reshape(-1, *features.shape[2:])
-    return frames, np.repeat(labels, frames_per_clip)

@@ -8,10 +8,6 @@ processing" (Tables I-III).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-import pandas as pd
-
 #: Paper 001 (HiSVidClassifier), UCF50, 4 classes, clip-level random 75/25 split, 122 test clips.
 PAPER001: dict[str, dict[str, float]] = {
     "lrcn": {"params": 73060, "loss": 0.1935, "accuracy": 0.9508, "ms_per_step": 40.0},
@@ -38,21 +34,15 @@ PAPER000_TABLES: dict[str, dict[str, dict[str, float]]] = {
     },
 }
 
-# --- Paper 000: the metrics it reports and its tables' layout ---
+# --- Paper 000: the metrics it reports and its tables' titles ---
 
 #: Paper 000's metrics in the order of its tables (our column names).
 PAPER000_METRICS: tuple[str, ...] = ("loss", "accuracy", "mse", "mae", "auc")
-#: The two columns of Tables I-III.
-PAPER000_SETS: tuple[str, ...] = ("training", "validation")
 #: Each model's table, as the paper titles it.
 PAPER000_TITLES: dict[str, str] = {
     "hybrid": "TABLE I. Hybrid model evaluation",
     "cnn": "TABLE II. CNN model evaluation",
     "rnn": "TABLE III. RNN model evaluation",
-}
-#: Row labels of Tables I-III.
-PAPER000_ROW_LABELS: dict[str, str] = {
-    "loss": "Loss", "accuracy": "Accuracy", "mse": "Mean Squared Error", "mae": "Mean Absolute Error", "auc": "AUC",
 }
 
 
@@ -70,72 +60,3 @@ def paper000_metrics() -> list:
 
     return ["accuracy", keras.metrics.MeanSquaredError(name="mse"), keras.metrics.MeanAbsoluteError(name="mae"),
             keras.metrics.AUC(name="auc")]
-
-
-def paper000_table(metrics: Mapping[str, Mapping[str, Mapping[str, float]]]) -> pd.DataFrame:
-    """Our results in the shape of ``results/paper000.csv``: one row per (model, set).
-
-    Args:
-        metrics: ``{model: {set: {metric: value}}}``, e.g. ``{"cnn": {"training":
-            Evaluation.metrics, "validation": ...}}``; extra metrics are ignored.
-
-    Returns:
-        Columns ``model, set, loss, accuracy, mse, mae, auc``; sets in the order
-        ``training, validation``.
-
-    Raises:
-        ValueError: A model lacks a set, or a set lacks one of :data:`PAPER000_METRICS`.
-    """
-    rows = []
-    for model, by_set in metrics.items():
-        for set_name in PAPER000_SETS:
-            if set_name not in by_set:
-                raise ValueError(f"{model}: no {set_name!r} metrics (got {sorted(by_set)})")
-            missing = [m for m in PAPER000_METRICS if m not in by_set[set_name]]
-            if missing:
-                raise ValueError(f"{model}/{set_name}: missing metrics {missing}; compile with paper000_metrics()")
-            rows.append({"model": model, "set": set_name, **{m: float(by_set[set_name][m]) for m in PAPER000_METRICS}})
-    return pd.DataFrame(rows, columns=["model", "set", *PAPER000_METRICS])
-
-
-def paper000_layout(table: pd.DataFrame, *, model: str) -> pd.DataFrame:
-    """One model's rows of :func:`paper000_table` laid out like paper 000's Tables I-III.
-
-    Args:
-        table: From :func:`paper000_table` (or ``results/paper000.csv``).
-        model: ``"hybrid"``, ``"cnn"`` or ``"rnn"``.
-
-    Returns:
-        Rows = the paper's metric labels (Loss ... AUC); columns ``training (paper)``,
-        ``training (ours)``, ``validation (paper)``, ``validation (ours)``.
-    """
-    ours = table[table["model"] == model].set_index("set")
-    columns = {}
-    for set_name in PAPER000_SETS:
-        columns[f"{set_name} (paper)"] = [PAPER000_TABLES[model][set_name][m] for m in PAPER000_METRICS]
-        columns[f"{set_name} (ours)"] = [float(ours.loc[set_name, m]) for m in PAPER000_METRICS]
-    index = pd.Index([PAPER000_ROW_LABELS[m] for m in PAPER000_METRICS], name="Metric")
-    return pd.DataFrame(columns, index=index)
-
-
-# --- Paper 002: Table 4.1, literature figures (NOT comparable with our measurements) ---
-
-#: Paper 002, Table 4.1, as printed: each column quotes a different model, task and dataset
-#: from another paper (ResNet on ImageNet, an LSTM captioner, a DCGAN, a CNN-RNN on video).
-#: "Robustness" and "complexity" are adjectives, not measurements. Kept as data so notebook
-#: 05 can show it beside our table, clearly marked as not comparable.
-PAPER002_TABLE41: dict[str, dict[str, str]] = {
-    "CNNs": {"accuracy": "97.3% (ResNet on ImageNet)", "gflops": "7.2 (AlexNet)", "robustness": "High",
-             "task": "Static images", "complexity": "Medium"},
-    "RNNs": {"accuracy": "75% (LSTM for image captioning)", "gflops": "20 (Seq2Seq)", "robustness": "Medium",
-             "task": "Sequential data", "complexity": "High"},
-    "GANs": {"accuracy": "85% (DCGAN for image generation)", "gflops": "56.3 (GAN)", "robustness": "Medium",
-             "task": "Generative tasks", "complexity": "High"},
-    "Hybrid Models": {"accuracy": "98.2% (CNN-RNN for video analysis)", "gflops": "30 (Hybrid)",
-                      "robustness": "High", "task": "Complex tasks", "complexity": "Very High"},
-}
-
-
-def paper002_table() -> pd.DataFrame:
-    """Paper 002's Table 4.1 (literature figures from unrelated papers): one row per model family."""
-    return pd.DataFrame(PAPER002_TABLE41).T.rename_axis("family (paper 002, not comparable)")

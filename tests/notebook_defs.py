@@ -5,7 +5,8 @@ reader wants to see it there (notebook 05's DCGAN, Grad-CAM and perturbations). 
 the only definition, so its tests test the notebook: :func:`definitions` reads the notebook's code
 cells, keeps the top-level imports, function and class definitions and constant assignments
 (UPPER_CASE names), drops every other statement (so nothing is loaded, trained or written) and runs
-what it kept, in notebook order, in one fresh namespace.
+what it kept, in notebook order, in one fresh namespace. A constant made from what only a run makes
+(``COMPARISONS = paths.results_dir / ...``) raises NameError and is left out.
 """
 
 from __future__ import annotations
@@ -60,9 +61,16 @@ def definitions(notebook_path: str | os.PathLike, *, names: Iterable[str] | None
     namespace = vars(module)
     for i, source in enumerate(_code_cells(notebook_path)):
         tree = ast.parse(source, filename=f"{notebook_path}[code cell {i}]")
-        kept = [node for node in tree.body if isinstance(node, _DEFINITIONS) or _is_constant(node)]
-        code = ast.Module(body=kept, type_ignores=[])
-        exec(compile(code, f"{notebook_path}[code cell {i}]", "exec"), namespace)
+        for node in tree.body:
+            if not (isinstance(node, _DEFINITIONS) or _is_constant(node)):
+                continue
+            code = compile(ast.Module(body=[node], type_ignores=[]), f"{notebook_path}[code cell {i}]", "exec")
+            try:
+                exec(code, namespace)
+            except NameError:
+                if isinstance(node, _DEFINITIONS):
+                    raise
+                # a constant made from run-time state (e.g. ``paths.results_dir / ...``): left out
     defined = {k: v for k, v in namespace.items() if not k.startswith("__")}
     if names is None:
         return types.SimpleNamespace(**defined)

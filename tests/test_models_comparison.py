@@ -15,7 +15,6 @@ import pytest
 keras = pytest.importorskip("keras")
 
 from helpers.config import set_seed  # noqa: E402
-from helpers.data import clip_frames  # noqa: E402
 from helpers.evaluation import evaluate  # noqa: E402
 from helpers.experiment import Split, run_experiment  # noqa: E402
 from helpers.flow import create_flow_dataset  # noqa: E402
@@ -190,7 +189,7 @@ def test_mobilenet_encoder_loads_a_weights_file_and_fine_tunes_with_batch_norm_f
 
 def test_clip_frames_labels_every_frame_with_its_clip():
     x = clips(3)
-    frames, labels = clip_frames(x, np.array([2, 0, 1]), frames_per_clip=2)
+    frames, labels = nb.clip_frames(x, np.array([2, 0, 1]), frames_per_clip=2)
     assert frames.shape == (6, IMAGE_SIZE, IMAGE_SIZE, 3) and frames.dtype == np.uint8
     np.testing.assert_array_equal(labels, [2, 2, 0, 0, 1, 1])
     np.testing.assert_array_equal(frames[2], x[1, 1])  # frames 1 and 4 of 6: the middles of two halves
