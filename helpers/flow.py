@@ -9,8 +9,6 @@ paper 004, Figure 4) sees optical flow instead of frames:
   progress bar, and caches the result in ``cache_dir`` keyed by the clips' *content*
   and the Farnebäck parameters. The entry is written under a temporary name and renamed
   when complete, so an interrupted run never leaves a cache that is later reused.
-* :func:`flow_to_rgb` colours a flow field for display (hue = direction, brightness =
-  speed).
 
 Units: ``flow[t, y, x] = (dx, dy)`` in **pixels per frame step** of the clip (the step
 between two *sampled* frames, not between two frames of the source video), x to the
@@ -90,29 +88,6 @@ def farneback_flow(clip: np.ndarray, *, params: FarnebackParams | None = None) -
         flow[t] = cv2.calcOpticalFlowFarneback(gray[t], gray[t + 1], None, p.pyr_scale, p.levels, p.winsize,
                                                p.iterations, p.poly_n, p.poly_sigma, 0)
     return flow
-
-
-def flow_to_rgb(flow: np.ndarray, *, max_magnitude: float | None = None) -> np.ndarray:
-    """Colour a flow field for display: hue = direction, brightness = speed (the usual HSV coding).
-
-    Args:
-        flow: ``(..., height, width, 2)`` as :func:`farneback_flow` returns it.
-        max_magnitude: Speed (px/frame) shown at full brightness; None uses the largest in ``flow``.
-
-    Returns:
-        uint8 RGB ``(..., height, width, 3)``.
-    """
-    flow = np.asarray(flow, dtype=np.float32)
-    dx, dy = flow[..., 0], flow[..., 1]
-    magnitude = np.hypot(dx, dy)
-    angle = np.mod(np.arctan2(dy, dx), 2 * np.pi)
-    top = float(magnitude.max()) if max_magnitude is None else float(max_magnitude)
-    hsv = np.empty((*flow.shape[:-1], 3), np.uint8)
-    hsv[..., 0] = np.round(angle * (179.0 / (2 * np.pi))).astype(np.uint8)  # OpenCV hue is 0..179
-    hsv[..., 1] = 255
-    hsv[..., 2] = np.clip(magnitude / top * 255.0, 0, 255).astype(np.uint8) if top > 0 else 0
-    flat = hsv.reshape(-1, 1, 3)
-    return cv2.cvtColor(flat, cv2.COLOR_HSV2RGB).reshape(hsv.shape)
 
 
 def _flow_job(args: tuple[np.ndarray, dict]) -> np.ndarray:

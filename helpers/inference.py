@@ -51,7 +51,7 @@ from helpers.models import CLIP_INPUT, FLOW_INPUT, ModelSpec, model_spec
 FEATURE_LAYER = "frame_features"
 #: Default window span: the mean embedded-dataset training clip (40-90 frames at 25 fps,
 #: mean 65 frames = 2.6 s). UCF50's clips average 199 frames at 26 fps (7.6 s): pass
-#: ``window=7.6`` for a UCF50 model, or measure with :func:`video_durations`.
+#: ``window=7.6`` for a UCF50 model, or the median duration of your training clips.
 DEFAULT_WINDOW_S = 2.6
 #: Default stride: 5 frames at 25 fps, so 5 smoothed windows cover the last second.
 DEFAULT_STRIDE_S = 0.2
@@ -425,8 +425,8 @@ def predict_on_video(
     Window ``k`` spans ``window`` seconds from ``k * stride`` seconds and feeds the
     model ``num_frames`` frames spread over it with :func:`helpers.data.sample_indices`: a window of
     about one training clip's duration looks like a training clip. The default
-    ``window`` is the mean embedded-dataset clip (2.6 s); pass the typical duration of
-    *your* training clips (:func:`video_durations`), e.g. 7.6 s for UCF50.
+    ``window`` is the mean embedded-dataset clip (2.6 s); pass the median duration of
+    *your* training clips, e.g. 7.6 s for UCF50.
 
     Frames are decoded once, in order; only the frames some window samples are resized
     and go through the model, ``chunk_frames`` frames at a time. With a
@@ -581,24 +581,6 @@ def predict_on_video(
         probabilities=np.stack(raw).astype(np.float32), smoothed=np.stack(smoothed).astype(np.float32),
         fast_path=predictor.fast, output_path=Path(output_path) if output_path is not None else None,
     )
-
-
-def video_durations(video_paths: Sequence[str | os.PathLike]) -> np.ndarray:
-    """Durations in seconds from the container headers (frame count / fps), e.g. to set
-    :func:`predict_on_video`'s ``window`` to the median training clip.
-
-    Returns:
-        float64 ``(num_videos,)``; NaN where the header has no frame count or rate.
-    """
-    durations = []
-    for path in video_paths:
-        cap = open_video(Path(path))
-        try:
-            frames, rate = cap.get(cv2.CAP_PROP_FRAME_COUNT), cap.get(cv2.CAP_PROP_FPS)
-        finally:
-            cap.release()
-        durations.append(frames / rate if frames > 0 and rate > 0 else math.nan)
-    return np.asarray(durations, dtype=np.float64)
 
 
 def concatenate_videos(video_paths: Sequence[str | os.PathLike], output_path: str | os.PathLike, *,

@@ -6,11 +6,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-import cv2
 import matplotlib.pyplot as plt
 import numpy as np
-
-from helpers.inference import label_frame
 
 
 def save_figure(fig: plt.Figure, path: str | os.PathLike, *, dpi: int = 120) -> Path:
@@ -19,43 +16,6 @@ def save_figure(fig: plt.Figure, path: str | os.PathLike, *, dpi: int = 120) -> 
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi, bbox_inches="tight")
     return path
-
-
-def read_first_frame(video_path: str | os.PathLike) -> np.ndarray:
-    """The first frame of a video, RGB uint8 ``(height, width, 3)``."""
-    cap = cv2.VideoCapture(str(video_path), cv2.CAP_FFMPEG)
-    try:
-        ok, frame = cap.read()
-    finally:
-        cap.release()
-    if not ok or frame is None:
-        raise ValueError(f"{video_path}: could not read a first frame")
-    return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-
-
-def plot_first_frames(video_paths: Sequence[str | os.PathLike], labels: Sequence[str], *, cols: int = 4
-                      ) -> plt.Figure:
-    """First frame of each video with its class name written on it (paper 001 Figure 7)."""
-    rows = int(np.ceil(len(video_paths) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False)
-    for ax in axes.flat:
-        ax.axis("off")
-    for ax, path, label in zip(axes.flat, video_paths, labels, strict=False):  # axes may outnumber videos
-        ax.imshow(label_frame(read_first_frame(path), label))
-    fig.tight_layout()
-    return fig
-
-
-def plot_clip(clip: np.ndarray, *, title: str = "", max_frames: int = 10) -> plt.Figure:
-    """Frames of one clip ``(num_frames, height, width, 3)`` side by side."""
-    idx = np.linspace(0, len(clip) - 1, min(max_frames, len(clip))).astype(int)
-    fig, axes = plt.subplots(1, len(idx), figsize=(1.4 * len(idx), 1.8))
-    for ax, i in zip(np.atleast_1d(axes), idx, strict=True):
-        ax.imshow(clip[i])
-        ax.set_title(f"t={i}", fontsize=7)
-        ax.axis("off")
-    fig.suptitle(title, fontsize=9)
-    return fig
 
 
 def plot_history(history: dict, *, metric: str = "loss", title: str | None = None) -> plt.Figure:
@@ -116,128 +76,5 @@ def plot_confusion_matrix(confusion: np.ndarray, class_names: Sequence[str], *, 
                 ax.text(j, i, int(confusion[i, j]), ha="center", va="center",
                         color="white" if fraction[i, j] > 0.5 else "black", fontsize=8)
     ax.set_title(title)
-    fig.tight_layout()
-    return fig
-
-
-def plot_probability_timeline(times: np.ndarray, probabilities: np.ndarray, smoothed: np.ndarray,
-                              class_names: Sequence[str], *, segments: Sequence[tuple[float, float, str]] = (),
-                              title: str = "") -> plt.Figure:
-    """Class probabilities along a video, raw (top) vs smoothed (bottom): flicker and its cure.
-
-    A strip of ticks above each panel shows the winning class of every window, so each
-    label change is visible.
-
-    Args:
-        times: ``(num_windows,)`` seconds, e.g. ``VideoPrediction.end_s``.
-        probabilities: ``(num_windows, num_classes)`` raw model outputs.
-        smoothed: ``(num_windows, num_classes)`` moving averages.
-        class_names: Column labels.
-        segments: True classes as ``(start_s, end_s, class_name)``, shaded behind the curves.
-        title: Figure title.
-    """
-    colors = plt.get_cmap("tab10" if len(class_names) <= 10 else "tab20").colors
-    color_of = {name: colors[i % len(colors)] for i, name in enumerate(class_names)}
-    fig, axes = plt.subplots(2, 1, figsize=(9, 5.2), sharex=True)
-    for ax, probs, name in zip(axes, (probabilities, smoothed), ("raw", "smoothed"), strict=True):
-        for start, end, label in segments:
-            ax.axvspan(start, end, color=color_of.get(label, "grey"), alpha=0.12, lw=0)
-        for j, class_name in enumerate(class_names):
-            ax.plot(times, probs[:, j], color=color_of[class_name], lw=1.3, label=class_name)
-        winners = np.asarray(probs).argmax(axis=1)
-        ax.scatter(times, np.full(len(times), 1.06), c=[color_of[class_names[w]] for w in winners],
-                   marker="|", s=60, clip_on=False)
-        ax.set_ylim(0, 1.1)
-        ax.set_ylabel(f"{name} probability")
-        ax.grid(alpha=0.3)
-    axes[1].set_xlabel("time (s)")
-    axes[0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, title="class (shade: true)")
-    fig.suptitle(title or "Class probabilities per window: raw vs smoothed")
-    fig.tight_layout()
-    return fig
-
-
-def plot_video_frames(video_path: str | os.PathLike, *, num_frames: int = 6, title: str = "") -> plt.Figure:
-    """``num_frames`` frames spread over a video, at full resolution, with their times.
-
-    One sequential decode pass (no seeks); e.g. frames of an annotated video.
-    """
-    cap = cv2.VideoCapture(str(video_path), cv2.CAP_FFMPEG)
-    try:
-        total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-        fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
-        wanted = set(np.linspace(0, max(total - 1, 0), num_frames).round().astype(int).tolist())
-        frames: list[tuple[int, np.ndarray]] = []
-        index = 0
-        while len(frames) < len(wanted) and cap.grab():
-            if index in wanted:
-                ok, frame = cap.retrieve()
-                if ok:
-                    frames.append((index, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)))
-            index += 1
-    finally:
-        cap.release()
-    if not frames:
-        raise ValueError(f"{video_path}: no frames could be read")
-    fig, axes = plt.subplots(1, len(frames), figsize=(2.6 * len(frames), 2.4), squeeze=False)
-    for ax, (index, frame) in zip(axes[0], frames, strict=True):
-        ax.imshow(frame)
-        ax.set_title(f"t = {index / fps:.1f} s", fontsize=8)
-        ax.axis("off")
-    fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    return fig
-
-
-def plot_alpha_sweep(alphas: Sequence[float], scores: dict[str, Sequence[float]], *, errors: dict | None = None,
-                     chance: float | None = None, mark: float | None = 0.7, ylabel: str = "accuracy",
-                     title: str = "") -> plt.Figure:
-    """A score against the hybrid's fusion weight alpha (paper 000's 0.7 marked).
-
-    Args:
-        alphas: x values, in [0, 1] (0 = RNN features only, 1 = CNN features only).
-        scores: One line per name (e.g. ``{"training": [...], "validation": [...]}``), same length as ``alphas``.
-        errors: Optional error bars per name (e.g. the binomial standard error of an accuracy).
-        chance: Draw the chance level as a dashed line.
-        mark: Alpha to mark with a vertical line (the paper's 0.7); None for none.
-        ylabel, title: Labels.
-    """
-    fig, ax = plt.subplots(figsize=(5, 3.2))
-    for name, values in scores.items():
-        yerr = None if errors is None else errors.get(name)
-        ax.errorbar(alphas, values, yerr=yerr, marker="o", capsize=3, label=name)
-    if chance is not None:
-        ax.axhline(chance, color="grey", linestyle="--", linewidth=1, label="chance")
-    if mark is not None:
-        ax.axvline(mark, color="black", linestyle=":", linewidth=1, label=f"paper: alpha = {mark}")
-    ax.set_xlabel("alpha (weight of the CNN features; RNN gets 1 - alpha)")
-    ax.set_ylabel(ylabel)
-    ax.set_xlim(-0.05, 1.05)
-    ax.set_title(title or f"Hybrid: {ylabel} vs alpha")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
-
-
-def plot_grouped_bars(table, *, ylabel: str = "accuracy", chance: float | None = None, title: str = "") -> plt.Figure:
-    """Grouped bars: one group per row of ``table`` (a DataFrame), one bar per column.
-
-    E.g. per-class accuracy (rows = classes, columns = models).
-    """
-    rows, cols = list(table.index), list(table.columns)
-    width = 0.8 / max(len(cols), 1)
-    x = np.arange(len(rows))
-    fig, ax = plt.subplots(figsize=(1.3 * len(rows) + 2, 3.2))
-    for i, col in enumerate(cols):
-        ax.bar(x + (i - (len(cols) - 1) / 2) * width, table[col].to_numpy(dtype=float), width, label=str(col))
-    if chance is not None:
-        ax.axhline(chance, color="grey", linestyle="--", linewidth=1, label="chance")
-    ax.set_xticks(x, [str(r) for r in rows])
-    ax.set_ylabel(ylabel)
-    ax.set_ylim(0, 1.05)
-    ax.set_title(title)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
     return fig

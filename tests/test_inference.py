@@ -24,7 +24,6 @@ from helpers.inference import (
     predict_single_action,
     split_frame_model,
     takes_flow,
-    video_durations,
 )
 from helpers.models import build_convlstm, build_lrcn, clip_input, load_model, save_model
 from tests.conftest import numbered_frames, write_video
@@ -291,6 +290,9 @@ def test_model_and_video_mismatches_are_clear_errors(lrcn, noisy_video, tmp_path
 
 
 def test_concatenate_videos_and_durations(tmp_path):
+    # notebook 04 measures the training clips' durations to size its windows
+    video_durations = definitions(Path(__file__).resolve().parents[1] / "notebooks/04_predict.ipynb",
+                                  names=["video_durations"]).video_durations
     a = write_video(tmp_path / "a.avi", numbered_frames(10, size=32), fps=FPS)
     b = write_video(tmp_path / "b.avi", numbered_frames(15, size=48), fps=FPS)
     bounds = concatenate_videos([a, b], tmp_path / "ab.mp4", fps=FPS)

@@ -1,4 +1,5 @@
-"""Figures: the confusion matrix stays readable (and bounded) at UCF101's 101 classes."""
+"""Figures: the confusion matrix stays readable (and bounded) at UCF101's 101 classes; the figures that
+notebooks 00 and 04 define for themselves (tested through tests/notebook_defs) read the right frames."""
 
 from __future__ import annotations
 
@@ -6,10 +7,16 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from pathlib import Path  # noqa: E402
+
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from helpers.plots import MAX_LABELLED_CLASSES, plot_confusion_matrix  # noqa: E402
+from tests.conftest import numbered_frames, write_video  # noqa: E402
+from tests.notebook_defs import definitions  # noqa: E402
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
 def test_confusion_matrix_normalises_rows_and_labels_cells_of_few_classes():
@@ -33,3 +40,30 @@ def test_confusion_matrix_of_101_classes_stays_bounded_and_unlabelled():
     assert 101 > MAX_LABELLED_CLASSES and not fig.axes[0].texts  # no 10,201 cell labels
     assert len(fig.axes[0].get_yticklabels()) == 101  # every class still named
     plt.close(fig)
+
+
+def test_notebook_00_first_frames_and_clip_figures(tmp_path):
+    nb = definitions(NOTEBOOKS / "00_data.ipynb", names=["read_first_frame", "plot_first_frames", "plot_clip"])
+    frames = numbered_frames(5, size=32)
+    video = write_video(tmp_path / "v.avi", frames)
+    np.testing.assert_allclose(nb.read_first_frame(video).mean(axis=(0, 1)), frames[0, 0, 0], atol=8)  # RGB, not BGR
+    fig = nb.plot_first_frames([video, video, video], ["a", "b", "c"], cols=2)
+    assert len(fig.axes) == 4 and sum(bool(ax.images) for ax in fig.axes) == 3  # the spare axis stays empty
+    plt.close(fig)
+    fig = nb.plot_clip(frames, title="clip", max_frames=3)
+    assert [ax.get_title() for ax in fig.axes] == ["t=0", "t=2", "t=4"]
+    plt.close(fig)
+
+
+def test_notebook_04_video_frames_are_spread_over_the_video_with_their_times(tmp_path):
+    nb = definitions(NOTEBOOKS / "04_predict.ipynb", names=["read_spread_frames", "plot_video_frames"])
+    frames = numbered_frames(11, size=32)
+    video = write_video(tmp_path / "v.avi", frames, fps=10.0)
+    picked, fps = nb.read_spread_frames(video, num_frames=3)
+    assert [i for i, _ in picked] == [0, 5, 10] and fps == 10.0
+    for i, frame in picked:
+        np.testing.assert_allclose(frame.mean(axis=(0, 1)), frames[i, 0, 0], atol=8)
+    fig = nb.plot_video_frames(video, num_frames=3, title="spread")
+    assert [ax.get_title() for ax in fig.axes] == ["t = 0.0 s", "t = 0.5 s", "t = 1.0 s"]
+    plt.close(fig)
+
