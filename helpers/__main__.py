@@ -109,8 +109,10 @@ def _is_url(source: str) -> bool:
 def classify(args: argparse.Namespace) -> dict:
     """Run ``classify``; returns the result as a JSON-ready dict (raises on any failure)."""
     remote = _is_url(args.source)
-    if not remote and not Path(args.source).is_file():
-        raise FileNotFoundError(f"{args.source}: video file does not exist")
+    if not remote:
+        from helpers.video import check_video_file
+
+        check_video_file(args.source)  # the library's messages: missing, a directory, unreadable, empty
     if not args.model.is_file():  # before any download or TensorFlow import
         raise FileNotFoundError(f"{args.model}: model file does not exist (train one with "
                                 "notebooks/01_lrcn.ipynb or `make run`, or pass --model)")

@@ -101,6 +101,24 @@ def sample_indices(total_frames: int, num_frames: int) -> np.ndarray:
     return ((np.arange(num_frames) + 0.5) * total_frames / num_frames).astype(np.int64)
 
 
+def check_video_file(path: str | os.PathLike) -> Path:
+    """``path`` as a Path if it is a readable, non-empty file; else :class:`VideoReadError` saying why
+    (missing, a directory, no permission to read, empty). The library and the CLI say the same."""
+    path = Path(path)
+    if not path.exists():
+        raise VideoReadError(path, "file does not exist")
+    if path.is_dir():
+        raise VideoReadError(path, "is a directory, not a video file")
+    try:
+        with open(path, "rb") as file:
+            empty = not file.read(1)
+    except PermissionError:
+        raise VideoReadError(path, "permission denied: the file cannot be read") from None
+    if empty:
+        raise VideoReadError(path, "file is empty (0 bytes)")
+    return path
+
+
 def open_video(path: Path, *, threads: int | None = None) -> cv2.VideoCapture:
     """Open a video with FFmpeg, or raise :class:`VideoReadError` naming the file and the reason.
 
@@ -109,12 +127,7 @@ def open_video(path: Path, *, threads: int | None = None) -> cv2.VideoCapture:
         threads: FFmpeg decoding threads (``CAP_PROP_N_THREADS``); None keeps OpenCV's
             default (one per CPU).
     """
-    if not path.exists():
-        raise VideoReadError(path, "file does not exist")
-    if path.is_dir():
-        raise VideoReadError(path, "is a directory, not a video file")
-    if path.stat().st_size == 0:
-        raise VideoReadError(path, "file is empty (0 bytes)")
+    check_video_file(path)
     params = [] if threads is None else [cv2.CAP_PROP_N_THREADS, int(threads)]
     cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, params)
     if not cap.isOpened():

@@ -61,15 +61,17 @@ def test_json_output_and_annotated_video(model_path, video, tmp_path):
     assert result["annotated"]["windows"] >= 1
 
 
-@pytest.mark.parametrize("case", ["missing video", "missing model", "refused URL", "non-http URL"])
+@pytest.mark.parametrize("case", ["missing video", "directory", "missing model", "refused URL", "non-http URL"])
 def test_failures_exit_nonzero_with_one_line(case, model_path, video, tmp_path):
     args = {
         "missing video": [str(tmp_path / "nope.mp4"), "--model", str(model_path)],
+        "directory": [str(tmp_path), "--model", str(model_path)],
         "missing model": [str(video), "--model", str(tmp_path / "none.keras")],
         "refused URL": [closed_port_url(), "--model", str(model_path), "--download-dir", str(tmp_path / "dl")],
         "non-http URL": ["ftp://127.0.0.1/clip.avi", "--model", str(model_path)],
     }[case]
-    needle = {"missing video": "nope.mp4", "missing model": "none.keras", "refused URL": "connection refused",
+    needle = {"missing video": "nope.mp4: file does not exist", "directory": "is a directory, not a video file",
+              "missing model": "none.keras", "refused URL": "connection refused",
               "non-http URL": "not an http"}[case]
     proc = run_cli(*args, cwd=tmp_path)
     assert proc.returncode == 1

@@ -167,6 +167,25 @@ def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     }
 
 
+def test_a_directory_and_an_unreadable_file_are_named_with_the_reason(tmp_path, monkeypatch):
+    with pytest.raises(VideoReadError, match="is a directory") as info:
+        frame_extraction(tmp_path, num_frames=20, image_size=16)
+    assert str(tmp_path) in str(info.value)
+    locked = tmp_path / "locked.avi"
+    locked.write_bytes(b"x" * 10)
+    real_open = open
+
+    def refuse(file, *args, **kwargs):  # root reads any file: simulate a permission error
+        if str(file) == str(locked):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", refuse)
+    with pytest.raises(VideoReadError, match="permission denied") as info:
+        frame_extraction(locked, num_frames=20, image_size=16)
+    assert str(locked) in str(info.value)
+
+
 @pytest.mark.parametrize("kind", ["missing", "empty", "not a video", "too short", "truncated"])
 def test_bad_input_raises_video_read_error_naming_file(tmp_path, kind):
     path, reason = _bad_files(tmp_path)[kind]
