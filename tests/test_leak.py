@@ -1,4 +1,4 @@
-"""Notebook 01's nearest-neighbour memoriser, the model that shows the leak (tested through tests/notebook_defs)."""
+"""Notebook 01's nearest-neighbour memoriser (colour histograms), the model that shows the leak (tested through tests/notebook_defs)."""
 
 from __future__ import annotations
 
@@ -13,17 +13,24 @@ from helpers.synthetic import generate_dataset
 from tests.notebook_defs import definitions
 
 NB = definitions(Path(__file__).resolve().parent.parent / "notebooks" / "01_lrcn.ipynb")
-downscale_clips, nearest_neighbour_predict = NB.downscale_clips, NB.nearest_neighbour_predict
+colour_histograms, nearest_neighbour_predict = NB.colour_histograms, NB.nearest_neighbour_predict
 
 
-def test_downscale_clips_block_averages():
+def test_colour_histograms_count_the_share_of_pixels_per_colour_cell():
     clips = np.zeros((2, 3, 4, 4, 3), np.uint8)
-    clips[1, :, :2, :2] = 200  # top-left block of every frame of clip 1
-    small = downscale_clips(clips, size=2)
-    assert small.shape == (2, 3 * 2 * 2 * 3)
-    assert small[0].max() == 0 and small[1].reshape(3, 2, 2, 3)[:, 0, 0].min() == 200
-    with pytest.raises(ValueError):
-        downscale_clips(clips, size=3)
+    clips[1, :, :2] = (255, 0, 130)  # the top half of every frame of clip 1
+    hist = colour_histograms(clips, bins=2)
+    assert hist.shape == (2, 8) and np.allclose(hist.sum(axis=1), 1.0)
+    assert hist[0, 0] == 1.0  # all black: cell (0, 0, 0)
+    # half black, half in cell (r=1, g=0, b=1) = (1 * 2 + 0) * 2 + 1 = 5
+    assert hist[1, 0] == 0.5 and hist[1, 5] == 0.5
+    # where and when a colour appears does not matter
+    moved = clips[:, ::-1, ::-1, ::-1]
+    assert np.array_equal(colour_histograms(moved, bins=2), hist)
+    # batches give the same counts as one pass
+    assert np.array_equal(colour_histograms(clips, bins=2, batch=1), hist)
+    with pytest.raises(ValueError, match="bins=3"):
+        colour_histograms(clips, bins=3)
 
 
 @pytest.fixture(scope="module")
@@ -42,10 +49,10 @@ def test_memoriser_finds_twins_on_a_leaky_split_and_not_across_groups(groups_dat
     for protocol in ("random_clip", "group"):
         split = protocol_split(paths, protocol=protocol, test_size=0.25, val_size=0.2, seed=27)
         memory = np.r_[split.train_idx, split.val_idx]
-        pred = nearest_neighbour_predict(features[memory], labels[memory], features[split.test_idx], size=4)
+        pred = nearest_neighbour_predict(features[memory], labels[memory], features[split.test_idx])
         accuracy[protocol] = float(np.mean(pred == labels[split.test_idx]))
     chance = 1 / 4
     assert accuracy["random_clip"] >= 0.7 and accuracy["random_clip"] - accuracy["group"] >= 0.4
     assert accuracy["group"] <= chance + 0.25
     # a clip's own copy in memory is always its nearest neighbour
-    assert (nearest_neighbour_predict(features, labels, features, size=4) == labels).all()
+    assert (nearest_neighbour_predict(features, labels, features) == labels).all()
