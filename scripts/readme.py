@@ -108,7 +108,8 @@ def section_leak(results_dir: Path) -> str:
     if not path.exists():
         return "_Not produced yet: run `make run` (notebook 01, section \"The leak, by mechanism\")._\n"
     text = (f"{_dataset_line(results_dir)} A memoriser (1-nearest-neighbour on colour histograms, "
-            "remembering the training clips: it knows which colours a clip shows, not where, when or what moves) and the LRCN, each on the leaky `random_clip` split and on held-out "
+            "remembering the training clips: it knows which colours a clip shows, not where, when or what moves) "
+            "and the LRCN, each on the leaky `random_clip` split and on held-out "
             "groups (`group`); 95% Wilson intervals from the number of test clips. The paper's LRCN row is 116 of "
             "its 122 UCF50 test clips. How large the leak is depends on the model and on how often a test clip's "
             "twin (a clip of its group) is in training; notebook 01 computes that share and explains the numbers. "

@@ -1,4 +1,6 @@
-"""Notebook 01's nearest-neighbour memoriser (colour histograms), the model that shows the leak (tested through tests/notebook_defs)."""
+"""Notebook 01's nearest-neighbour memoriser on colour histograms, the model that shows the leak.
+
+Tested through tests/notebook_defs."""
 
 from __future__ import annotations
 
