@@ -76,9 +76,9 @@ format: setup
 export: setup
 	$(PY) scripts/export_notebooks.py
 
-# Regenerates the README's results sections from results/*.csv.
+# Regenerates the README's results sections from results/*.csv (SECTIONS=leak,seeds: only those, after a partial run).
 readme: setup
-	$(PY) scripts/readme.py
+	$(PY) scripts/readme.py $(if $(SECTIONS),--sections $(SECTIONS))
 
 # Seed spread: the LRCN (group protocol) and paper 000's CNN, RNN and hybrid retrained for each seed in
 # HAR_SEEDS (default 27,28,29,30,31) with the notebooks' settings -> results/seeds.csv (resumable; about 30 min).

@@ -8,10 +8,11 @@ keeping stale numbers.
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -130,10 +131,11 @@ def section_comparisons(results_dir: Path) -> str:
     path = results_dir / "comparisons.csv"
     if not path.exists():
         return "_Not produced yet: run `make run` (notebooks 01-03)._\n"
+    table = pd.read_csv(path)
     return ("Every \"A beats B\" of the notebooks, judged on the same test clips with McNemar's exact test "
             "(the unpaired rows compare different test sets); verdict: the more accurate one is better only when "
-            "p < 0.05. One seed each. Source: `results/comparisons.csv`.\n\n"
-            + to_markdown(pd.read_csv(path), floatfmt=".3f"))
+            f"p < 0.05. One seed each. Rows from notebooks {', '.join(sorted(table.notebook.unique()))}. "
+            "Source: `results/comparisons.csv`.\n\n" + to_markdown(table, floatfmt=".3f"))
 
 
 def section_seeds(results_dir: Path) -> str:
@@ -182,11 +184,17 @@ SECTIONS: dict[str, Callable[[Path], str]] = {
 }
 
 
-def update_readme(readme: Path, results_dir: Path) -> list[str]:
-    """Rewrite every marked section of ``readme``; returns the names of the sections updated."""
+def update_readme(readme: Path, results_dir: Path, *, sections: Sequence[str] | None = None) -> list[str]:
+    """Rewrite the marked sections of ``readme`` (all, or only those named in ``sections``);
+    returns the names of the sections updated."""
+    unknown = sorted(set(sections or ()) - set(SECTIONS))
+    if unknown:
+        raise ValueError(f"unknown README sections {unknown}; choose from {list(SECTIONS)}")
     text = readme.read_text()
     updated = []
     for name, render in SECTIONS.items():
+        if sections is not None and name not in sections:
+            continue
         pattern = re.compile(rf"(<!-- BEGIN {name} -->\n)(.*?)(<!-- END {name} -->)", re.DOTALL)
         if pattern.search(text):
             body = render(results_dir)
@@ -197,10 +205,19 @@ def update_readme(readme: Path, results_dir: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    readme = Path(argv[0]) if argv else ROOT / "README.md"
-    results_dir = Path(argv[1]) if len(argv) > 1 else ROOT / "results"
-    names = update_readme(readme, results_dir)
+    """``python scripts/readme.py [README [RESULTS_DIR]] [--sections leak,seeds]``: ``--sections`` refreshes
+    only those sections (the results of a partial run), leaving the others as they are."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("readme", nargs="?", type=Path, default=ROOT / "README.md")
+    parser.add_argument("results_dir", nargs="?", type=Path, default=ROOT / "results")
+    parser.add_argument("--sections", help=f"comma-separated subset of {','.join(SECTIONS)}")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    sections = [n for n in args.sections.split(",") if n] if args.sections else None
+    readme, results_dir = args.readme, args.results_dir
+    try:
+        names = update_readme(readme, results_dir, sections=sections)
+    except ValueError as error:
+        parser.error(str(error))
     print(f"updated {readme}: sections {', '.join(names) or 'none'}")
     return 0
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
-from scripts.readme import update_readme
+from scripts.readme import main, update_readme
 
 
 def test_readme_tables_round_to_what_was_measured(tmp_path):
@@ -28,3 +29,20 @@ def test_readme_tables_round_to_what_was_measured(tmp_path):
     assert "| lrcn | group | 2.0783 | 0.1250 | 511.8 |" in text  # ms to 0.1 ms, not 511.7873
     assert "| LRCN | 0.812 | 73192 | 0.138 | 4.8 | 123 | 0.688 |" in text  # seconds to 1 s, rates to 3 places
     assert "511.7873" not in text and "4.8162" not in text
+
+
+def test_readme_sections_option_refreshes_only_the_named_sections(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("<!-- BEGIN paper001 -->\nkept 0.9875\n<!-- END paper001 -->\n"
+                      "<!-- BEGIN comparisons -->\nold\n<!-- END comparisons -->\n")
+    results = tmp_path / "results"
+    results.mkdir()
+    pd.DataFrame([{"notebook": "01_lrcn", "a": "lrcn", "b": "memoriser", "accuracy_a": 0.9, "accuracy_b": 0.1,
+                   "test": "mcnemar_exact", "p_value": 0.001, "verdict": "lrcn better"}]
+                 ).to_csv(results / "comparisons.csv", index=False)
+    assert main([str(readme), str(results), "--sections", "comparisons"]) == 0
+    text = readme.read_text()
+    assert "kept 0.9875" in text  # paper001.csv is missing, yet its section stays as it was
+    assert "| 01_lrcn | lrcn | memoriser | 0.900 |" in text and "Rows from notebooks 01_lrcn." in text
+    with pytest.raises(SystemExit):
+        main([str(readme), str(results), "--sections", "nonsense"])
