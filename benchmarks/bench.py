@@ -277,6 +277,45 @@ def decode_convert_floor(video_path: str | os.PathLike, *, num_frames: int = 20,
     return converted
 
 
+#: Codecs a downloaded video may come in (yt-dlp's formats): FFmpeg's encoder -> container suffix.
+CODECS = {"libx264": ".mp4", "libvpx-vp9": ".webm", "libsvtav1": ".mp4"}
+
+
+def bench_codecs(source: Path, work_dir: Path, *, reps: int, size: tuple[int, int] = (854, 480),
+                 progress: bool = True) -> dict:
+    """Decode speed by codec, for ``helpers.download.DEFAULT_FORMAT``'s preference: the frames of
+    ``source`` (a real video) re-encoded at ``size`` (480p, the format's cap) with each of
+    :data:`CODECS` at the encoder's default quality, then decoded by PyAV on the set-up
+    ``frame_extraction`` uses (the decode floor), the codecs interleaved.
+
+    Returns:
+        ``{codec: {"ms", "frames", "mb", "over_h264"}}`` (ms per file, frames decoded, file size,
+        decode time over H.264's).
+    """
+    import av
+
+    os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1's encoder prints a banner on stderr: errors only
+    width, height = size
+    with open_video(source) as container:
+        frames = [frame.reformat(width=width, height=height, format="yuv420p") for frame in decode_frames(container)]
+    paths = {}
+    for codec, suffix in CODECS.items():
+        paths[codec] = work_dir / f"codec_{codec}{suffix}"
+        with av.open(str(paths[codec]), "w") as out:
+            stream = out.add_stream(codec, rate=25)
+            stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+            for i, frame in enumerate(frames):
+                frame.pts = i
+                out.mux(stream.encode(frame))
+            out.mux(stream.encode())
+    with tqdm(total=reps * len(paths), desc="Decode by codec", unit="call", disable=not progress) as bar:
+        times = time_interleaved({c: (lambda p=p: decode_floor(p, threads=DECODER_THREADS)) for c, p in paths.items()},
+                                 reps=reps, bar=bar)
+    ms = {codec: _median(t["wall_ms"]) for codec, t in times.items()}
+    return {codec: {"ms": ms[codec], "frames": decode_floor(path), "mb": path.stat().st_size / 2**20,
+                    "over_h264": ms[codec] / ms["libx264"]} for codec, path in paths.items()}
+
+
 def _decoder_name(threads: int | str | None) -> str:
     """``"1_thread"``, ``"default_threads"`` (the decode-floor set-up matching ``threads``) or
     ``"auto"`` (one of the two per file, :func:`helpers.data.resolve_decoder_threads`)."""
@@ -1122,6 +1161,17 @@ def _extraction_rows(extraction: dict, targets: dict, num_frames: int) -> list[l
     return rows
 
 
+def _codec_rows(codecs: dict | None) -> list[list[str]]:
+    """One table row: decode time by codec (``DEFAULT_FORMAT``'s H.264-first preference)."""
+    if not codecs:
+        return []
+    h264 = codecs["libx264"]
+    others = "; ".join(f"{c} {r['ms']:.0f} ms ({r['over_h264']:.2f}x, {r['mb']:.1f} MB)" for c, r in codecs.items()
+                       if c != "libx264")
+    return [[f"Decoding one {h264['frames']}-frame 480p video (PyAV) by codec, ms: H.264 vs VP9 and AV1 (libdav1d)",
+             f"{h264['ms']:.0f} ({h264['mb']:.1f} MB)", others, "", "", ""]]
+
+
 def cpu_times(stat_path: str | os.PathLike = "/proc/stat") -> list[int] | None:
     """``[steal, total]`` CPU time (clock ticks, all CPUs) since boot, from ``/proc/stat``'s
     ``cpu`` line; None where there is no such file (not Linux) or it has no steal column."""
@@ -1165,6 +1215,7 @@ def render_extraction_markdown(bench: dict) -> str:
 
     m = bench["machine"]
     rows = _extraction_rows(bench["extraction"], bench["targets"], bench["settings"]["num_frames"])
+    rows += _codec_rows(bench.get("codecs"))
     caption = (f"Setting `{bench['setting']}`, frame extraction only, {bench['created']}, {bench['bench_s']:.0f} s, "
                f"{m['cpu_count']} CPUs ({m['cpu_model'] or 'n/a'}), OpenCV {m['opencv']}; {_load_caption(m)}. "
                f"Medians of {bench['settings']['reps']} interleaved repetitions; compare ratios, not absolute "
@@ -1180,7 +1231,7 @@ def render_markdown(bench: dict) -> str:
 
     t = bench["targets"]
     ds, inf, st, tr = bench["dataset"], bench["inference"], bench["stream"], bench["training"]
-    rows = _extraction_rows(bench["extraction"], t, bench["settings"]["num_frames"])
+    rows = _extraction_rows(bench["extraction"], t, bench["settings"]["num_frames"]) + _codec_rows(bench.get("codecs"))
     cpu = (f" (CPU time per video, workers included: {ds['cpu_ms_per_video_all']:.1f} vs "
            f"{ds['cpu_ms_per_video_1proc']:.1f} ms)" if "cpu_ms_per_video_all" in ds else "")
     rows.append([f"create_dataset, {ds['num_videos']} videos, videos/s: all {ds['num_workers_all']} cores vs 1{cpu}",
@@ -1247,7 +1298,7 @@ def render_markdown(bench: dict) -> str:
 
 
 def _write_extraction_only(out_dir: Path, *, setting: str, settings: BenchSettings, machine: dict,
-                           extraction: dict, started: float) -> dict:
+                           extraction: dict, codecs: dict | None, started: float) -> dict:
     """``--only extraction``: write ``bench_extraction.json`` and ``bench_extraction.md``; return the dict."""
     from helpers.atomic import write_text
     from helpers.results import write_json
@@ -1256,7 +1307,7 @@ def _write_extraction_only(out_dir: Path, *, setting: str, settings: BenchSettin
     bench = {"setting": setting, "only": "extraction",
              "created": datetime.datetime.now().isoformat(timespec="seconds"),
              "bench_s": time.perf_counter() - started, "machine": machine, "settings": asdict(settings),
-             "extraction": extraction, "targets": extraction_targets(extraction)}
+             "extraction": extraction, "codecs": codecs, "targets": extraction_targets(extraction)}
     write_json(out_dir / "bench_extraction.json", bench)
     write_text(out_dir / "bench_extraction.md", render_extraction_markdown(bench))
     return bench
@@ -1320,9 +1371,10 @@ def run_benchmark(*, setting: str = "full", out_dir: str | os.PathLike | None = 
         extraction = {kind: bench_extraction(videos, num_frames=settings.num_frames, image_size=settings.image_size,
                                              reps=settings.reps, progress=progress, desc=kind)
                       for kind, videos in (("h264", mp4), ("avi", avi))}
+        codecs = bench_codecs(mp4[0], scratch, reps=settings.reps, progress=progress) if mp4 else None
         if only == "extraction":
             return _write_extraction_only(out_dir, setting=setting, settings=settings, machine=machine,
-                                          extraction=extraction, started=started)
+                                          extraction=extraction, codecs=codecs, started=started)
         proxy_dir = generate_dataset(scratch / "ucf_proxy", class_names=("Walking",), num_groups=1,
                                      clips_per_group=settings.proxy_videos, frame_size=settings.proxy_size,
                                      min_frames=settings.proxy_frames[0], max_frames=settings.proxy_frames[1],
@@ -1350,7 +1402,7 @@ def run_benchmark(*, setting: str = "full", out_dir: str | os.PathLike | None = 
         "bench_s": time.perf_counter() - started,
         "machine": machine,
         "settings": asdict(settings),
-        "extraction": extraction,
+        "extraction": extraction, "codecs": codecs,
         **dataset["flat"], "dataset": dataset["details"],
         **inference["flat"], "inference": inference["details"],
         **stream["flat"], "stream": stream["details"],

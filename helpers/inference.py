@@ -69,6 +69,10 @@ ANNOTATED_CODECS = {".mp4": ("libx264", "mpeg4"), ".m4v": ("libx264", "mpeg4"), 
 #: Longest side of the annotated video: larger inputs (4K phone clips) are downscaled to it as
 #: they are decoded, so the frames waiting for their label hold bounded memory whatever the input.
 ANNOTATED_MAX_SIDE = 1280
+#: With an annotated video, the model runs at least every this many frames, so that frames wait for
+#: their label at most one window + this many frames (``make bench``: 8 s of 4K peaks at 1.24 GB,
+#: 1.69 GB with 128, the chunk without a writer).
+WRITER_CHUNK_FRAMES = 32
 
 
 def label_frame(frame_rgb: np.ndarray, text: str, *, scale: float = 0.5) -> np.ndarray:
@@ -386,7 +390,8 @@ class _AnnotatedWriter:
             raise ValueError(f"{path}: annotated video must end in one of {sorted(ANNOTATED_CODECS)}")
         self.path, self.tmp = path, temp_path(path, suffix=path.suffix)  # the container is picked by the suffix
         self.container = av.open(str(self.tmp), "w")
-        self.stream = self.container.add_stream(codecs[0], rate=Fraction(fps).limit_denominator(1001))
+        self.stream = self.container.add_stream(codecs[0], rate=Fraction(fps).limit_denominator(1001),
+                                                options={"preset": "veryfast"} if codecs[0] == "libx264" else {})
         self.stream.pix_fmt = "yuvj420p" if codecs[0] == "mjpeg" else "yuv420p"
         self.size: tuple[int, int] | None = None  # (width, height) every decoded frame is scaled to
         self.pending: deque[tuple[int, np.ndarray]] = deque()  # frames (RGB) waiting for their label
@@ -464,9 +469,10 @@ def predict_on_video(
         fps: Frame rate for timestamps; None reads it from the file (25 if missing).
         fast: Force (True) or forbid (False) the per-frame fast path; None: automatic.
         batch_size: Windows per model call.
-        chunk_frames: Frames decoded between model calls. Bounds memory: with
-            ``output_path`` about ``chunk_frames`` + one window of frames of at most
-            :data:`ANNOTATED_MAX_SIDE` pixels are held (frames wait for their label).
+        chunk_frames: Frames decoded between model calls (at most :data:`WRITER_CHUNK_FRAMES`
+            with ``output_path``). Bounds memory: with ``output_path`` about
+            ``chunk_frames`` + one window of frames of at most :data:`ANNOTATED_MAX_SIDE`
+            pixels are held (frames wait for their label).
         progress: Show a tqdm progress bar.
 
     Returns:
@@ -488,8 +494,7 @@ def predict_on_video(
     writer: _AnnotatedWriter | None = None
     ok = False
     try:
-        stream = container.streams.video[0]
-        video_fps = float(fps or stream.average_rate or stream.guessed_rate or 0)
+        video_fps = float(fps or container.streams.video[0].average_rate or 0)
         if not (math.isfinite(video_fps) and video_fps > 0):
             warnings.warn(f"{path}: no frame rate in the file; assuming {FALLBACK_FPS} fps", stacklevel=2)
             video_fps = FALLBACK_FPS
@@ -506,6 +511,7 @@ def predict_on_video(
         offsets = sample_indices(window_frames, num_frames)
         if output_path is not None:
             writer = _AnnotatedWriter(Path(output_path), fps=video_fps)
+            chunk_frames = min(chunk_frames, WRITER_CHUNK_FRAMES)  # frames wait for their label: bounded memory
 
         store: dict[int, np.ndarray] = {}  # frame index -> features (fast) or small frame (generic)
         pending: list[tuple[int, np.ndarray]] = []  # needed frames not encoded yet (fast path)
@@ -544,7 +550,7 @@ def predict_on_video(
                 best = int(np.argmax(s))
                 texts.append(f"{spec.class_names[best]} {s[best]:.0%}")
 
-        bar = tqdm(total=int(stream.frames or 0) or None, unit="frame",
+        bar = tqdm(total=int(container.streams.video[0].frames or 0) or None, unit="frame",
                    desc=f"Classifying {path.name[:30]}", disable=not progress)
         with bar:
             for frame in decode_frames(container):

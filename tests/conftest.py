@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from fractions import Fraction
 from pathlib import Path
 
@@ -12,6 +13,8 @@ import numpy as np
 import pytest
 
 from helpers.synthetic import generate_dataset
+
+os.environ.setdefault("SVT_LOG", "1")  # the SVT-AV1 encoder (AV1 test videos) prints a banner on stderr otherwise
 
 
 def write_video(path: Path, frames: np.ndarray, *, fps: float = 25.0, fourcc: str = "MJPG") -> Path:
