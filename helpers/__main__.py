@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     classify.add_argument("--top", type=int, default=3, help="classes to print (default: %(default)s)")
     classify.add_argument("--window", type=float, default=None,
-                          help="--output: window span in seconds (default: helpers.inference.DEFAULT_WINDOW_S)")
+                          help="--output: window span in seconds (default: DEFAULT_WINDOW_S, grown at low frame rates)")
     classify.add_argument("--stride", type=float, default=None, help="--output: step between windows in seconds")
     classify.add_argument("--smoothing", type=int, default=None, help="--output: windows averaged against flicker")
     classify.add_argument("--download-dir", type=Path, default=paths.data_dir / "downloads",

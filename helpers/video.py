@@ -151,8 +151,8 @@ def open_video(path: str | os.PathLike, *, threads: int | str | None = DECODER_T
     """
     path = check_video_file(path)
     try:
-        container = av.open(str(path))
-    except (av.FFmpegError, UnicodeDecodeError):
+        container = av.open(str(path), metadata_errors="replace")  # odd tags never make a video unreadable
+    except av.FFmpegError:
         raise VideoReadError(path, "not a readable video (FFmpeg could not open it)") from None
     if not container.streams.video:
         container.close()
