@@ -7,17 +7,17 @@ runs section 1 alone and writes ``bench_extraction.json`` and ``bench_extraction
 
 1. Frame extraction per video, on real H.264 ``.mp4`` files and on the embedded ``.avi``
    files: the decode floor, the original code's ``CAP_PROP_POS_FRAMES`` seek before each
-   read, and :func:`helpers.data.frame_extraction`. The floor is ``grab()`` on every
-   frame: with OpenCV's FFmpeg backend ``grab()`` demuxes and *decodes* the frame (to
-   FFmpeg's YUV picture); ``retrieve()``, never called, would convert it to BGR. It is
-   timed with FFmpeg's default threads and with one thread, the faster is the floor;
-   ``frame_extraction``'s ``"auto"`` set-up picks one of the two per file (by frame size),
-   so it is also compared with the floor of the set-up it picked, file by file.
-   Beside it, the least work that gives ``frame_extraction``'s output with OpenCV:
-   decode every frame and convert only the sampled ones (``retrieve()`` to BGR, area
-   resize, RGB), no checks (:func:`decode_convert_floor`); it splits the gap to the floor
-   into what converting costs and what our code adds. The same without the resize
-   (``retrieve()`` alone) splits converting into FFmpeg's YUV -> BGR and our resize.
+   read, and :func:`helpers.data.frame_extraction`. The floor is PyAV decoding every
+   frame (to FFmpeg's YUV picture) and converting none. It is timed with FFmpeg's default
+   threads and with one thread, the faster is the floor; ``frame_extraction``'s ``"auto"``
+   set-up picks one of the two per file (by frame size), so it is also compared with the
+   floor of the set-up it picked, file by file. Beside it, the same floor with OpenCV's
+   FFmpeg (``grab()`` on every frame), the decoder before PyAV: the measured reason for
+   the choice (:mod:`helpers.video`). And the least work that gives ``frame_extraction``'s
+   output: decode every frame and convert only the sampled ones (YUV -> RGB, area
+   resize), no checks (:func:`decode_convert_floor`); it splits the gap to the floor into
+   what converting costs and what our code adds. The same without the resize splits
+   converting into FFmpeg's YUV -> RGB and our resize.
 2. :func:`helpers.data.create_dataset` over the embedded folder with 1 process and with
    every core; peak RSS of a fresh process extracting 1x, 3x and 10x that folder into
    the on-disk cache (flat = bounded by the cache writing); time and disk extrapolated
@@ -25,7 +25,8 @@ runs section 1 alone and writes ``bench_extraction.json`` and ``bench_extraction
 3. Single-clip latency of the LRCN and the ConvLSTM: ``model.predict`` against the
    compiled paths (:class:`helpers.inference.WindowPredictor`'s ``tf.function``, and XLA).
 4. Streaming one long video: the original per-frame ``model.predict`` loop against
-   :func:`helpers.inference.predict_on_video`.
+   :func:`helpers.inference.predict_on_video`; and the peak RSS of ``predict_on_video``
+   writing an annotated copy of 8 s of 4K H.264 (:func:`bench_stream_rss`, issue 17).
 5. Training ms/step through :func:`helpers.training.train` at batch 4 and 32, and the
    first epoch's overhead (graph tracing).
 6. ``make run``'s wall time, read from ``make_run.json`` (written by the make target).
@@ -70,15 +71,14 @@ from helpers.data import (
     LARGE_FRAME_PIXELS,
     create_dataset,
     frame_extraction,
-    frame_size,
     list_videos,
     open_video,
-    resize_to_rgb,
     resolve_decoder_threads,
     sample_indices,
 )
 from helpers.papers import PAPER001
 from helpers.synthetic import embedded_settings, generate_dataset
+from helpers.video import decode_frames, frame_to_rgb, rgb_array
 
 #: Real-dataset sizes the dataset step is extrapolated to: clips, mean frames per clip.
 #: UCF50: paper 001 (199 frames on average, 320x240, 26 fps). UCF101: 7.21 s mean clip
@@ -97,6 +97,7 @@ SEEK_SPEEDUP = 3.0  # extraction >= 3x faster than the seek way
 STREAM_SPEEDUP = 10.0  # predict_on_video >= 10x the per-frame loop
 REALTIME_FACTOR = 10.0  # >= 10x real time for a 25 fps video
 RSS_FLAT_FACTOR = 1.25  # "flat": peak RSS at 10x the folder <= 1.25 x peak RSS at 1x
+STREAM_RSS_MB = 1500.0  # issue 17: predict_on_video writing an annotated copy of 8 s of 4K, peak RSS
 H264_FILES = ("bigbuckbunny.mp4", "bikes.mp4", "carphone_pristine.mp4", "carphone_distorted.mp4")
 
 
@@ -124,6 +125,8 @@ class BenchSettings:
         xla: Also time an XLA-compiled forward pass.
         train_steps: Training steps per epoch.
         train_epochs: Epochs (the first one holds the graph tracing; the rest give ms/step).
+        rss_stream_size, rss_stream_s: ``(width, height)`` and seconds of the video (30 fps
+            H.264) whose annotated copy ``predict_on_video`` writes in the peak-RSS run.
         tiny_models: Tiny stand-ins for the LRCN and the ConvLSTM (same structure: a per-frame
             CNN ending at ``frame_features`` + LSTM, and a ConvLSTM2D), so that a test does
             not spend minutes tracing the real ones. Never for numbers anyone reads.
@@ -149,6 +152,8 @@ class BenchSettings:
     train_steps: int
     train_epochs: int
     tiny_models: bool = False
+    rss_stream_size: tuple[int, int] = (3840, 2160)
+    rss_stream_s: float = 8.0
 
 
 SETTINGS: dict[str, BenchSettings] = {
@@ -162,13 +167,14 @@ SETTINGS: dict[str, BenchSettings] = {
         name="quick", reps=2, num_frames=20, image_size=64, h264_files=H264_FILES[2:], avi_videos=8,
         dataset_reps=1, rss_scales=(1, 3, 10), proxy_videos=2, proxy_size=(320, 240), proxy_frames=(190, 208),
         stream_clip_frames=150, stream_size=(320, 240), stream_window_s=2.6, stream_baseline_frames=40,
-        inference_reps=6, xla=True, train_steps=3, train_epochs=2),
+        inference_reps=6, xla=True, train_steps=3, train_epochs=2, rss_stream_size=(1920, 1080), rss_stream_s=4.0),
     # keeps the code working (tests/test_bench.py): tiny videos and models, one repetition
     "smallest": BenchSettings(
         name="smallest", reps=1, num_frames=4, image_size=64, h264_files=H264_FILES[3:], avi_videos=2,
         dataset_reps=1, rss_scales=(1, 3), proxy_videos=1, proxy_size=(64, 48), proxy_frames=(24, 24),
         stream_clip_frames=30, stream_size=(64, 48), stream_window_s=0.4, stream_baseline_frames=8,
-        inference_reps=2, xla=False, train_steps=1, train_epochs=2, tiny_models=True),
+        inference_reps=2, xla=False, train_steps=1, train_epochs=2, tiny_models=True, rss_stream_size=(96, 64),
+        rss_stream_s=1.0),
 }
 
 
@@ -209,16 +215,23 @@ def time_interleaved(fns: dict[str, Callable[[], object]], *, reps: int,
 
 # ----------------------------------------------------------------------------- 1. extraction
 
-def decode_floor(video_path: str | os.PathLike, *, threads: int | None = None) -> int:
-    """The decode floor: decode every frame (``grab()``), convert none.
+def decode_floor(video_path: str | os.PathLike, *, threads: int | str | None = None) -> int:
+    """The decode floor of our decoder: PyAV decodes every frame (to FFmpeg's YUV picture), converts none.
 
     Args:
         video_path: Any file FFmpeg decodes.
-        threads: FFmpeg decoding threads; None keeps OpenCV's default (one per CPU).
+        threads: FFmpeg decoding threads; None keeps FFmpeg's default (frame threads, one per CPU).
 
     Returns:
         The number of frames decoded.
     """
+    with open_video(video_path, threads=threads) as container:
+        return sum(1 for _ in decode_frames(container))
+
+
+def opencv_decode_floor(video_path: str | os.PathLike, *, threads: int | None = None) -> int:
+    """The decode floor of OpenCV's FFmpeg, the decoder before PyAV (``grab()`` on every frame, which
+    demuxes and decodes it; ``retrieve()`` is never called): what PyAV is compared with."""
     params = [] if threads is None else [cv2.CAP_PROP_N_THREADS, threads]
     cap = cv2.VideoCapture(str(video_path), cv2.CAP_FFMPEG, params)
     count = 0
@@ -231,51 +244,76 @@ def decode_floor(video_path: str | os.PathLike, *, threads: int | None = None) -
 
 
 def _video_frame_size(video_path: str | os.PathLike) -> tuple[int, int]:
-    """``(width, height)`` of a video file's frames (0 when unknown); opens it on one thread."""
-    cap = cv2.VideoCapture(str(video_path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, 1])
-    try:
-        return frame_size(cap)
-    finally:
-        cap.release()
+    """``(width, height)`` of a video file's frames (0 when unknown)."""
+    with open_video(video_path, threads=1) as container:
+        context = container.streams.video[0].codec_context
+        return context.width, context.height
 
 
 def decode_convert_floor(video_path: str | os.PathLike, *, num_frames: int = 20, image_size: int = 64,
                          threads: int | str | None = DECODER_THREADS, resize: bool = True) -> int:
-    """The least work that yields :func:`helpers.data.frame_extraction`'s output with OpenCV:
-    ``grab()`` (decode) every frame, and ``retrieve()`` (FFmpeg's YUV -> BGR) and
-    :func:`helpers.data.resize_to_rgb` only the ``num_frames`` sampled ones; the header's
-    frame count is trusted and nothing is checked. Reference only, not library code.
+    """The least work that yields :func:`helpers.data.frame_extraction`'s output with PyAV:
+    decode every frame, and convert (FFmpeg's YUV -> RGB, :func:`helpers.video.rgb_array`)
+    and area-resize (:func:`helpers.data.frame_to_rgb`) only the ``num_frames`` sampled
+    ones; the header's frame count is trusted and nothing is checked. Reference only, not
+    library code.
 
     Args:
         threads: FFmpeg decoding threads, None or ``"auto"``; by default the set-up
-            ``frame_extraction`` uses. ``"auto"`` is resolved from the file's frame size
-            with :func:`helpers.data.resolve_decoder_threads`, as ``frame_extraction``
-            does (that probe open is not part of the least work: :func:`bench_extraction`
-            resolves the set-up before timing and passes it as a number or None).
-        resize: False stops after ``retrieve()``: FFmpeg's colour conversion of the
-            sampled frames alone, which splits the cost of converting in two.
+            ``frame_extraction`` uses.
+        resize: False stops after the YUV -> RGB conversion of the sampled frames, which
+            splits the cost of converting in two.
 
     Returns:
         The number of frames converted.
     """
-    if isinstance(threads, str):
-        threads = resolve_decoder_threads(*_video_frame_size(video_path), threads)
-    params = [] if threads is None else [cv2.CAP_PROP_N_THREADS, threads]
-    cap = cv2.VideoCapture(str(video_path), cv2.CAP_FFMPEG, params)
-    try:
-        wanted = set(sample_indices(int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), num_frames).tolist())
-        index = converted = 0
-        frame = None
-        while cap.grab():
+    with open_video(video_path, threads=threads) as container:
+        wanted = set(sample_indices(int(container.streams.video[0].frames), num_frames).tolist())
+        converted = 0
+        for index, frame in enumerate(decode_frames(container)):
             if index in wanted:
-                frame = cap.retrieve(frame)[1]
-                if resize:
-                    resize_to_rgb(frame, image_size)
+                frame_to_rgb(frame, image_size) if resize else rgb_array(frame)
                 converted += 1
-            index += 1
-    finally:
-        cap.release()
     return converted
+
+
+#: Codecs a downloaded video may come in (yt-dlp's formats): FFmpeg's encoder -> container suffix.
+CODECS = {"libx264": ".mp4", "libvpx-vp9": ".webm", "libsvtav1": ".mp4"}
+
+
+def bench_codecs(source: Path, work_dir: Path, *, reps: int, size: tuple[int, int] = (854, 480),
+                 progress: bool = True) -> dict:
+    """Decode speed by codec, for ``helpers.download.DEFAULT_FORMAT``'s preference: the frames of
+    ``source`` (a real video) re-encoded at ``size`` (480p, the format's cap) with each of
+    :data:`CODECS` at the encoder's default quality, then decoded by PyAV on the set-up
+    ``frame_extraction`` uses (the decode floor), the codecs interleaved.
+
+    Returns:
+        ``{codec: {"ms", "frames", "mb", "over_h264"}}`` (ms per file, frames decoded, file size,
+        decode time over H.264's).
+    """
+    import av
+
+    os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1's encoder prints a banner on stderr: errors only
+    width, height = size
+    with open_video(source) as container:
+        frames = [frame.reformat(width=width, height=height, format="yuv420p") for frame in decode_frames(container)]
+    paths = {}
+    for codec, suffix in CODECS.items():
+        paths[codec] = work_dir / f"codec_{codec}{suffix}"
+        with av.open(str(paths[codec]), "w") as out:
+            stream = out.add_stream(codec, rate=25)
+            stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+            for i, frame in enumerate(frames):
+                frame.pts = i
+                out.mux(stream.encode(frame))
+            out.mux(stream.encode())
+    with tqdm(total=reps * len(paths), desc="Decode by codec", unit="call", disable=not progress) as bar:
+        times = time_interleaved({c: (lambda p=p: decode_floor(p, threads=DECODER_THREADS)) for c, p in paths.items()},
+                                 reps=reps, bar=bar)
+    ms = {codec: _median(t["wall_ms"]) for codec, t in times.items()}
+    return {codec: {"ms": ms[codec], "frames": decode_floor(path), "mb": path.stat().st_size / 2**20,
+                    "over_h264": ms[codec] / ms["libx264"]} for codec, path in paths.items()}
 
 
 def _decoder_name(threads: int | str | None) -> str:
@@ -324,8 +362,8 @@ def bench_extraction(videos: Sequence[Path], *, num_frames: int, image_size: int
     """Per-video extraction time: decode floor, the seek way and ``frame_extraction``.
 
     Each file is timed ``reps`` times per method, the methods interleaved; the per-file
-    medians are averaged over the files (ms per video). The floor (``grab()`` on every
-    frame, nothing converted) is taken with two decoder set-ups, FFmpeg with OpenCV's
+    medians are averaged over the files (ms per video). The floor (PyAV decoding every
+    frame, nothing converted) is taken with two decoder set-ups, FFmpeg's
     default threads (one per CPU) and with one thread; the faster over all files is the
     floor. ``frame_extraction`` uses :data:`helpers.data.DECODER_THREADS`; with
     ``"auto"`` that is one of the two per file, by frame size
@@ -333,27 +371,28 @@ def bench_extraction(videos: Sequence[Path], *, num_frames: int, image_size: int
     by file, the floor of the set-up it picked, averaged over the files.
     :func:`decode_convert_floor` (decode all, convert the sampled frames, nothing else;
     on the same per-file set-up) splits the gap between ``frame_extraction`` and that
-    floor in two; the same without the resize (``retrieve()`` alone) splits converting in
+    floor in two; the same without the resize (YUV -> RGB alone) splits converting in
     two: FFmpeg's colour conversion and our resize.
 
     Returns:
         ``decode_floor_ms``, ``decode_convert_floor_ms``, ``seek_extraction_ms``,
-        ``extraction_ms`` (wall), their ``*_cpu_ms`` twins (``decode_floor_cpu_ms``: the
-        set-up that spent the least CPU time), ``decode_floor_decoder`` (which set-up was
-        faster in wall time), ``extraction_decoder`` (the one ``frame_extraction``
-        uses: ``"1_thread"``, ``"default_threads"`` or ``"auto"``), ``large_frame_pixels``
-        (the frame area above which ``"auto"`` takes the default threads),
+        ``extraction_ms`` (wall), ``opencv_decode_floor_ms`` (OpenCV's FFmpeg, the faster of
+        its two set-ups) and ``pyav_over_opencv_floor`` (the decoder choice), their
+        ``*_cpu_ms`` twins (``decode_floor_cpu_ms``: the set-up that spent the least CPU
+        time), ``decode_floor_decoder`` (which set-up was faster in wall time),
+        ``extraction_decoder`` (the one ``frame_extraction`` uses: ``"1_thread"``,
+        ``"default_threads"`` or ``"auto"``), ``large_frame_pixels`` (the frame area
+        above which ``"auto"`` takes the default threads),
         ``decode_floor_same_decoder_ms`` and its ``_cpu_ms`` twin (the mean over the
         files of the floor of the set-up ``frame_extraction`` used on each),
         ``floor_ratio`` (extraction / floor: the issue's target),
         ``floor_ratio_same_decoder`` (extraction / that same-decoder floor),
         ``convert_ratio`` (decode + convert / that floor: the cost of converting the
-        sampled frames), ``retrieve_ratio`` (the same with ``retrieve()`` alone, no
-        resize: FFmpeg's YUV -> BGR of the sampled frames), ``overhead_ratio``
-        (extraction / decode + convert: what our code adds, the probe open of ``"auto"``
-        included), ``seek_speedup`` (seek / extraction) and ``per_file`` details (each
-        with its ``extraction_decoder``, ``"1_thread"`` or ``"default_threads"``); None
-        when there is no video.
+        sampled frames), ``retrieve_ratio`` (the same with YUV -> RGB alone, no
+        resize: FFmpeg's YUV -> RGB of the sampled frames), ``overhead_ratio``
+        (extraction / decode + convert: what our code adds), ``seek_speedup`` (seek /
+        extraction) and ``per_file`` details (each with its ``extraction_decoder``,
+        ``"1_thread"`` or ``"default_threads"``); None when there is no video.
     """
     if not videos:
         return None
@@ -363,6 +402,8 @@ def bench_extraction(videos: Sequence[Path], *, num_frames: int, image_size: int
     methods = {
         "decode_floor_default_threads": decode_floor,
         "decode_floor_1_thread": lambda p: decode_floor(p, threads=1),
+        "opencv_decode_floor_default_threads": opencv_decode_floor,
+        "opencv_decode_floor_1_thread": lambda p: opencv_decode_floor(p, threads=1),
         "decode_convert_floor": lambda p: decode_convert_floor(p, num_frames=num_frames, image_size=image_size,
                                                                threads=threads[p]),
         "decode_retrieve_floor": lambda p: decode_convert_floor(p, num_frames=num_frames, image_size=image_size,
@@ -387,15 +428,16 @@ def bench_extraction(videos: Sequence[Path], *, num_frames: int, image_size: int
                                          **{f"{name}_cpu_ms": _median(t["cpu_ms"]) for name, t in times.items()}}
             for kind in ("ms", "cpu_ms"):
                 row[f"decode_floor_same_decoder_{kind}"] = row[f"decode_floor_{row['extraction_decoder']}_{kind}"]
-    cap = cv2.VideoCapture(str(videos[0]), cv2.CAP_FFMPEG)
-    out: dict = {"num_videos": len(videos), "default_decoder_threads": int(cap.get(cv2.CAP_PROP_N_THREADS))}
-    cap.release()
+    out: dict = {"num_videos": len(videos), "default_decoder_threads": os.cpu_count() or 1}
     for name in methods:
         for kind in ("ms", "cpu_ms"):
             out[f"{name}_{kind}"] = float(np.mean([f[f"{name}_{kind}"] for f in per_file.values()]))
     best = min(("default_threads", "1_thread"), key=lambda d: out[f"decode_floor_{d}_ms"])
     out["decode_floor_decoder"] = best
     out["decode_floor_ms"] = out[f"decode_floor_{best}_ms"]
+    # PyAV (the decoder) against OpenCV's FFmpeg (the one before it), each with its faster set-up
+    out["opencv_decode_floor_ms"] = min(out[f"opencv_decode_floor_{d}_ms"] for d in ("default_threads", "1_thread"))
+    out["pyav_over_opencv_floor"] = out["decode_floor_ms"] / out["opencv_decode_floor_ms"]
     # CPU time: the least of the two set-ups (FFmpeg's threads spend more CPU than they save in wall time)
     out["decode_floor_cpu_ms"] = min(out[f"decode_floor_{d}_cpu_ms"] for d in ("default_threads", "1_thread"))
     out["extraction_decoder"] = _decoder_name(DECODER_THREADS)
@@ -760,17 +802,13 @@ def predict_on_video_per_frame(model, video_path: str | os.PathLike, *,
     spec = check_model(model)
     queue: collections.deque[np.ndarray] = collections.deque(maxlen=spec.num_frames)
     rows: list[np.ndarray] = []
-    cap = open_video(Path(video_path))
-    try:
-        while max_frames is None or len(rows) + spec.num_frames - 1 < max_frames:
-            ok, frame = cap.read()
-            if not ok:
+    with open_video(Path(video_path)) as container:
+        for frame in decode_frames(container):
+            if max_frames is not None and len(rows) + spec.num_frames - 1 >= max_frames:
                 break
-            queue.append(resize_to_rgb(frame, spec.image_size))
+            queue.append(frame_to_rgb(frame, spec.image_size))
             if len(queue) == spec.num_frames:
                 rows.append(model.predict(np.expand_dims(np.stack(queue), axis=0), verbose=0)[0])
-    finally:
-        cap.release()
     return np.stack(rows) if rows else np.empty((0, len(spec.class_names)), np.float32)
 
 
@@ -830,10 +868,9 @@ def bench_stream(video_path: Path, *, settings: BenchSettings, progress: bool = 
         times = time_interleaved({"baseline": baseline, "ours": ours}, reps=settings.reps, bar=bar)
     fps_ours = counts["ours"] / (_median(times["ours"]["wall_ms"]) / 1e3)
     fps_base = counts["baseline"] / (_median(times["baseline"]["wall_ms"]) / 1e3)
-    cap = cv2.VideoCapture(str(video_path))
-    video_fps = cap.get(cv2.CAP_PROP_FPS)
-    width, height = frame_size(cap)
-    cap.release()
+    with open_video(video_path) as container:
+        video_fps = float(container.streams.video[0].average_rate or 0)
+        width, height = _video_frame_size(video_path)
     flat = {"stream_fps_per_frame_predict": fps_base, "stream_fps": fps_ours}
     details = {
         "model": "lrcn", "video_frames": total, "video_fps": video_fps, "width": width, "height": height,
@@ -842,6 +879,61 @@ def bench_stream(video_path: Path, *, settings: BenchSettings, progress: bool = 
         "baseline_realtime_factor": fps_base / REALTIME_FPS,
     }
     return {"flat": flat, "details": details}
+
+
+def make_test_video(path: Path, *, size: tuple[int, int], seconds: float, fps: int = 30) -> Path:
+    """An H.264 ``.mp4`` (PyAV's libx264, ultrafast) of ``size`` = ``(width, height)``: a
+    colour ramp sliding right with a frame-numbered brightness, ``seconds * fps`` frames."""
+    import av
+
+    width, height = size
+    ramp = np.linspace(0, 255, width, dtype=np.float32)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps, options={"preset": "ultrafast"})
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for i in range(int(seconds * fps)):
+            row = np.roll(ramp, 16 * i).astype(np.uint8)
+            rgb = np.empty((height, width, 3), np.uint8)
+            rgb[..., 0], rgb[..., 1], rgb[..., 2] = row, (4 * i) % 256, row[::-1]
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        container.mux(stream.encode())
+    return path
+
+
+def _stream_rss_child(setting: str, video: str, output: str) -> None:
+    """Run in a fresh process: ``predict_on_video`` with an annotated copy; print one JSON line
+    with the process's peak RSS (``VmHWM``)."""
+    import keras
+
+    from helpers.inference import predict_on_video
+
+    settings = SETTINGS[setting]
+    keras.utils.set_random_seed(SEED)
+    model = model_builders(settings)["lrcn"](num_classes=NUM_CLASSES, num_frames=settings.num_frames,
+                                             image_size=settings.image_size)
+    before = _proc_hwm_mb("self")
+    start = time.perf_counter()
+    result = predict_on_video(model, video, output)
+    print(json.dumps({"peak_rss_mb": _proc_hwm_mb("self"), "peak_rss_before_mb": before,
+                      "elapsed_s": time.perf_counter() - start, "frames": result.total_frames,
+                      "windows": result.num_windows, "cpu_count": os.cpu_count()}))
+
+
+def bench_stream_rss(work_dir: Path, *, setting: str) -> dict:
+    """Peak memory of ``predict_on_video(model, video, output)`` (an annotated copy written) on a
+    ``rss_stream_size`` video of ``rss_stream_s`` seconds, in a fresh process (issue 17: at most
+    :data:`STREAM_RSS_MB` for 8 s of 4K)."""
+    settings = SETTINGS[setting]
+    video = make_test_video(work_dir / "rss_stream.mp4", size=settings.rss_stream_size, seconds=settings.rss_stream_s)
+    code = ("import sys; from benchmarks.bench import _stream_rss_child; "
+            "_stream_rss_child(sys.argv[1], sys.argv[2], sys.argv[3])")
+    done = subprocess.run([sys.executable, "-c", code, setting, str(video), str(work_dir / "rss_annotated.mp4")],
+                          capture_output=True, text=True, check=False, cwd=Path(__file__).resolve().parent.parent)
+    if done.returncode != 0:
+        raise RuntimeError(f"streaming peak-RSS run failed:\n{done.stderr[-2000:]}")
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    width, height = settings.rss_stream_size
+    return {**report, "width": width, "height": height, "seconds": settings.rss_stream_s}
 
 
 # ----------------------------------------------------------------------------- 5. training
@@ -999,6 +1091,9 @@ def evaluate_targets(bench: dict) -> dict:
                                         text=f"stream_fps >= {STREAM_SPEEDUP:g}x stream_fps_per_frame_predict")
     targets["stream_realtime"] = _target(bench["stream"]["realtime_factor"], REALTIME_FACTOR, at_most=False,
                                          text=f"stream_fps >= {REALTIME_FACTOR:g}x real time ({REALTIME_FPS:g} fps)")
+    if "stream_rss" in bench:
+        targets["stream_rss"] = _target(bench["stream_peak_rss_mb"], STREAM_RSS_MB, at_most=True,
+                                        text=f"peak RSS <= {STREAM_RSS_MB:,.0f} MB (8 s of 3840x2160)")
     growth = bench["dataset"]["rss_growth_last_over_first"]
     last = bench["dataset"]["peak_rss_by_scale"][-1]["scale"]
     targets["dataset_rss_flat"] = _target(growth, RSS_FLAT_FACTOR, at_most=True,
@@ -1051,15 +1146,30 @@ def _extraction_rows(extraction: dict, targets: dict, num_frames: int) -> list[l
         if "convert_ratio" in res:
             ratio += f". Decoding all + converting the {num_frames} sampled frames, nothing else: "
             if "retrieve_ratio" in res:  # bench.json files written before it was measured lack it
-                ratio += (f"FFmpeg's YUV -> BGR alone {res['retrieve_ratio']:.2f}x that floor "
+                ratio += (f"FFmpeg's YUV -> RGB alone {res['retrieve_ratio']:.2f}x that floor "
                           f"(CPU {res['retrieve_ratio_cpu']:.2f}x), ")
             ratio += (f"with the area resize and RGB {res['convert_ratio']:.2f}x "
                       f"(CPU {res['convert_ratio_cpu']:.2f}x); "
                       f"ours {res['overhead_ratio']:.2f}x that (CPU {res['overhead_ratio_cpu']:.2f}x)")
-        rows.append([f"{what}: ours ({ours}) vs decode floor (grab() every frame, FFmpeg, {floor})",
+        if "pyav_over_opencv_floor" in res:
+            rows.append([f"{what}: decode floor, PyAV (the decoder) vs OpenCV's FFmpeg (before it), each at its "
+                         "faster set-up", _fmt(res["decode_floor_ms"]), _fmt(res["opencv_decode_floor_ms"]),
+                         f"{res['pyav_over_opencv_floor']:.2f}x", "", ""])
+        rows.append([f"{what}: ours ({ours}) vs decode floor (PyAV decodes every frame, {floor})",
                      _fmt(res["extraction_ms"]), _fmt(res["decode_floor_ms"]), ratio,
                      f"<= {FLOOR_FACTOR}x", _pass(targets.get(f"extraction_floor_{kind}"))])
     return rows
+
+
+def _codec_rows(codecs: dict | None) -> list[list[str]]:
+    """One table row: decode time by codec (``DEFAULT_FORMAT``'s H.264-first preference)."""
+    if not codecs:
+        return []
+    h264 = codecs["libx264"]
+    others = "; ".join(f"{c} {r['ms']:.0f} ms ({r['over_h264']:.2f}x, {r['mb']:.1f} MB)" for c, r in codecs.items()
+                       if c != "libx264")
+    return [[f"Decoding one {h264['frames']}-frame 480p video (PyAV) by codec, ms: H.264 vs VP9 and AV1 (libdav1d)",
+             f"{h264['ms']:.0f} ({h264['mb']:.1f} MB)", others, "", "", ""]]
 
 
 def cpu_times(stat_path: str | os.PathLike = "/proc/stat") -> list[int] | None:
@@ -1105,6 +1215,7 @@ def render_extraction_markdown(bench: dict) -> str:
 
     m = bench["machine"]
     rows = _extraction_rows(bench["extraction"], bench["targets"], bench["settings"]["num_frames"])
+    rows += _codec_rows(bench.get("codecs"))
     caption = (f"Setting `{bench['setting']}`, frame extraction only, {bench['created']}, {bench['bench_s']:.0f} s, "
                f"{m['cpu_count']} CPUs ({m['cpu_model'] or 'n/a'}), OpenCV {m['opencv']}; {_load_caption(m)}. "
                f"Medians of {bench['settings']['reps']} interleaved repetitions; compare ratios, not absolute "
@@ -1120,7 +1231,7 @@ def render_markdown(bench: dict) -> str:
 
     t = bench["targets"]
     ds, inf, st, tr = bench["dataset"], bench["inference"], bench["stream"], bench["training"]
-    rows = _extraction_rows(bench["extraction"], t, bench["settings"]["num_frames"])
+    rows = _extraction_rows(bench["extraction"], t, bench["settings"]["num_frames"]) + _codec_rows(bench.get("codecs"))
     cpu = (f" (CPU time per video, workers included: {ds['cpu_ms_per_video_all']:.1f} vs "
            f"{ds['cpu_ms_per_video_1proc']:.1f} ms)" if "cpu_ms_per_video_all" in ds else "")
     rows.append([f"create_dataset, {ds['num_videos']} videos, videos/s: all {ds['num_workers_all']} cores vs 1{cpu}",
@@ -1154,6 +1265,12 @@ def render_markdown(bench: dict) -> str:
     rows.append([f"Streaming speed as a multiple of real time ({REALTIME_FPS:g} fps)",
                  f"{st['realtime_factor']:.1f}x", f"{st['baseline_realtime_factor']:.2f}x", "",
                  f">= {REALTIME_FACTOR:g}x", _pass(t.get("stream_realtime"))])
+    if "stream_rss" in bench:
+        r = bench["stream_rss"]
+        rows.append([f"Peak RSS (MB) of predict_on_video writing the annotated copy of {r['seconds']:g} s of "
+                     f"{r['width']}x{r['height']} H.264 ({r['frames']} frames, {r['cpu_count']} CPUs; the copy is "
+                     "downscaled to ANNOTATED_MAX_SIDE)", _fmt(bench["stream_peak_rss_mb"], digits=0),
+                     "4,071 (before issue 17, 8 s of 4K)", "", f"<= {STREAM_RSS_MB:,.0f}", _pass(t.get("stream_rss"))])
     for name, label in (("lrcn", "LRCN"), ("convlstm", "ConvLSTM")):
         for b in (4, 32):
             d = tr[f"{name}_b{b}"]
@@ -1181,7 +1298,7 @@ def render_markdown(bench: dict) -> str:
 
 
 def _write_extraction_only(out_dir: Path, *, setting: str, settings: BenchSettings, machine: dict,
-                           extraction: dict, started: float) -> dict:
+                           extraction: dict, codecs: dict | None, started: float) -> dict:
     """``--only extraction``: write ``bench_extraction.json`` and ``bench_extraction.md``; return the dict."""
     from helpers.atomic import write_text
     from helpers.results import write_json
@@ -1190,7 +1307,7 @@ def _write_extraction_only(out_dir: Path, *, setting: str, settings: BenchSettin
     bench = {"setting": setting, "only": "extraction",
              "created": datetime.datetime.now().isoformat(timespec="seconds"),
              "bench_s": time.perf_counter() - started, "machine": machine, "settings": asdict(settings),
-             "extraction": extraction, "targets": extraction_targets(extraction)}
+             "extraction": extraction, "codecs": codecs, "targets": extraction_targets(extraction)}
     write_json(out_dir / "bench_extraction.json", bench)
     write_text(out_dir / "bench_extraction.md", render_extraction_markdown(bench))
     return bench
@@ -1254,9 +1371,10 @@ def run_benchmark(*, setting: str = "full", out_dir: str | os.PathLike | None = 
         extraction = {kind: bench_extraction(videos, num_frames=settings.num_frames, image_size=settings.image_size,
                                              reps=settings.reps, progress=progress, desc=kind)
                       for kind, videos in (("h264", mp4), ("avi", avi))}
+        codecs = bench_codecs(mp4[0], scratch, reps=settings.reps, progress=progress) if mp4 else None
         if only == "extraction":
             return _write_extraction_only(out_dir, setting=setting, settings=settings, machine=machine,
-                                          extraction=extraction, started=started)
+                                          extraction=extraction, codecs=codecs, started=started)
         proxy_dir = generate_dataset(scratch / "ucf_proxy", class_names=("Walking",), num_groups=1,
                                      clips_per_group=settings.proxy_videos, frame_size=settings.proxy_size,
                                      min_frames=settings.proxy_frames[0], max_frames=settings.proxy_frames[1],
@@ -1268,6 +1386,8 @@ def run_benchmark(*, setting: str = "full", out_dir: str | os.PathLike | None = 
         tqdm.write("== 4. streaming", file=sys.stderr)
         video = make_long_video(scratch / "stream_parts", scratch / "long_video.mp4", settings=settings)
         stream = bench_stream(video, settings=settings, progress=progress)
+        tqdm.write("== 4b. streaming memory with an annotated copy", file=sys.stderr)
+        stream_rss = bench_stream_rss(scratch, setting=setting)
         tqdm.write("== 5. training", file=sys.stderr)
         training = bench_training(features, settings=settings, progress=progress)
         make_run_s, make_run_note = read_make_run([out_dir / "make_run.json",
@@ -1282,10 +1402,11 @@ def run_benchmark(*, setting: str = "full", out_dir: str | os.PathLike | None = 
         "bench_s": time.perf_counter() - started,
         "machine": machine,
         "settings": asdict(settings),
-        "extraction": extraction,
+        "extraction": extraction, "codecs": codecs,
         **dataset["flat"], "dataset": dataset["details"],
         **inference["flat"], "inference": inference["details"],
         **stream["flat"], "stream": stream["details"],
+        "stream_peak_rss_mb": stream_rss["peak_rss_mb"], "stream_rss": stream_rss,
         **training["flat"], "training": training["details"],
         "make_run_s": make_run_s, "make_run_note": make_run_note,
     }

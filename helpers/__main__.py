@@ -11,7 +11,7 @@ prints exactly one JSON object instead. Exit status 0 on success, 1 on any failu
 (with one ``error: ...`` line on stderr), 2 on bad arguments.
 
 ``env`` describes the machine for a bug report: Python, TensorFlow, Keras, OpenCV and its
-FFmpeg, the GPUs TensorFlow sees, yt-dlp and its JavaScript runtime.
+FFmpeg, PyAV (the decoder) and its FFmpeg, the GPUs TensorFlow sees, yt-dlp and its JavaScript runtime.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import platform
 import re
 import sys
 import urllib.parse
+import warnings
 from pathlib import Path
 
 from helpers.config import TF_LOGS_ENV, project_paths, quiet_native_stderr
@@ -50,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     classify.add_argument("--top", type=int, default=3, help="classes to print (default: %(default)s)")
     classify.add_argument("--window", type=float, default=None,
-                          help="--output: window span in seconds (default: helpers.inference.DEFAULT_WINDOW_S)")
+                          help="--output: window span in seconds (default: DEFAULT_WINDOW_S, grown at low frame rates)")
     classify.add_argument("--stride", type=float, default=None, help="--output: step between windows in seconds")
     classify.add_argument("--smoothing", type=int, default=None, help="--output: windows averaged against flicker")
     classify.add_argument("--download-dir", type=Path, default=paths.data_dir / "downloads",
@@ -58,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--max-filesize-mb", type=float, default=200.0, help="download size limit in MiB")
     classify.add_argument("--max-duration", type=float, default=600.0, help="download duration limit in seconds")
     classify.add_argument("--verbose", action="store_true",
-                          help="keep TensorFlow's native log lines and show tracebacks on errors")
+                          help="keep TensorFlow's and FFmpeg's native log lines and show tracebacks on errors")
     env = commands.add_parser("env", help="describe this machine for a bug report",
                               description="Python, TensorFlow, Keras, OpenCV/FFmpeg, GPUs, yt-dlp and its JS runtime.")
     env.add_argument("--json", action="store_true", help="print one JSON object instead of text")
@@ -76,6 +77,7 @@ def _ffmpeg(build_information: str) -> dict | None:
 
 def environment() -> dict:
     """The machine a bug report needs: versions, OpenCV's FFmpeg, GPUs, yt-dlp's JavaScript runtime."""
+    import av
     import cv2
     import keras
     import tensorflow as tf
@@ -94,6 +96,7 @@ def environment() -> dict:
         "keras_backend": keras.backend.backend(),
         "opencv": cv2.__version__,
         "ffmpeg": _ffmpeg(cv2.getBuildInformation()),
+        "pyav": f"{av.__version__} (FFmpeg {av.ffmpeg_version_info})",  # the decoder
         "gpus": [gpu.name for gpu in tf.config.list_physical_devices("GPU")],
         "yt_dlp": yt_dlp.version.__version__,
         "js_runtime": js_runtime(),
@@ -144,7 +147,11 @@ def classify(args: argparse.Namespace) -> dict:
     if args.output is not None:
         options = {key: value for key, value in (("window", args.window), ("stride", args.stride),
                                                   ("smoothing", args.smoothing)) if value is not None}
-        stream = inference.predict_on_video(model, video, args.output, progress=progress, **options)
+        with warnings.catch_warnings(record=True) as caught:  # e.g. a window grown at a low frame rate
+            warnings.simplefilter("always")
+            stream = inference.predict_on_video(model, video, args.output, progress=progress, **options)
+        notes = [str(w.message) for w in caught if str(w.message).startswith(f"{video}:")]
+        print("".join(f"note: {note}\n" for note in notes), end="", file=sys.stderr)
         result["annotated"] = {
             "path": str(stream.output_path),
             "windows": stream.num_windows,
@@ -153,6 +160,7 @@ def classify(args: argparse.Namespace) -> dict:
             "smoothing": stream.smoothing,
             "label_changes_raw": stream.label_changes(),
             "label_changes_smoothed": stream.label_changes(smoothed=True),
+            "notes": notes,
         }
     return result
 
@@ -177,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.verbose:
         os.environ[TF_LOGS_ENV] = "1"  # before TensorFlow's first import: helpers' import hook lets its lines through
+        import av.logging
+
+        av.logging.set_level(av.logging.WARNING)  # PyAV's FFmpeg is silent unless asked
     with quiet_native_stderr(not args.verbose):
         try:
             result = environment() if args.command == "env" else classify(args)

@@ -3,7 +3,7 @@
 No code lives here. Each name is defined in the module of its concern:
 
 * :mod:`helpers.video` decodes one video: :func:`frame_extraction`, :func:`sample_indices`,
-  :class:`VideoReadError`, the decoder set-up.
+  :class:`VideoReadError`, the decoder set-up (PyAV).
 * :mod:`helpers.ucf` is the UCF catalogue: :func:`video_group` (the ``_gNN_cNN`` file-name
   convention), :func:`validate_layout`, :func:`official_split`.
 * :mod:`helpers.dataset` is the dataset of clips and its cache: :func:`list_videos`,
@@ -21,16 +21,14 @@ from helpers.video import (
     VIDEO_EXTENSIONS,
     VideoReadError,
     frame_extraction,
-    frame_size,
     open_video,
-    resize_to_rgb,
     resolve_decoder_threads,
     sample_indices,
 )
 
 __all__ = [
     "DECODER_THREADS", "LARGE_FRAME_PIXELS", "VIDEO_EXTENSIONS", "OfficialSplit", "VideoReadError",
-    "create_dataset", "frame_extraction", "frame_size", "init_opencv_worker", "leave_one_group_out", "list_videos",
-    "official_split", "open_video", "resize_to_rgb", "resolve_decoder_threads", "sample_indices", "split_by_group",
+    "create_dataset", "frame_extraction", "init_opencv_worker", "leave_one_group_out", "list_videos",
+    "official_split", "open_video", "resolve_decoder_threads", "sample_indices", "split_by_group",
     "split_random_clip_leaky", "validate_layout", "video_group", "video_groups",
 ]

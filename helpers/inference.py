@@ -31,9 +31,11 @@ import weakref
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import NamedTuple
 
+import av
 import cv2
 import keras
 import numpy as np
@@ -41,11 +43,12 @@ import pandas as pd
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-# open_video and resize_to_rgb are the exact decode and resize/colour steps training uses (frame_extraction)
+# open_video, decode_frames and frame_to_rgb are the exact decode and resize/colour steps training uses
 from helpers.atomic import atomic_write, replace, temp_path
-from helpers.data import VideoReadError, frame_extraction, open_video, resize_to_rgb, sample_indices
+from helpers.data import VideoReadError, frame_extraction, open_video, sample_indices
 from helpers.flow import farneback_flow
 from helpers.models import CLIP_INPUT, FLOW_INPUT, ModelSpec, model_spec
+from helpers.video import decode_frames, frame_to_rgb, rgb_array
 
 #: Layer where the LRCN's per-frame CNN ends (output ``(batch, num_frames, features)``).
 FEATURE_LAYER = "frame_features"
@@ -59,6 +62,17 @@ DEFAULT_SMOOTHING = 5
 #: Frame rate assumed when a container does not state one.
 FALLBACK_FPS = 25.0
 _FOURCC = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}
+#: Codecs of the annotated video by suffix, best first: H.264 (what browsers play) where
+#: PyAV's FFmpeg has libx264 (its wheels do), else the fall-back.
+ANNOTATED_CODECS = {".mp4": ("libx264", "mpeg4"), ".m4v": ("libx264", "mpeg4"), ".mov": ("libx264", "mpeg4"),
+                    ".mkv": ("libx264", "mjpeg"), ".avi": ("mjpeg",)}
+#: Longest side of the annotated video: larger inputs (4K phone clips) are downscaled to it as
+#: they are decoded, so the frames waiting for their label hold bounded memory whatever the input.
+ANNOTATED_MAX_SIDE = 1280
+#: With an annotated video, the model runs at least every this many frames, so that frames wait for
+#: their label at most one window + this many frames (``make bench``: 8 s of 4K peaks at 1.24 GB,
+#: 1.69 GB with 128, the chunk without a writer).
+WRITER_CHUNK_FRAMES = 32
 
 
 def label_frame(frame_rgb: np.ndarray, text: str, *, scale: float = 0.5) -> np.ndarray:
@@ -367,41 +381,43 @@ class VideoPrediction:
 
 
 class _AnnotatedWriter:
-    """Writes full-resolution frames with the (smoothed) label of the latest finished window."""
+    """Writes every decoded frame, downscaled to :data:`ANNOTATED_MAX_SIDE`, with the (smoothed)
+    label of the latest finished window, at the input's average frame rate."""
 
     def __init__(self, path: Path, *, fps: float):
-        fourcc = _FOURCC.get(path.suffix.lower())
-        if fourcc is None:
-            raise ValueError(f"{path}: annotated video must end in one of {sorted(_FOURCC)}")
-        self.path = path
-        self.tmp = temp_path(path, suffix=path.suffix)  # cv2.VideoWriter picks the container by the suffix
-        self.fourcc, self.fps = fourcc, fps
-        self.writer: cv2.VideoWriter | None = None
-        self.pending: deque[tuple[int, np.ndarray]] = deque()  # frames waiting for their label
+        codecs = [c for c in ANNOTATED_CODECS.get(path.suffix.lower(), ()) if c in av.codecs_available]
+        if not codecs:
+            raise ValueError(f"{path}: annotated video must end in one of {sorted(ANNOTATED_CODECS)}")
+        self.path, self.tmp = path, temp_path(path, suffix=path.suffix)  # the container is picked by the suffix
+        self.container = av.open(str(self.tmp), "w")
+        self.stream = self.container.add_stream(codecs[0], rate=Fraction(fps).limit_denominator(1001),
+                                                options={"preset": "veryfast"} if codecs[0] == "libx264" else {})
+        self.stream.pix_fmt = "yuvj420p" if codecs[0] == "mjpeg" else "yuv420p"
+        self.size: tuple[int, int] | None = None  # (width, height) every decoded frame is scaled to
+        self.pending: deque[tuple[int, np.ndarray]] = deque()  # frames (RGB) waiting for their label
 
-    def add(self, index: int, frame_bgr: np.ndarray) -> None:
-        self.pending.append((index, frame_bgr))
+    def add(self, index: int, frame: av.VideoFrame) -> None:
+        if self.size is None:  # even sides: yuv420p
+            scale = min(1.0, ANNOTATED_MAX_SIDE / max(frame.width, frame.height))
+            self.size = (2 * max(1, round(frame.width * scale / 2)), 2 * max(1, round(frame.height * scale / 2)))
+            self.stream.height, self.stream.width = rgb_array(frame, width=self.size[0], height=self.size[1]).shape[:2]
+        self.pending.append((index, rgb_array(frame, width=self.size[0], height=self.size[1])))
 
     def flush(self, ends: np.ndarray, texts: list[str]) -> None:
         """Label and write every pending frame; frame f shows the last window with end - 1 <= f
         (what a live stream would show), frames before the first window's end the first window."""
-        if not texts:
-            return
-        while self.pending:
-            index, frame = self.pending.popleft()
+        while self.pending and texts:
+            index, rgb = self.pending.popleft()
             j = max(int(np.searchsorted(ends - 1, index, side="right")) - 1, 0)
-            if self.writer is None:
-                height, width = frame.shape[:2]
-                self.writer = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*self.fourcc), self.fps,
-                                              (width, height))
-                if not self.writer.isOpened():
-                    raise ValueError(f"{self.path}: cv2.VideoWriter cannot write {self.fourcc!r} here")
-            self.writer.write(label_frame(frame, texts[j], scale=max(0.4, frame.shape[1] / 640)))
+            frame = av.VideoFrame.from_ndarray(label_frame(rgb, texts[j], scale=max(0.4, rgb.shape[1] / 640)), "rgb24")
+            frame.pts = index
+            self.container.mux(self.stream.encode(frame))
 
     def close(self, *, ok: bool) -> None:
-        if self.writer is not None:
-            self.writer.release()
-        if ok and self.writer is not None:
+        if ok:
+            self.container.mux(self.stream.encode())  # the encoder's delayed frames
+        self.container.close()
+        if ok:
             replace(self.tmp, self.path)  # atomic: never a half-written annotated video
         self.tmp.unlink(missing_ok=True)
 
@@ -411,7 +427,7 @@ def predict_on_video(
     video_path: str | os.PathLike,
     output_path: str | os.PathLike | None = None,
     *,
-    window: float = DEFAULT_WINDOW_S,
+    window: float | None = None,
     stride: float = DEFAULT_STRIDE_S,
     smoothing: int = DEFAULT_SMOOTHING,
     fps: float | None = None,
@@ -426,7 +442,9 @@ def predict_on_video(
     model ``num_frames`` frames spread over it with :func:`helpers.data.sample_indices`: a window of
     about one training clip's duration looks like a training clip. The default
     ``window`` is the mean embedded-dataset clip (2.6 s); pass the median duration of
-    *your* training clips, e.g. 7.6 s for UCF50.
+    *your* training clips, e.g. 7.6 s for UCF50. When the default window holds fewer than
+    ``num_frames`` frames (a low frame rate: timelapse, CCTV), it grows to the shortest that
+    holds them, and a warning says so.
 
     Frames are decoded once, in order; only the frames some window samples are resized
     and go through the model, ``chunk_frames`` frames at a time. With a
@@ -438,19 +456,23 @@ def predict_on_video(
         model: A model built by ``helpers.models`` (num_frames, image_size and class
             names come from it).
         video_path: Any file FFmpeg decodes.
-        output_path: If given, write a copy of the video (``.mp4`` or ``.avi``) with the
-            smoothed label and confidence on every frame: each frame shows the latest
+        output_path: If given, write a copy of the video (``.mp4``, ``.mov``, ``.mkv``:
+            H.264 where PyAV has it, :data:`ANNOTATED_CODECS`; ``.avi``: MJPEG) with the
+            smoothed label and confidence on every frame, every input frame at its own
+            time, downscaled to :data:`ANNOTATED_MAX_SIDE`: each frame shows the latest
             window that has ended by then, as a live stream would; frames before the
             first window ends show the first window.
-        window: Window span in seconds (at least ``num_frames`` frames).
+        window: Window span in seconds (at least ``num_frames`` frames); None:
+            :data:`DEFAULT_WINDOW_S`, grown to ``num_frames`` frames at low frame rates.
         stride: Step between windows in seconds (at least one frame).
         smoothing: Windows in the causal moving average of the probabilities (1: none).
         fps: Frame rate for timestamps; None reads it from the file (25 if missing).
         fast: Force (True) or forbid (False) the per-frame fast path; None: automatic.
         batch_size: Windows per model call.
-        chunk_frames: Frames decoded between model calls. Bounds memory: with
-            ``output_path`` about ``chunk_frames`` + one window of full-size frames are
-            held (the frames before the first window ends wait for its label).
+        chunk_frames: Frames decoded between model calls (at most :data:`WRITER_CHUNK_FRAMES`
+            with ``output_path``). Bounds memory: with ``output_path`` about
+            ``chunk_frames`` + one window of frames of at most :data:`ANNOTATED_MAX_SIDE`
+            pixels are held (frames wait for their label).
         progress: Show a tqdm progress bar.
 
     Returns:
@@ -458,7 +480,7 @@ def predict_on_video(
 
     Raises:
         VideoReadError: Missing or unreadable file, or fewer frames than ``num_frames``.
-        ValueError: A window shorter than ``num_frames`` frames, or an unusable model.
+        ValueError: A ``window`` given shorter than ``num_frames`` frames, or an unusable model.
     """
     path = Path(video_path)
     if smoothing < 1:
@@ -468,16 +490,20 @@ def predict_on_video(
     predictor = window_predictor(model, fast=fast, batch_size=batch_size)
     spec = predictor.spec
     num_frames, image_size = spec.num_frames, spec.image_size
-    cap = open_video(path)
+    container = open_video(path)
     writer: _AnnotatedWriter | None = None
     ok = False
     try:
-        video_fps = float(fps or cap.get(cv2.CAP_PROP_FPS) or 0)
+        video_fps = float(fps or container.streams.video[0].average_rate or 0)
         if not (math.isfinite(video_fps) and video_fps > 0):
             warnings.warn(f"{path}: no frame rate in the file; assuming {FALLBACK_FPS} fps", stacklevel=2)
             video_fps = FALLBACK_FPS
-        window_frames = int(round(window * video_fps))
+        window_frames = int(round((window or DEFAULT_WINDOW_S) * video_fps))
         stride_frames = max(1, int(round(stride * video_fps)))
+        if window is None and window_frames < num_frames:
+            window_frames = num_frames
+            warnings.warn(f"{path}: {video_fps:g} fps; the window grows from {DEFAULT_WINDOW_S:g} s to "
+                          f"{num_frames / video_fps:.2f} s to hold the model's num_frames={num_frames}", stacklevel=2)
         if window_frames < num_frames:
             raise ValueError(f"window={window:g} s is {window_frames} frames at {video_fps:g} fps, fewer than the "
                              f"model's num_frames={num_frames}; use a window of at least "
@@ -485,6 +511,7 @@ def predict_on_video(
         offsets = sample_indices(window_frames, num_frames)
         if output_path is not None:
             writer = _AnnotatedWriter(Path(output_path), fps=video_fps)
+            chunk_frames = min(chunk_frames, WRITER_CHUNK_FRAMES)  # frames wait for their label: bounded memory
 
         store: dict[int, np.ndarray] = {}  # frame index -> features (fast) or small frame (generic)
         pending: list[tuple[int, np.ndarray]] = []  # needed frames not encoded yet (fast path)
@@ -523,28 +550,24 @@ def predict_on_video(
                 best = int(np.argmax(s))
                 texts.append(f"{spec.class_names[best]} {s[best]:.0%}")
 
-        bar = tqdm(total=int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0) or None, unit="frame",
+        bar = tqdm(total=int(container.streams.video[0].frames or 0) or None, unit="frame",
                    desc=f"Classifying {path.name[:30]}", disable=not progress)
         with bar:
-            while cap.grab():
+            for frame in decode_frames(container):
                 index = decoded
                 d = index - offsets
                 needed = bool(np.any((d >= 0) & (d % stride_frames == 0)))
                 keep_early = early is not None and index < window_frames
-                if needed or keep_early or writer is not None:
-                    retrieved, frame = cap.retrieve()
-                    if not retrieved or frame is None:
-                        break
-                    if needed or keep_early:
-                        small = resize_to_rgb(frame, image_size)
-                        if keep_early:
-                            early.append(small)
-                        if needed and predictor.fast:
-                            pending.append((index, small))
-                        elif needed:
-                            store[index] = small
-                    if writer is not None:
-                        writer.add(index, frame)
+                if needed or keep_early:
+                    small = frame_to_rgb(frame, image_size)
+                    if keep_early:
+                        early.append(small)
+                    if needed and predictor.fast:
+                        pending.append((index, small))
+                    elif needed:
+                        store[index] = small
+                if writer is not None:
+                    writer.add(index, frame)
                 decoded += 1
                 bar.update(1)
                 if decoded % chunk_frames == 0:
@@ -571,7 +594,7 @@ def predict_on_video(
             writer.flush(ends, texts)
         ok = True
     finally:
-        cap.release()
+        container.close()
         if writer is not None:
             writer.close(ok=ok)
     return VideoPrediction(
@@ -606,16 +629,14 @@ def concatenate_videos(video_paths: Sequence[str | os.PathLike], output_path: st
     with atomic_write(output_path, suffix=output_path.suffix) as tmp:  # cv2 picks the container by the suffix
         try:
             for path in video_paths:
-                cap = open_video(Path(path))
+                container = open_video(Path(path))
                 count = 0
                 try:
-                    while True:
-                        ok, frame = cap.read()
-                        if not ok:
-                            break
+                    for decoded in decode_frames(container):
+                        frame = cv2.cvtColor(rgb_array(decoded), cv2.COLOR_RGB2BGR)
                         if writer is None:
                             frame_size = frame_size or (frame.shape[1], frame.shape[0])
-                            fps = fps or cap.get(cv2.CAP_PROP_FPS) or FALLBACK_FPS
+                            fps = fps or float(container.streams.video[0].average_rate or FALLBACK_FPS)
                             writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*fourcc), fps, frame_size)
                             if not writer.isOpened():
                                 raise ValueError(f"{output_path}: cv2.VideoWriter cannot write {fourcc!r} here")
@@ -624,7 +645,7 @@ def concatenate_videos(video_paths: Sequence[str | os.PathLike], output_path: st
                         writer.write(frame)
                         count += 1
                 finally:
-                    cap.release()
+                    container.close()
                 bounds.append(bounds[-1] + count)
             if writer is None:
                 raise ValueError("no frames to write: every input video is empty")

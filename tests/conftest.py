@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+from fractions import Fraction
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 import pytest
 
 from helpers.synthetic import generate_dataset
+
+os.environ.setdefault("SVT_LOG", "1")  # the SVT-AV1 encoder (AV1 test videos) prints a banner on stderr otherwise
 
 
 def write_video(path: Path, frames: np.ndarray, *, fps: float = 25.0, fourcc: str = "MJPG") -> Path:
@@ -20,6 +25,26 @@ def write_video(path: Path, frames: np.ndarray, *, fps: float = 25.0, fourcc: st
     for frame in frames:
         writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
     writer.release()
+    return path
+
+
+def write_av_video(path: Path, frames: np.ndarray, *, codec: str = "libx264", fps: int = 25,
+                   times_ms: list[int] | None = None, options: dict | None = None,
+                   container_options: dict | None = None) -> Path:
+    """Write RGB uint8 frames ``(num_frames, height, width, 3)`` with PyAV (FFmpeg's encoders: libx264,
+    libvpx-vp9, libsvtav1, mpeg4 ...); ``times_ms`` gives each frame its own timestamp (variable frame rate)."""
+    with av.open(str(path), "w", options=container_options or {}) as container:
+        stream = container.add_stream(codec, rate=fps, options=options or {})
+        stream.height, stream.width = frames.shape[1:3]
+        stream.pix_fmt = "yuv420p"
+        if times_ms is not None:
+            stream.codec_context.time_base = Fraction(1, 1000)
+        for i, rgb in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+            if times_ms is not None:
+                frame.pts, frame.time_base = times_ms[i], Fraction(1, 1000)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
     return path
 
 

@@ -18,7 +18,7 @@ from tests.conftest import numbered_frames, write_video
 ISSUE_KEYS = (
     "dataset_videos_per_s_1proc", "dataset_videos_per_s_all", "dataset_peak_rss_mb",
     "lrcn_predict_ms", "lrcn_fast_ms", "convlstm_predict_ms", "convlstm_fast_ms",
-    "stream_fps_per_frame_predict", "stream_fps",
+    "stream_fps_per_frame_predict", "stream_fps", "stream_peak_rss_mb",
     "lrcn_train_ms_step_b4", "lrcn_train_ms_step_b32", "convlstm_train_ms_step_b4", "convlstm_train_ms_step_b32",
     "convlstm_keras_train_ms_step_b4",
 )
@@ -198,7 +198,9 @@ def test_only_extraction_writes_its_own_files(tmp_path, capsys):
     assert set(result["targets"]) >= {"extraction_floor_avi", "extraction_vs_seek_avi"}
     text = (out / "bench_extraction.md").read_text()
     assert "| measure | ours | baseline | ratio | target | pass |" in text and "decode floor" in text
-    assert "FFmpeg's YUV -> BGR alone" in text
+    assert "FFmpeg's YUV -> RGB alone" in text and "PyAV (the decoder) vs OpenCV's FFmpeg" in text
+    for res in filter(None, result["extraction"].values()):  # the measured reason for the decoder
+        assert res["pyav_over_opencv_floor"] == pytest.approx(res["decode_floor_ms"] / res["opencv_decode_floor_ms"])
     assert "bench_extraction.json" in capsys.readouterr().out
 
 
@@ -226,7 +228,7 @@ def test_auto_decoder_floor_is_per_file(tmp_path):
     assert res["decode_floor_same_decoder_ms"] == pytest.approx(same)
     assert res["floor_ratio_same_decoder"] == pytest.approx(res["extraction_ms"] / same)
     assert res["decode_floor_ms"] == min(res["decode_floor_1_thread_ms"], res["decode_floor_default_threads_ms"])
-    [_, floor_row] = bench._extraction_rows({"avi": res}, {}, num_frames=4)
+    [_, _, floor_row] = bench._extraction_rows({"avi": res}, {}, num_frames=4)
     assert "ours (auto: 1 decoding thread up to 307,200 pixels a frame" in floor_row[0]
     assert "the floor of the set-up auto picked, file by file" in floor_row[3]
 

@@ -61,6 +61,20 @@ def test_json_output_and_annotated_video(model_path, video, tmp_path):
     assert result["annotated"]["windows"] >= 1
 
 
+def test_a_5_fps_clip_streams_with_output(tmp_path):
+    """The paper's num_frames=20 at 5 fps: the default window (2.6 s, 13 frames) grows to 4 s, in one line."""
+    keras.utils.set_random_seed(0)
+    model = save_model(build_lrcn(num_classes=3, num_frames=20, image_size=64), tmp_path / "lrcn20.keras",
+                       class_names=CLASS_NAMES)
+    video = write_video(tmp_path / "cctv.avi", numbered_frames(50, size=64), fps=5)
+    out = tmp_path / "cctv_annotated.mp4"
+    proc = run_cli(str(video), "--model", str(model), "--output", str(out), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip().splitlines() == [f"note: {video}: 5 fps; the window grows from 2.6 s to 4.00 s "
+                                                "to hold the model's num_frames=20"]
+    assert out.is_file() and "annotated video:" in proc.stdout
+
+
 @pytest.mark.parametrize("case", ["missing video", "directory", "missing model", "refused URL", "non-http URL"])
 def test_failures_exit_nonzero_with_one_line(case, model_path, video, tmp_path):
     args = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import av
 import cv2
 import keras
 import numpy as np
@@ -250,17 +251,49 @@ def test_annotated_video_has_every_frame_labelled(lrcn, noisy_video, tmp_path):
     result = predict_on_video(lrcn, noisy_video, out, window=1.0, stride=0.2)
     assert result.output_path == out and out.is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["annotated.mp4"]  # no temporary file left
-    cap = cv2.VideoCapture(str(out))
-    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 60
-    ok, frame = cap.read()
-    cap.release()
-    assert ok and frame.shape == (48, 64, 3)
-    assert frame[:6, :20].mean() < 40  # the black label box in the top-left corner
+    with av.open(str(out)) as container:  # H.264 (PyAV's wheels have libx264), every input frame
+        assert container.streams.video[0].codec_context.name == "h264"
+        frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+    assert len(frames) == 60 and frames[0].shape == (48, 64, 3)
+    assert frames[0][:6, :20].mean() < 40  # the black label box in the top-left corner
     table = result.to_frame()
     assert len(table) == result.num_windows
     assert {"start_s", "end_s", "label", "smoothed_label", "p_Jumping"} <= set(table.columns)
     with pytest.raises(ValueError, match="must end in"):
         predict_on_video(lrcn, noisy_video, tmp_path / "annotated.gif")
+
+
+def test_annotated_video_of_a_large_input_is_downscaled(lrcn, noisy_video, tmp_path, monkeypatch):
+    """Frames wait for their label downscaled to ANNOTATED_MAX_SIDE: memory bounded whatever the input."""
+    monkeypatch.setattr("helpers.inference.ANNOTATED_MAX_SIDE", 32)
+    predict_on_video(lrcn, noisy_video, tmp_path / "small.mkv", window=1.0)
+    with av.open(str(tmp_path / "small.mkv")) as container:
+        frames = list(container.decode(video=0))
+    assert len(frames) == 60 and (frames[0].width, frames[0].height) == (32, 24)
+
+
+def test_low_frame_rate_grows_the_default_window(lrcn, tmp_path):
+    """At 2 fps the default 2.6 s window holds 5 frames, fewer than num_frames=8: it grows to 4 s, said once."""
+    video = write_video(tmp_path / "timelapse.avi", numbered_frames(30, size=64), fps=2)
+    with pytest.warns(UserWarning, match=r"timelapse\.avi: 2 fps; the window grows from 2.6 s to 4.00 s"):
+        result = predict_on_video(lrcn, video, tmp_path / "timelapse.mp4")
+    assert result.window_frames == NUM_FRAMES and result.num_windows == 30 - NUM_FRAMES + 1
+    with av.open(str(tmp_path / "timelapse.mp4")) as container:
+        assert sum(1 for _ in container.decode(video=0)) == 30
+    with pytest.raises(ValueError, match="fewer than the model's num_frames=8"):  # a window asked for is kept
+        predict_on_video(lrcn, video, window=2.6)
+
+
+def test_streaming_over_a_resolution_change_uses_the_new_frames(lrcn, tmp_path):
+    from tests.test_video import noisy_numbered, resolution_change_webm
+
+    frames = noisy_numbered(40, width=96, height=72)
+    path = resolution_change_webm(tmp_path / "switch.webm", frames, switch=20, first_size=(64, 48))
+    result = predict_on_video(lrcn, path, tmp_path / "switch.mp4", window=0.8, stride=0.4)
+    clips = np.stack([frame_extraction(path, num_frames=40, image_size=64)[row] for row in result.frame_indices])
+    np.testing.assert_allclose(result.probabilities, lrcn.predict(clips, verbose=0), atol=1e-5)
+    with av.open(str(tmp_path / "switch.mp4")) as container:
+        assert {(f.width, f.height) for f in container.decode(video=0)} == {(64, 48)}  # one size, the first
 
 
 def test_short_video_is_one_window(lrcn, tmp_path):

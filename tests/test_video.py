@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 import pytest
@@ -12,12 +15,13 @@ from helpers.video import (
     DECODER_THREADS,
     LARGE_FRAME_PIXELS,
     VideoReadError,
+    decode_frames,
     frame_extraction,
     open_video,
     resolve_decoder_threads,
     sample_indices,
 )
-from tests.conftest import numbered_frames, write_video
+from tests.conftest import numbered_frames, write_av_video, write_video
 
 
 def reference_decode(path: Path) -> list[np.ndarray]:
@@ -79,9 +83,8 @@ def test_frame_extraction_gives_the_same_frames_whatever_the_decoder_threads(tmp
     assert DECODER_THREADS == "auto"
     avi = write_video(tmp_path / "v_Test_g01_c01.avi", numbered_frames(50, size=32), fourcc="XVID")
     for path in (avi, real_mp4):
-        cap = open_video(Path(path), threads=1)
-        assert cap.get(cv2.CAP_PROP_N_THREADS) == 1
-        cap.release()
+        with open_video(Path(path), threads=1) as container:
+            assert container.streams.video[0].codec_context.thread_count == 1
         one = frame_extraction(path, num_frames=10, image_size=24, decoder_threads=1)
         for threads in (None, 2, "auto"):
             np.testing.assert_array_equal(frame_extraction(path, num_frames=10, image_size=24,
@@ -103,50 +106,16 @@ def test_auto_decoder_threads_resolve_by_frame_size():
         resolve_decoder_threads(160, 120, "many")
 
 
-class _NoFrameCount:
-    """A VideoCapture whose header has no frame count (frame_extraction then counts, then reads again)."""
-
-    def __init__(self, cap: cv2.VideoCapture):
-        self._cap = cap
-
-    def __getattr__(self, name: str):
-        return getattr(self._cap, name)
-
-    def get(self, prop: int) -> float:
-        return 0.0 if prop == cv2.CAP_PROP_FRAME_COUNT else self._cap.get(prop)
-
-
-@pytest.mark.parametrize("size", [(32, 24), (704, 480)])  # "auto": one thread / default threads
-@pytest.mark.parametrize("header_count", [True, False])
-def test_auto_decoder_threads_open_the_resolved_set_up_with_the_same_frames(monkeypatch, tmp_path, size,
-                                                                             header_count):
-    """frame_extraction's "auto" opens on one thread, reopens on the default threads (None) only
-    above LARGE_FRAME_PIXELS, keeps that set-up for the second pass, and gives the 1-thread frames."""
-    import helpers.video as data
-
+@pytest.mark.parametrize("size", [(32, 24), (704, 480)])  # "auto": one thread / FFmpeg's frame threads
+def test_auto_decoder_threads_are_set_by_the_streams_frame_size(tmp_path, size):
     width, height = size
-    frames = np.zeros((12, height, width, 3), np.uint8)
-    for i in range(len(frames)):  # a flat colour encoding the frame index, and a bar that moves
-        frames[i] = (8 * i, 128, 255 - 8 * i)
-        frames[i, :, 2 * i:2 * i + 8] = 255
-    path = write_video(tmp_path / "v_Test_g01_c01.avi", frames)
-    one = frame_extraction(path, num_frames=5, image_size=16, decoder_threads=1)
-    opened = []
-    real_open = data.open_video
-
-    def spy_open(p, *, threads=None):
-        opened.append(threads)
-        cap = real_open(p, threads=threads)
-        return cap if header_count else _NoFrameCount(cap)
-
-    monkeypatch.setattr(data, "open_video", spy_open)
-    np.testing.assert_array_equal(frame_extraction(path, num_frames=5, image_size=16, decoder_threads="auto"), one)
-    resolved = None if width * height > LARGE_FRAME_PIXELS else 1
-    assert resolved == resolve_decoder_threads(width, height, "auto")
-    expected = [1] if resolved == 1 else [1, None]  # the probe on one thread, then the resolved set-up
-    if not header_count:
-        expected.append(resolved)  # the second pass: the same set-up
-    assert opened == expected
+    path = write_av_video(tmp_path / "v.mp4", np.zeros((12, height, width, 3), np.uint8))
+    with open_video(path) as container:
+        context = container.streams.video[0].codec_context
+        if width * height > LARGE_FRAME_PIXELS:
+            assert context.thread_type == av.codec.context.ThreadType.AUTO and context.thread_count == 0
+        else:
+            assert context.thread_count == 1
 
 
 def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
@@ -201,3 +170,174 @@ def test_truncated_file_with_lying_header_is_refused(tmp_path):
     truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
     with pytest.raises(VideoReadError, match="truncated|too short|no decodable|not a readable"):
         frame_extraction(truncated, num_frames=20, image_size=16)
+
+
+# ----------------------------------------------------------------------------- issue 17: any video a person has
+
+
+def noisy_numbered(num_frames: int, *, width: int = 64, height: int = 48, seed: int = 0) -> np.ndarray:
+    """numbered_frames (flat colours encoding the index) with a noisy band at the bottom, so that
+    every frame costs bytes (a truncated file then holds some frames, not none)."""
+    frames = np.zeros((num_frames, height, width, 3), np.uint8)
+    frames[:] = numbered_frames(num_frames, size=max(width, height))[:, :height, :width]
+    frames[:, -height // 4:] = np.random.default_rng(seed).integers(0, 256, (num_frames, height // 4, width, 3))
+    return frames
+
+
+def assert_numbered(clip: np.ndarray, indices) -> None:
+    """The top-left pixels of ``clip`` carry numbered_frames' colours of frames ``indices`` (lossy: +-12)."""
+    expected = np.stack([((8 * i) % 256, 128, 255 - (8 * i) % 256) for i in indices])
+    np.testing.assert_allclose(clip[:, 2, 2].astype(int), expected, atol=12)
+
+
+@pytest.mark.parametrize(("codec", "suffix"), [("libx264", ".mp4"), ("libvpx-vp9", ".webm"), ("mpeg4", ".avi"),
+                                                ("mjpeg", ".avi")])
+def test_frames_agree_with_opencv_on_files_both_decode(tmp_path, codec, suffix):
+    """PyAV decodes; where OpenCV's FFmpeg decodes the file too, the frames agree (in practice bit for bit)."""
+    options = {"pix_fmt": "yuvj420p"} if codec == "mjpeg" else None
+    path = tmp_path / f"v{suffix}"
+    if codec == "mjpeg":
+        path = write_video(path, noisy_numbered(40))
+    else:
+        path = write_av_video(path, noisy_numbered(40), codec=codec, options=options)
+    out = frame_extraction(path, num_frames=10, image_size=16)
+    reference = reference_decode(path)
+    expected = np.stack([cv2.cvtColor(cv2.resize(reference[i], (16, 16), interpolation=cv2.INTER_AREA),
+                                      cv2.COLOR_BGR2RGB) for i in sample_indices(len(reference), 10)])
+    assert len(reference) == 40
+    assert np.abs(out.astype(int) - expected).max() <= 2
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".webm"])
+def test_av1_decodes(tmp_path, suffix):
+    """YouTube's codec: OpenCV's FFmpeg has only a hardware AV1 decoder; PyAV's has libdav1d."""
+    path = write_av_video(tmp_path / f"av1{suffix}", noisy_numbered(30), codec="libsvtav1")
+    with open_video(path) as container:
+        assert container.streams.video[0].codec_context.name in ("av1", "libdav1d")
+    clip = frame_extraction(path, num_frames=10, image_size=16)
+    assert clip.shape == (10, 16, 16, 3) and clip.dtype == np.uint8
+    assert_numbered(clip, sample_indices(30, 10))
+
+
+def lossless_cut(source: Path, out: Path, *, start_s: float) -> Path:
+    """What ``ffmpeg -ss START -i source -c copy out.mp4`` writes: packets from the keyframe before
+    ``start_s`` copied, timestamps shifted so that ``start_s`` is 0; the mov muxer writes an edit list
+    that hides the pre-roll (negative timestamps)."""
+    with av.open(str(source)) as src, av.open(str(out), "w") as dst:
+        ist = src.streams.video[0]
+        ost = dst.add_stream_from_template(ist)
+        offset = int(start_s / ist.time_base)
+        packets = [p for p in src.demux(ist) if p.dts is not None]
+        key = max(p.pts for p in packets if p.is_keyframe and p.pts <= offset)
+        for packet in packets:
+            if packet.pts >= key:
+                packet.pts, packet.dts, packet.stream = packet.pts - offset, packet.dts - offset, ost
+                dst.mux(packet)
+    return out
+
+
+def test_lossless_cut_with_an_edit_list_decodes(tmp_path):
+    full = write_av_video(tmp_path / "full.mp4", noisy_numbered(75), options={"g": "25", "bf": "2"})
+    cut = lossless_cut(full, tmp_path / "cut.mp4", start_s=1.5)
+    with open_video(cut) as container:
+        header = container.streams.video[0].frames
+        decoded = sum(1 for _ in decode_frames(container))
+    assert decoded == 75 - 38 and header > decoded  # the header counts the hidden pre-roll: "truncated" before
+    clip = frame_extraction(cut, num_frames=10, image_size=16)
+    assert_numbered(clip, 38 + sample_indices(decoded, 10))  # the frames after the cut, spread over them
+
+
+def test_variable_frame_rate_webm_decodes_all_its_frames(tmp_path):
+    """Matroska states no frame count; 30 frames at 30 fps then 20 at 5 fps (OpenCV's estimate: 145 frames)."""
+    times_ms = [33 * i for i in range(30)] + [990 + 200 * i for i in range(20)]
+    path = write_av_video(tmp_path / "vfr.webm", noisy_numbered(50), codec="libvpx-vp9", fps=30, times_ms=times_ms)
+    with open_video(path) as container:
+        assert sum(1 for _ in decode_frames(container)) == 50
+    clip = frame_extraction(path, num_frames=10, image_size=16)
+    assert_numbered(clip, sample_indices(50, 10))  # uniform in frame order, as in training
+
+
+@pytest.mark.parametrize("container_options", [{"movflags": "faststart"}, {}])
+def test_a_truncated_h264_file_still_fails_naming_the_file(tmp_path, container_options):
+    good = write_av_video(tmp_path / "good.mp4", noisy_numbered(100), container_options=container_options)
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    with pytest.raises(VideoReadError, match="truncated|not a readable video|no decodable") as info:
+        frame_extraction(cut, num_frames=10, image_size=16)
+    assert str(cut) in str(info.value)
+    if container_options:  # the index comes first: half the frames decode, then time says truncated
+        assert "truncated: the stream lasts 4.00 s" in str(info.value)
+
+
+def resolution_change_webm(path: Path, frames: np.ndarray, *, switch: int, first_size: tuple[int, int]) -> Path:
+    """A VP9 WebM whose frames before ``switch`` are the top-left ``first_size`` (width, height) crop of
+    ``frames``, and full size after (as an adaptive stream or a WebRTC recording switches)."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libvpx-vp9", rate=25)
+        (stream.width, stream.height), stream.pix_fmt = first_size, "yuv420p"
+        for rgb in frames[:switch]:
+            crop = np.ascontiguousarray(rgb[:first_size[1], :first_size[0]])
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(crop, format="rgb24")))
+        container.mux(stream.encode())
+        encoder = av.codec.CodecContext.create("libvpx-vp9", "w")
+        encoder.height, encoder.width = frames.shape[1:3]
+        encoder.pix_fmt, encoder.time_base, encoder.framerate = "yuv420p", stream.codec_context.time_base, 25
+        for i in range(switch, len(frames) + 1):
+            frame = av.VideoFrame.from_ndarray(frames[i], format="rgb24") if i < len(frames) else None
+            if frame is not None:
+                frame.pts = i
+            for packet in encoder.encode(frame):
+                packet.stream = stream
+                container.mux(packet)
+    return path
+
+
+def test_a_resolution_change_gives_new_frames_never_stale_ones(tmp_path):
+    frames = noisy_numbered(40, width=96, height=72)
+    path = resolution_change_webm(tmp_path / "switch.webm", frames, switch=20, first_size=(64, 48))
+    clip = frame_extraction(path, num_frames=10, image_size=16)
+    assert_numbered(clip, sample_indices(40, 10))
+    assert len({frame.tobytes() for frame in clip}) == 10  # no repeated frame
+    # each frame is resized from its own size: the 64x48 crops have no noisy band, the 96x72 frames one at the bottom
+    noisy = clip[:, -3:].astype(float).std(axis=(1, 2)).max(axis=-1) > 5
+    np.testing.assert_array_equal(noisy, sample_indices(40, 10) >= 20)
+
+
+def rotate_mp4(path: Path, *, degrees: int) -> Path:
+    """Patch the track header's display matrix of an .mp4 (what a phone writes when held upright)."""
+    data = bytearray(path.read_bytes())
+    at = data.index(b"tkhd") + 4 + 4 + 4 * 5 + 8 + 8  # version/flags, times, id, reserved, duration, reserved...
+    one, zero = 0x10000, 0
+    a, b = {90: (zero, one), 270: (zero, -one), 180: (-one, zero)}[degrees]
+    matrix = [a, b, 0, -b, a, 0, 0, 0, 0x40000000]
+    data[at:at + 36] = np.asarray(matrix, ">i4").tobytes()
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_rotation_metadata_is_applied_as_opencv_does(tmp_path):
+    frames = noisy_numbered(20, width=64, height=32)
+    frames[:, :8, :8] = 255  # a white top-left corner
+    path = rotate_mp4(write_av_video(tmp_path / "phone.mp4", frames), degrees=90)
+    with open_video(path) as container:
+        assert abs(next(decode_frames(container)).rotation) == 90
+    ours = frame_extraction(path, num_frames=5, image_size=16)
+    reference = reference_decode(path)
+    assert reference[0].shape[:2] == (64, 32)  # OpenCV applies the rotation: portrait
+    expected = np.stack([cv2.cvtColor(cv2.resize(reference[i], (16, 16), interpolation=cv2.INTER_AREA),
+                                      cv2.COLOR_BGR2RGB) for i in sample_indices(20, 5)])
+    assert np.abs(ours.astype(int) - expected).max() <= 2
+
+
+def test_ffmpeg_log_lines_never_reach_the_terminal(tmp_path):
+    """A damaged file makes FFmpeg log; the library (no --verbose) prints nothing on fd 2."""
+    good = write_av_video(tmp_path / "good.mp4", noisy_numbered(40))
+    damaged = tmp_path / "damaged.mp4"
+    data = bytearray(good.read_bytes())
+    data[len(data) // 2: len(data) // 2 + 400] = bytes(400)
+    damaged.write_bytes(bytes(data))
+    code = ("import sys; from helpers.video import frame_extraction\n"
+            "try:\n    frame_extraction(sys.argv[1], num_frames=4, image_size=16)\nexcept ValueError:\n    pass")
+    done = subprocess.run([sys.executable, "-c", code, str(damaged)], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0 and done.stderr == ""
