@@ -152,6 +152,9 @@ def classify(args: argparse.Namespace) -> dict:
             stream = inference.predict_on_video(model, video, args.output, progress=progress, **options)
         notes = [str(w.message) for w in caught if str(w.message).startswith(f"{video}:")]
         print("".join(f"note: {note}\n" for note in notes), end="", file=sys.stderr)
+        for w in caught:  # every other warning is shown as usual
+            if not str(w.message).startswith(f"{video}:"):
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
         result["annotated"] = {
             "path": str(stream.output_path),
             "windows": stream.num_windows,
