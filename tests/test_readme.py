@@ -28,3 +28,18 @@ def test_readme_tables_round_to_what_was_measured(tmp_path):
     assert "| lrcn | group | 2.0783 | 0.1250 | 511.8 |" in text  # ms to 0.1 ms, not 511.7873
     assert "| LRCN | 0.812 | 73192 | 0.138 | 4.8 | 123 | 0.688 |" in text  # seconds to 1 s, rates to 3 places
     assert "511.7873" not in text and "4.8162" not in text
+
+
+def test_deployment_table_is_generated_with_its_columns(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n<!-- BEGIN deployment -->\nold\n<!-- END deployment -->\n")
+    results = tmp_path / "results"
+    results.mkdir()
+    assert update_readme(readme, results) == ["deployment"]
+    assert "run `make run` (notebook 06)" in readme.read_text()
+    pd.DataFrame([{"model": "LRCN", "variant": "tflite_int8", "size_kb": 86.17, "latency_ms": 4.4751,
+                   "accuracy": 0.98125, "agreement": 0.99375}]).to_csv(results / "deployment.csv", index=False)
+    update_readme(readme, results)
+    text = readme.read_text()
+    assert "| model | variant | size_kb | latency_ms | accuracy | agreement |" in text
+    assert "| LRCN | tflite_int8 | 86.170 | 4.5 | 0.981 | 0.994 |" in text
