@@ -803,7 +803,8 @@ def make_long_video(dataset_dir: Path, out_path: Path, *, settings: BenchSetting
 
 def bench_stream(video_path: Path, *, settings: BenchSettings, progress: bool = True) -> dict:
     """Frames per second classifying one long video: the per-frame ``model.predict`` loop
-    (on the first ``stream_baseline_frames`` frames) against ``predict_on_video`` (whole video).
+    (on the first ``stream_baseline_frames`` frames) against ``predict_on_video`` (whole video),
+    with the Keras model and with its full-int8 ``.tflite`` export (LiteRT, one window per call).
     The LRCN, untrained; each rate is the median over ``settings.reps`` interleaved runs."""
     import keras
 

@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="export a .keras model as a SavedModel or a TFLite file",
                                  description="Export a .keras model (helpers.deploy.export_model), metadata beside it.")
     export.add_argument("model", type=Path, help="saved .keras model")
-    export.add_argument("--format", choices=("saved_model", "tflite"), default="tflite")  # helpers.deploy.FORMATS
+    export.add_argument("--format", choices=("saved_model", "tflite"), default="tflite",  # helpers.deploy.FORMATS
+                        help="a TF SavedModel folder or a LiteRT/TFLite file (default: %(default)s)")
     export.add_argument("--quantize", choices=("none", "float16", "dynamic", "int8"), default="none",
                         help="tflite only (default: %(default)s); int8 needs --calibration")
     export.add_argument("--output", type=Path, required=True, help="the .tflite file or SavedModel folder to write")
