@@ -1,6 +1,8 @@
 """Command line: classify a video file or URL with a saved model.
 
     python -m helpers classify SOURCE [--model PATH] [--output annotated.mp4] [--json]
+    python -m helpers export MODEL.keras --format {saved_model,tflite} [--quantize {none,float16,dynamic,int8}]
+                             --output PATH [--calibration TRAINING_VIDEOS_DIR]
     python -m helpers env [--json]
 
 
@@ -9,6 +11,10 @@ SOURCE is a local file or an http(s) URL (YouTube, Vimeo, a direct link: anythin
 ``make run`` trains (``results/models/lrcn.keras``). Prints the top classes; ``--json``
 prints exactly one JSON object instead. Exit status 0 on success, 1 on any failure
 (with one ``error: ...`` line on stderr), 2 on bad arguments.
+
+``--model`` also takes a ``.tflite`` file written by ``export`` (its ``.tflite.json`` metadata beside it):
+it then runs through the LiteRT interpreter (:mod:`helpers.deploy`). ``export`` writes a SavedModel
+or a TFLite file (float32 or quantized; full int8 calibrated on the training videos of ``--calibration``).
 
 ``env`` describes the machine for a bug report: Python, TensorFlow, Keras, OpenCV and its
 FFmpeg, PyAV (the decoder) and its FFmpeg, the GPUs TensorFlow sees, yt-dlp and its JavaScript runtime.
@@ -37,15 +43,17 @@ class _OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``python -m helpers`` argument parser (sub-commands ``classify`` and ``env``)."""
+    """The ``python -m helpers`` argument parser (sub-commands ``classify``, ``export`` and ``env``)."""
     paths = project_paths()
     parser = _OneLineParser(prog="python -m helpers", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
     classify = commands.add_parser("classify", help="classify a video file or URL",
-                                   description="Classify a video file or URL with a saved .keras model.")
+                                   description="Classify a video file or URL with a saved .keras or exported .tflite "
+                                               "model.")
     classify.add_argument("source", help="video file or http(s) URL")
     classify.add_argument("--model", type=Path, default=paths.models_dir / "lrcn.keras",
-                          help="saved .keras model (default: %(default)s, trained by `make run`)")
+                          help="saved .keras model or exported .tflite file (default: %(default)s, trained by "
+                               "`make run`)")
     classify.add_argument("--output", type=Path, default=None,
                           help="also write an annotated copy (.mp4/.avi) with the smoothed label on every frame")
     classify.add_argument("--json", action="store_true", help="print one JSON object instead of text")
@@ -60,6 +68,19 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--max-duration", type=float, default=600.0, help="download duration limit in seconds")
     classify.add_argument("--verbose", action="store_true",
                           help="keep TensorFlow's and FFmpeg's native log lines and show tracebacks on errors")
+    export = commands.add_parser("export", help="export a .keras model as a SavedModel or a TFLite file",
+                                 description="Export a .keras model (helpers.deploy.export_model), metadata beside it.")
+    export.add_argument("model", type=Path, help="saved .keras model")
+    export.add_argument("--format", choices=("saved_model", "tflite"), default="tflite",  # helpers.deploy.FORMATS
+                        help="a TF SavedModel folder or a LiteRT/TFLite file (default: %(default)s)")
+    export.add_argument("--quantize", choices=("none", "float16", "dynamic", "int8"), default="none",
+                        help="tflite only (default: %(default)s); int8 needs --calibration")
+    export.add_argument("--output", type=Path, required=True, help="the .tflite file or SavedModel folder to write")
+    export.add_argument("--calibration", type=Path, default=None,
+                        help="int8: a folder of TRAINING videos (never test videos) to calibrate on")
+    export.add_argument("--calibration-clips", type=int, default=100, help="int8: videos used (default: %(default)s)")
+    export.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    export.add_argument("--verbose", action="store_true", help="keep TensorFlow's native log lines and tracebacks")
     env = commands.add_parser("env", help="describe this machine for a bug report",
                               description="Python, TensorFlow, Keras, OpenCV/FFmpeg, GPUs, yt-dlp and its JS runtime.")
     env.add_argument("--json", action="store_true", help="print one JSON object instead of text")
@@ -131,9 +152,9 @@ def classify(args: argparse.Namespace) -> dict:
         video = Path(args.source)
 
     from helpers import inference
-    from helpers.models import load_model
+    from helpers.deploy import load_for_inference
 
-    model = load_model(args.model, compile=False)
+    model = load_for_inference(args.model)  # a .keras model, or a .tflite file's interpreter
     prediction = inference.predict_single_action(model, video)
     result = {
         "source": args.source,
@@ -168,6 +189,33 @@ def classify(args: argparse.Namespace) -> dict:
     return result
 
 
+def export(args: argparse.Namespace) -> dict:
+    """Run ``export``; returns the result as a JSON-ready dict (raises on any failure)."""
+    if not args.model.is_file():
+        raise FileNotFoundError(f"{args.model}: model file does not exist")
+    if (args.quantize == "int8") != (args.calibration is not None):
+        raise ValueError("--calibration (a folder of training videos) is needed for --quantize int8, and only for it")
+    import numpy as np
+
+    from helpers.data import frame_extraction
+    from helpers.deploy import export_model, metadata_path
+    from helpers.models import load_model, model_spec
+    from helpers.video import VIDEO_EXTENSIONS
+
+    model, clips = load_model(args.model, compile=False), None
+    if args.calibration is not None:
+        videos = sorted(p for p in args.calibration.rglob("*") if p.suffix.lower() in VIDEO_EXTENSIONS)
+        if not videos:
+            raise ValueError(f"{args.calibration}: no videos to calibrate on")
+        spec = model_spec(model)  # spread over the folder (every class), not its first videos
+        clips = np.stack([frame_extraction(v, num_frames=spec.num_frames, image_size=spec.image_size)
+                          for v in videos[::max(1, len(videos) // args.calibration_clips)][:args.calibration_clips]])
+    path = export_model(model, args.output, format=args.format, quantize=args.quantize, representative_clips=clips)
+    size = path.stat().st_size if path.is_file() else sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return {"model": str(args.model), "output": str(path), "metadata": str(metadata_path(path)), "format": args.format,
+            "quantize": args.quantize, "size_bytes": size}
+
+
 def _print_text(result: dict) -> None:
     print(f"{result['video']}: {result['label']} ({result['confidence']:.1%})")
     width = max(len(item["label"]) for item in result["top"])
@@ -193,7 +241,8 @@ def main(argv: list[str] | None = None) -> int:
         av.logging.set_level(av.logging.WARNING)  # PyAV's FFmpeg is silent unless asked
     with quiet_native_stderr(not args.verbose):
         try:
-            result = environment() if args.command == "env" else classify(args)
+            command = {"classify": classify, "export": export}.get(args.command)
+            result = command(args) if command else environment()
         except KeyboardInterrupt:
             print("error: interrupted", file=sys.stderr)
             return 130
@@ -205,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     if args.json:
         print(json.dumps(result))
+    elif args.command == "export":
+        print(f"{result['output']}: {result['size_bytes'] / 1024:.1f} KiB, metadata {result['metadata']}")
     elif args.command == "env":
         for key, value in result.items():
             print(f"{key}: {value}")

@@ -283,7 +283,8 @@ def predict_single_action(model: keras.Model, video_path: str | os.PathLike) -> 
     resized to ``image_size``, RGB; both numbers come from the model itself.
 
     Args:
-        model: A model built by ``helpers.models`` (e.g. loaded with ``load_model``).
+        model: A model built by ``helpers.models`` (e.g. loaded with ``load_model``), or an exported
+            model's :class:`helpers.deploy.TFLitePredictor`.
         video_path: Any file FFmpeg decodes.
 
     Returns:
@@ -293,10 +294,13 @@ def predict_single_action(model: keras.Model, video_path: str | os.PathLike) -> 
         VideoReadError: Missing, unreadable, or shorter than the model's ``num_frames``.
         ValueError: The model cannot be used (see :func:`check_model`).
     """
-    spec = check_model(model)
+    exported = hasattr(model, "predict_clips")  # an exported model's predictor (helpers.deploy.TFLitePredictor)
+    spec = model.spec if exported else check_model(model)
     clip = frame_extraction(video_path, num_frames=spec.num_frames, image_size=spec.image_size)
     # one clip: an eager call beats compiling a graph first
-    return _as_prediction(np.asarray(model(model_inputs(model, clip[None]), training=False))[0], spec.class_names)
+    probabilities = (model.predict_clips(clip[None]) if exported
+                     else model(model_inputs(model, clip[None]), training=False))
+    return _as_prediction(np.asarray(probabilities)[0], spec.class_names)
 
 
 def count_label_changes(labels: Sequence | np.ndarray) -> int:
@@ -454,7 +458,7 @@ def predict_on_video(
 
     Args:
         model: A model built by ``helpers.models`` (num_frames, image_size and class
-            names come from it).
+            names come from it), or an exported model's :class:`helpers.deploy.TFLitePredictor`.
         video_path: Any file FFmpeg decodes.
         output_path: If given, write a copy of the video (``.mp4``, ``.mov``, ``.mkv``:
             H.264 where PyAV has it, :data:`ANNOTATED_CODECS`; ``.avi``: MJPEG) with the
@@ -487,7 +491,8 @@ def predict_on_video(
         raise ValueError(f"smoothing must be >= 1 window, got {smoothing}")
     if chunk_frames < 1:
         raise ValueError(f"chunk_frames must be >= 1, got {chunk_frames}")
-    predictor = window_predictor(model, fast=fast, batch_size=batch_size)
+    # an exported model's predictor (helpers.deploy.TFLitePredictor) runs whole windows, one per call
+    predictor = model if hasattr(model, "predict_clips") else window_predictor(model, fast=fast, batch_size=batch_size)
     spec = predictor.spec
     num_frames, image_size = spec.num_frames, spec.image_size
     container = open_video(path)

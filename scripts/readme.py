@@ -104,6 +104,22 @@ def section_model_comparison(results_dir: Path) -> str:
     return text
 
 
+def section_deployment(results_dir: Path) -> str:
+    path = results_dir / "deployment.csv"
+    if not path.exists():
+        return "_Not produced yet: run `make run` (notebook 06)._\n"
+    return (f"{_dataset_line(results_dir)} The LRCN, the ConvLSTM and the most accurate other family of notebook 05, "
+            "each as its `.keras` file (`keras`: float32, the compiled Keras forward pass) and as LiteRT/TFLite files"
+            " (`python -m helpers export`): float32, float16 weights, dynamic-range (int8 weights) and full int8 "
+            "(calibrated on training clips); `pruned_NN_int8` = NN % of every kernel's smallest weights zeroed, a "
+            "short fine-tune, then full int8. size_kb = the file; latency_ms = one clip through the runtime that "
+            "would serve it (LiteRT for `.tflite`) on this machine's CPU; accuracy on held-out groups; agreement = "
+            "share of held-out clips labelled as the float32 Keras model labels them. Notebook 06 checks the LRCN "
+            "int8 targets (>= 3.5x smaller than float32, accuracy within 2 SE, agreement >= 0.97, latency no worse "
+            "than Keras). "
+            "Source: `results/deployment.csv`.\n\n" + _rounded(pd.read_csv(path), decimals=3))
+
+
 def section_leak(results_dir: Path) -> str:
     path = results_dir / "leak.csv"
     if not path.exists():
@@ -179,6 +195,7 @@ SECTIONS: dict[str, Callable[[Path], str]] = {
     "seeds": section_seeds,
     "comparisons": section_comparisons,
     "model_comparison": section_model_comparison,
+    "deployment": section_deployment,
     "bench": section_markdown_file("bench.md"),
     "bench_extraction": section_markdown_file("bench_extraction.md"),
 }

@@ -18,7 +18,7 @@ from tests.conftest import numbered_frames, write_video
 ISSUE_KEYS = (
     "dataset_videos_per_s_1proc", "dataset_videos_per_s_all", "dataset_peak_rss_mb",
     "lrcn_predict_ms", "lrcn_fast_ms", "convlstm_predict_ms", "convlstm_fast_ms",
-    "stream_fps_per_frame_predict", "stream_fps", "stream_peak_rss_mb",
+    "stream_fps_per_frame_predict", "stream_fps", "stream_peak_rss_mb", "stream_fps_int8",
     "lrcn_train_ms_step_b4", "lrcn_train_ms_step_b32", "convlstm_train_ms_step_b4", "convlstm_train_ms_step_b32",
     "convlstm_keras_train_ms_step_b4",
 )
@@ -74,6 +74,7 @@ def test_details_behind_the_ratios(smallest):
     assert result["inference"]["paper_convlstm_over_lrcn"] == pytest.approx(205 / 40)
     assert positive(result["inference"]["convlstm_over_lrcn_fast"])
     assert result["stream"]["realtime_factor"] == pytest.approx(result["stream_fps"] / bench.REALTIME_FPS)
+    assert result["stream"]["int8_realtime_factor"] == pytest.approx(result["stream_fps_int8"] / bench.REALTIME_FPS)
     assert result["stream"]["fast_path"] is True  # the LRCN stand-in has a frame_features layer
     for run in ("lrcn_b4", "lrcn_b32", "convlstm_b4", "convlstm_b32"):
         assert positive(result["training"][run]["clips_per_s"])
@@ -85,7 +86,7 @@ def test_targets_are_booleans(smallest):
     if Path("/proc/stat").exists():  # the steal share of the run is recorded beside the load averages
         assert 0.0 <= result["machine"]["cpu_steal"] <= 1.0
     names = set(result["targets"])
-    assert {"stream_speedup", "stream_realtime", "dataset_rss_flat", "extraction_floor_avi",
+    assert {"stream_speedup", "stream_realtime", "stream_int8_realtime", "dataset_rss_flat", "extraction_floor_avi",
             "extraction_vs_seek_avi"} <= names
     for target in result["targets"].values():
         assert isinstance(target["pass"], bool) and isinstance(target["target"], str)

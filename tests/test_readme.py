@@ -46,3 +46,18 @@ def test_readme_sections_option_refreshes_only_the_named_sections(tmp_path):
     assert "| 01_lrcn | lrcn | memoriser | 0.900 |" in text and "Rows from notebooks 01_lrcn." in text
     with pytest.raises(SystemExit):
         main([str(readme), str(results), "--sections", "nonsense"])
+
+
+def test_deployment_table_is_generated_with_its_columns(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n<!-- BEGIN deployment -->\nold\n<!-- END deployment -->\n")
+    results = tmp_path / "results"
+    results.mkdir()
+    assert update_readme(readme, results) == ["deployment"]
+    assert "run `make run` (notebook 06)" in readme.read_text()
+    pd.DataFrame([{"model": "LRCN", "variant": "tflite_int8", "size_kb": 86.17, "latency_ms": 4.4751,
+                   "accuracy": 0.98125, "agreement": 0.99375}]).to_csv(results / "deployment.csv", index=False)
+    update_readme(readme, results)
+    text = readme.read_text()
+    assert "| model | variant | size_kb | latency_ms | accuracy | agreement |" in text
+    assert "| LRCN | tflite_int8 | 86.170 | 4.5 | 0.981 | 0.994 |" in text

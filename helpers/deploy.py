@@ -1,0 +1,244 @@
+"""Export a trained model for deployment (paper 000's "different computing platforms", paper 003's
+quantization) and classify with the exported file through an interpreter only (notebook 06, the CLI).
+
+* ``saved_model``: a TF SavedModel (Keras 3's :class:`keras.export.ExportArchive`, endpoint ``serve``,
+  any batch size), what TF Serving loads.
+* ``tflite``: a LiteRT/TFLite flatbuffer, float32 or quantized (``float16``, ``dynamic`` range, full
+  ``int8`` calibrated on *training* clips). Its signature takes one clip (batch 1): the converter fuses a
+  Keras LSTM into one ``UNIDIRECTIONAL_SEQUENCE_LSTM`` op only when the batch size is static, and
+  ``TFLiteConverter.from_keras_model`` on a dynamic batch fails ("'tf.TensorListReserve' op requires
+  element_shape to be static"). Each fusable LSTM is traced as a ``tf.function`` carrying the
+  ``api_implements="lstm_..."`` contract the converter looks for (:class:`_FusableLSTM`).
+* What inference needs (class names, ``num_frames``, ``image_size``, the inputs) is written atomically
+  to a sidecar ``<file>.json`` (:func:`metadata_path`) with the file's SHA-256, checked on load.
+
+:class:`TFLitePredictor` runs a ``.tflite`` file with ``ai_edge_litert`` (LiteRT, the interpreter
+without TensorFlow) behind the interface :func:`helpers.inference.predict_single_action` and
+:func:`helpers.inference.predict_on_video` use (``spec``, ``fast``, ``predict_clips``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from helpers.atomic import atomic_write, write_text
+from helpers.flow import farneback_flow
+from helpers.inference import check_model, model_inputs
+from helpers.models import FLOW_INPUT, ModelSpec, load_model
+
+FORMATS = ("saved_model", "tflite")
+QUANTIZATIONS = ("none", "float16", "dynamic", "int8")
+
+
+def metadata_path(path: str | os.PathLike) -> Path:
+    """The sidecar JSON of an exported model: ``lrcn.tflite`` -> ``lrcn.tflite.json``."""
+    return Path(f"{path}.json")
+
+
+def _sha256(path: Path) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
+class _FusableLSTM(keras.layers.Layer):
+    """A Keras LSTM (same weights) whose recurrence is one ``tf.function`` marked ``api_implements="lstm_..."``:
+    the TFLite converter replaces it by ``UNIDIRECTIONAL_SEQUENCE_LSTM`` (arguments ``(x, h0, c0, kernel,
+    recurrent_kernel, bias)``, five results, batch-major; gates in Keras' order i, f, c, o)."""
+
+    def __init__(self, lstm: keras.layers.LSTM):
+        super().__init__(name=lstm.name)
+        self.lstm = lstm
+        self.fused = tf.function(self._recurrence, experimental_attributes={
+            "api_implements": f"lstm_{lstm.name}", "time_major": False, "go_backwards": False})
+
+    @staticmethod
+    def _recurrence(x, h, c, kernel, recurrent_kernel, bias):
+        def step(state, x_t):
+            i, f, g, o = tf.split(tf.matmul(x_t, kernel) + tf.matmul(state[0], recurrent_kernel) + bias, 4, axis=1)
+            c_t = tf.sigmoid(f) * state[1] + tf.sigmoid(i) * tf.tanh(g)
+            return tf.sigmoid(o) * tf.tanh(c_t), c_t
+
+        hs, cs = tf.scan(step, tf.transpose(x, [1, 0, 2]), initializer=(h, c))
+        return hs[-1], tf.transpose(hs, [1, 0, 2]), hs[-1], cs[-1], tf.constant(0.0)
+
+    def compute_output_shape(self, input_shape):
+        return self.lstm.compute_output_shape(input_shape)
+
+    def call(self, x, mask=None, training=None):
+        cell = self.lstm.cell
+        zeros = tf.zeros(tf.stack([tf.shape(x)[0], cell.units]), x.dtype)
+        last, sequence, *_ = self.fused(x, zeros, zeros, *(tf.convert_to_tensor(w) for w in
+                                                                     (cell.kernel, cell.recurrent_kernel, cell.bias)))
+        return sequence if self.lstm.return_sequences else last
+
+
+class _MaxPool3DAs2D(keras.layers.Layer):
+    """A channels-last ``MaxPooling3D`` as two ``MAX_POOL_2D`` ops (space per frame, then time):
+    TFLite has no 3D max pool, and a max over a box is a max over its axes one after the other."""
+
+    def __init__(self, pool: keras.layers.MaxPooling3D):
+        super().__init__(name=pool.name)
+        self.pool = pool
+
+    def compute_output_shape(self, input_shape):
+        return self.pool.compute_output_shape(input_shape)
+
+    def call(self, x, mask=None):
+        (kt, kh, kw), (st, sh, sw), padding = self.pool.pool_size, self.pool.strides, self.pool.padding.upper()
+        _, t, h, w, c = x.shape
+        y = tf.nn.max_pool2d(tf.reshape(x, (-1, h, w, c)), (kh, kw), (sh, sw), padding)
+        h, w = y.shape[1:3]
+        y = tf.nn.max_pool2d(tf.reshape(y, (-1, t, h * w, c)), (kt, 1), (st, 1), padding)
+        return tf.reshape(y, (-1, y.shape[1], h, w, c))
+
+
+class _AreaResizeAsPool(keras.layers.Layer):
+    """An area ``Resizing`` by a whole factor (bare or in a ``FoldedTimeDistributed``) as ``AVERAGE_POOL_2D``:
+    TFLite has no area resize, and shrinking by ``factor`` averages ``factor x factor`` blocks."""
+
+    def __init__(self, layer: keras.layers.Layer, factor: int):
+        super().__init__(name=layer.name)
+        self.layer, self.factor = layer, factor
+
+    def compute_output_shape(self, input_shape):
+        return self.layer.compute_output_shape(input_shape)
+
+    def call(self, x, mask=None):
+        *lead, h, w, c = x.shape
+        y = tf.nn.avg_pool2d(tf.reshape(x, (-1, h, w, c)), self.factor, self.factor, "VALID")
+        return tf.reshape(y, (-1, *lead[1:], *y.shape[1:]))
+
+
+def _serving_layer(layer: keras.layers.Layer) -> keras.layers.Layer:
+    """The layer as the TFLite graph computes it: a plain LSTM (tanh/sigmoid, a bias, forwards, no state
+    in or out) fused, a 3D max pool as 2D pools, an area resize by a whole factor as an average pool; any
+    other layer itself (same weights)."""
+    if isinstance(layer, keras.layers.MaxPooling3D) and layer.data_format == "channels_last":
+        return _MaxPool3DAs2D(layer)
+    inner = getattr(layer, "layer", layer)
+    if isinstance(inner, keras.layers.Resizing) and inner.interpolation == "area":
+        h, w = layer.input.shape[-3:-1]
+        if h % inner.height == 0 and h // inner.height == w / inner.width:
+            return _AreaResizeAsPool(layer, h // inner.height)
+    cell = getattr(layer, "cell", None)
+    if isinstance(layer, keras.layers.LSTM) and not (layer.go_backwards or layer.stateful or layer.return_state) \
+            and cell.activation is keras.activations.tanh and cell.recurrent_activation is keras.activations.sigmoid \
+            and cell.use_bias:
+        return _FusableLSTM(layer)
+    return layer
+
+
+def export_model(model: keras.Model, path: str | os.PathLike, *, format: str = "tflite", quantize: str = "none",
+                 representative_clips: np.ndarray | None = None) -> Path:
+    """Export ``model`` with its metadata sidecar, both written atomically.
+
+    Args:
+        model: A model built by ``helpers.models`` (it carries class names, frames and size).
+        path: The ``.tflite`` file or the SavedModel folder to write.
+        format: ``"saved_model"`` or ``"tflite"``.
+        quantize: TFLite only: ``"none"`` (float32), ``"float16"`` weights, ``"dynamic"`` (int8 weights,
+            float activations) or ``"int8"`` (weights and activations, calibrated on ``representative_clips``).
+        representative_clips: uint8 ``(num_clips, num_frames, size, size, 3)`` *training* clips (``int8`` only).
+
+    Returns:
+        ``path``; its metadata is at :func:`metadata_path` ``(path)``.
+    """
+    spec, path = check_model(model), Path(path)
+    if format not in FORMATS or quantize not in QUANTIZATIONS or (format == "saved_model" and quantize != "none"):
+        raise ValueError(f"{path}: cannot export format={format!r} quantize={quantize!r} (formats {FORMATS}; "
+                         f"quantize {QUANTIZATIONS}, tflite only)")
+    if (quantize == "int8") != (representative_clips is not None):
+        raise ValueError(f"{path}: representative_clips (training clips) are needed for int8 and only for int8")
+    batch = 1 if format == "tflite" else None  # a static batch lets the converter fuse the LSTM
+    served = keras.models.clone_model(model, clone_function=_serving_layer) if format == "tflite" else model
+    names = [tensor.name for tensor in model.inputs]
+    archive = keras.export.ExportArchive()
+    archive.track(served)
+    archive.add_endpoint("serve", lambda *x: served(list(x) if len(x) > 1 else x[0], training=False), input_signature=[
+        tf.TensorSpec((batch, *t.shape[1:]), t.dtype, name=n) for n, t in zip(names, model.inputs, strict=True)])
+    if format == "saved_model":
+        with atomic_write(path, directory=True) as tmp:
+            archive.write_out(str(tmp), verbose=False)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            archive.write_out(tmp, verbose=False)
+            converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
+            if quantize != "none":
+                converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            if quantize == "float16":
+                converter.target_spec.supported_types = [tf.float16]
+            if quantize == "int8":
+                converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+                converter.representative_dataset = lambda: (  # named like the signature's inputs
+                    x if isinstance(x := model_inputs(model, clip[None]), dict) else {names[0]: x}
+                    for clip in representative_clips)
+            flatbuffer = converter.convert()
+        with atomic_write(path, suffix=".tflite") as tmp:
+            Path(tmp).write_bytes(flatbuffer)
+    write_text(metadata_path(path), json.dumps({
+        "format": format, "quantize": quantize, "model": model.name, "class_names": list(spec.class_names),
+        "num_frames": spec.num_frames, "image_size": spec.image_size, "inputs": names, "sha256": _sha256(path)},
+        indent=1))
+    return path
+
+
+def read_metadata(path: str | os.PathLike) -> dict:
+    """The sidecar of an exported model, checked against the file (one-line errors naming the file)."""
+    path, meta_path = Path(path), metadata_path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: model file does not exist")
+    if not meta_path.is_file():
+        raise ValueError(f"{path}: no metadata {meta_path.name} beside it (class names, frames, image size); "
+                         "export the model with `python -m helpers export`")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise ValueError(f"{meta_path}: unreadable metadata ({type(err).__name__}: {err})") from err
+    if meta.get("sha256") != _sha256(path):
+        raise ValueError(f"{meta_path}: describes another file than {path.name} (SHA-256 differs); export again")
+    return meta
+
+
+class TFLitePredictor:
+    """A ``.tflite`` export run by the LiteRT interpreter, one clip per call (its signature has batch 1).
+
+    Args:
+        path: A file written by :func:`export_model` (its sidecar JSON beside it).
+        num_threads: Interpreter threads (None: LiteRT's default).
+    """
+
+    fast = False  # no per-frame fast path: inference feeds it whole windows
+
+    def __init__(self, path: str | os.PathLike, *, num_threads: int | None = None):
+        from ai_edge_litert.interpreter import Interpreter  # LiteRT: the interpreter alone, no Keras
+
+        meta = read_metadata(path)
+        self.path, self.inputs = Path(path), tuple(meta["inputs"])
+        self.spec = ModelSpec(tuple(meta["class_names"]), int(meta["num_frames"]), int(meta["image_size"]))
+        self._interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
+        self._interpreter.allocate_tensors()
+        self._run = self._interpreter.get_signature_runner()
+
+    def predict_clips(self, clips: np.ndarray) -> np.ndarray:
+        """uint8 ``(batch, num_frames, size, size, 3)`` -> ``(batch, num_classes)`` probabilities."""
+        out = []
+        for clip in np.asarray(clips, dtype=np.uint8):
+            feed = {self.inputs[0]: clip[None]}
+            if FLOW_INPUT in self.inputs:
+                feed[FLOW_INPUT] = farneback_flow(clip)[None]
+            self._interpreter.reset_all_variables()  # the fused LSTM keeps its state between calls: start at zero
+            out.append(next(iter(self._run(**feed).values()))[0])
+        return np.stack(out).astype(np.float32) if out else np.empty((0, len(self.spec.class_names)), np.float32)
+
+
+def load_for_inference(path: str | os.PathLike) -> keras.Model | TFLitePredictor:
+    """A ``.keras`` model (:func:`helpers.models.load_model`) or a ``.tflite`` export's :class:`TFLitePredictor`."""
+    return TFLitePredictor(path) if Path(path).suffix == ".tflite" else load_model(path, compile=False)
+
