@@ -7,10 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pandas as pd
 import pytest
-
-from scripts.readme import update_readme
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,22 +100,6 @@ def test_make_classify_passes_the_model_only_when_given():
 
     assert dry("SOURCE=a.mp4", "MODEL=m.keras").endswith('classify "a.mp4" --model "m.keras"')
     assert dry("SOURCE=a.mp4").endswith('classify "a.mp4"')
-
-
-def test_readme_sections_are_generated_from_results(tmp_path):
-    readme = tmp_path / "README.md"
-    readme.write_text("# x\n<!-- BEGIN paper001 -->\nstale 0.9999\n<!-- END paper001 -->\n"
-                      "<!-- BEGIN bench -->\nold\n<!-- END bench -->\n")
-    results = tmp_path / "results"
-    results.mkdir()
-    pd.DataFrame([{"model": "lrcn", "protocol": "group", "loss": 0.25, "accuracy": 0.875, "ms_per_step": 12.5}]
-                 ).to_csv(results / "paper001.csv", index=False)
-    (results / "dataset.json").write_text(json.dumps({"dataset": "toy", "num_clips": 8, "num_classes": 2,
-                                                      "num_frames": 20, "image_size": 64}))
-    assert update_readme(readme, results) == ["paper001", "bench"]
-    text = readme.read_text()
-    assert "stale" not in text and "0.8750" in text and "toy" in text and "0.9508" in text
-    assert "bench.md` is missing" in text
 
 
 def _helpers_imports() -> dict[str, set[str]]:

@@ -1,4 +1,4 @@
-"""scripts/readme.py: generated tables round to the precision each measurement has."""
+"""scripts/readme.py: sections generated from results/, rounded to the precision each measurement has."""
 
 from __future__ import annotations
 
@@ -9,20 +9,29 @@ import pytest
 
 from scripts.readme import main, update_readme
 
+TOY_DATASET = {"dataset": "toy", "num_clips": 8, "num_classes": 2, "num_frames": 20, "image_size": 64}
 
-def test_readme_tables_round_to_what_was_measured(tmp_path):
+
+def toy_readme(tmp_path, sections: dict[str, str], tables: dict[str, list[dict]]):
+    """A README with the marked ``sections`` (name -> current body) and a results folder holding
+    ``tables`` (file name -> rows) and the toy dataset.json; returns ``(readme, results)``."""
     readme = tmp_path / "README.md"
-    readme.write_text("# x\n<!-- BEGIN paper001 -->\nold\n<!-- END paper001 -->\n"
-                      "<!-- BEGIN model_comparison -->\nold\n<!-- END model_comparison -->\n")
+    readme.write_text("# x\n" + "".join(f"<!-- BEGIN {name} -->\n{body}\n<!-- END {name} -->\n"
+                                          for name, body in sections.items()))
     results = tmp_path / "results"
     results.mkdir()
-    (results / "dataset.json").write_text(json.dumps({"dataset": "toy", "num_clips": 8, "num_classes": 2,
-                                                      "num_frames": 20, "image_size": 64}))
-    pd.DataFrame([{"model": "lrcn", "protocol": "group", "loss": 2.0783064365386963, "accuracy": 0.125,
-                   "ms_per_step": 511.7873}]).to_csv(results / "paper001.csv", index=False)
-    pd.DataFrame([{"model": "LRCN", "accuracy": 0.8125, "params": 73192, "gflops": 0.13765428,
-                   "latency_ms": 4.816212000150699, "train_s": 123.456, "robust_noise": 0.6875}]
-                 ).to_csv(results / "model_comparison.csv", index=False)
+    (results / "dataset.json").write_text(json.dumps(TOY_DATASET))
+    for name, rows in tables.items():
+        pd.DataFrame(rows).to_csv(results / name, index=False)
+    return readme, results
+
+
+def test_readme_tables_round_to_what_was_measured(tmp_path):
+    readme, results = toy_readme(tmp_path, {"paper001": "old", "model_comparison": "old"}, {
+        "paper001.csv": [{"model": "lrcn", "protocol": "group", "loss": 2.0783064365386963, "accuracy": 0.125,
+                          "ms_per_step": 511.7873}],
+        "model_comparison.csv": [{"model": "LRCN", "accuracy": 0.8125, "params": 73192, "gflops": 0.13765428,
+                                  "latency_ms": 4.816212000150699, "train_s": 123.456, "robust_noise": 0.6875}]})
     assert update_readme(readme, results) == ["paper001", "model_comparison"]
     text = readme.read_text()
     assert "<!-- BEGIN paper001 -->" in text and "<!-- END model_comparison -->" in text
@@ -32,14 +41,9 @@ def test_readme_tables_round_to_what_was_measured(tmp_path):
 
 
 def test_readme_sections_option_refreshes_only_the_named_sections(tmp_path):
-    readme = tmp_path / "README.md"
-    readme.write_text("<!-- BEGIN paper001 -->\nkept 0.9875\n<!-- END paper001 -->\n"
-                      "<!-- BEGIN comparisons -->\nold\n<!-- END comparisons -->\n")
-    results = tmp_path / "results"
-    results.mkdir()
-    pd.DataFrame([{"notebook": "01_lrcn", "a": "lrcn", "b": "memoriser", "accuracy_a": 0.9, "accuracy_b": 0.1,
-                   "test": "mcnemar_exact", "p_value": 0.001, "verdict": "lrcn better"}]
-                 ).to_csv(results / "comparisons.csv", index=False)
+    readme, results = toy_readme(tmp_path, {"paper001": "kept 0.9875", "comparisons": "old"}, {
+        "comparisons.csv": [{"notebook": "01_lrcn", "a": "lrcn", "b": "memoriser", "accuracy_a": 0.9,
+                             "accuracy_b": 0.1, "test": "mcnemar_exact", "p_value": 0.001, "verdict": "lrcn better"}]})
     assert main([str(readme), str(results), "--sections", "comparisons"]) == 0
     text = readme.read_text()
     assert "kept 0.9875" in text  # paper001.csv is missing, yet its section stays as it was
@@ -49,10 +53,7 @@ def test_readme_sections_option_refreshes_only_the_named_sections(tmp_path):
 
 
 def test_deployment_table_is_generated_with_its_columns(tmp_path):
-    readme = tmp_path / "README.md"
-    readme.write_text("# x\n<!-- BEGIN deployment -->\nold\n<!-- END deployment -->\n")
-    results = tmp_path / "results"
-    results.mkdir()
+    readme, results = toy_readme(tmp_path, {"deployment": "old"}, {})
     assert update_readme(readme, results) == ["deployment"]
     assert "run `make run` (notebook 06)" in readme.read_text()
     pd.DataFrame([{"model": "LRCN", "variant": "tflite_int8", "size_kb": 86.17, "latency_ms": 4.4751,
@@ -61,3 +62,12 @@ def test_deployment_table_is_generated_with_its_columns(tmp_path):
     text = readme.read_text()
     assert "| model | variant | size_kb | latency_ms | accuracy | agreement |" in text
     assert "| LRCN | tflite_int8 | 86.170 | 4.5 | 0.981 | 0.994 |" in text
+
+
+def test_readme_sections_are_generated_from_results(tmp_path):
+    readme, results = toy_readme(tmp_path, {"paper001": "stale 0.9999", "bench": "old"}, {
+        "paper001.csv": [{"model": "lrcn", "protocol": "group", "loss": 0.25, "accuracy": 0.875, "ms_per_step": 12.5}]})
+    assert update_readme(readme, results) == ["paper001", "bench"]
+    text = readme.read_text()
+    assert "stale" not in text and "0.8750" in text and "toy" in text and "0.9508" in text
+    assert "bench.md` is missing" in text
