@@ -462,8 +462,8 @@ def predict_on_video(
         video_path: Any file FFmpeg decodes.
         output_path: If given, write a copy of the video (``.mp4``, ``.mov``, ``.mkv``:
             H.264 where PyAV has it, :data:`ANNOTATED_CODECS`; ``.avi``: MJPEG) with the
-            smoothed label and confidence on every frame, every input frame at its own
-            time, downscaled to :data:`ANNOTATED_MAX_SIDE`: each frame shows the latest
+            smoothed label and confidence on every frame, every input frame (at the input's
+            average frame rate), downscaled to :data:`ANNOTATED_MAX_SIDE`: each frame shows the latest
             window that has ended by then, as a live stream would; frames before the
             first window ends show the first window.
         window: Window span in seconds (at least ``num_frames`` frames); None:
