@@ -171,10 +171,12 @@ def classify(args: argparse.Namespace) -> dict:
         with warnings.catch_warnings(record=True) as caught:  # e.g. a window grown at a low frame rate
             warnings.simplefilter("always")
             stream = inference.predict_on_video(model, video, args.output, progress=progress, **options)
-        notes = [str(w.message) for w in caught if str(w.message).startswith(f"{video}:")]
-        print("".join(f"note: {note}\n" for note in notes), end="", file=sys.stderr)
-        for w in caught:  # every other warning is shown as usual
-            if not str(w.message).startswith(f"{video}:"):
+        notes = []
+        for w in caught:  # the video's own notes as one line each, every other warning as usual, in order
+            if str(w.message).startswith(f"{video}:"):
+                notes.append(str(w.message))
+                print(f"note: {w.message}", file=sys.stderr)
+            else:
                 warnings.showwarning(w.message, w.category, w.filename, w.lineno)
         result["annotated"] = {
             "path": str(stream.output_path),
