@@ -18,7 +18,7 @@ in a one-way stack: a module imports only modules listed before it.
     exported from the notebooks' ``#@save`` cells into its generated block.
 12. ``keras_compat``: Keras private-API workarounds, only for a model built under a tf.distribute
     strategy (the metric-logging patch only under a MultiWorkerMirroredStrategy).
-13. ``training``, ``evaluation``, ``flow`` (optical flow), ``flops`` (GFLOPs per clip).
+13. ``training``, ``evaluation``, ``flow`` (optical flow).
 14. ``inference`` (classify a video or a stream of windows), ``download`` (a video by URL).
 15. ``results`` (tables in ``results/``), ``papers`` (the papers' numbers), ``synthetic``
     (the embedded dataset), ``experiment`` (one model under one split protocol), ``plots``.

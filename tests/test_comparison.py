@@ -1,8 +1,8 @@
 """Notebook 05's table in the README report, and paper 002's figures kept apart.
 
 The table's rows (latency, GFLOPs, robustness per model) are computed in notebook 05, which
-`pytest --nbmake` runs in the quick profile; helpers.flops has its own tests, the perturbations
-(defined in the notebook) tests/test_robustness.py.
+`pytest --nbmake` runs in the quick profile; its FLOP counter (defined in the notebook) has its own
+tests, tests/test_flops.py, and so do its perturbations, tests/test_robustness.py.
 """
 
 from __future__ import annotations

@@ -1,17 +1,27 @@
-"""FLOPs counting against hand-computed counts (a multiply-add = 2 FLOPs, a bias add = 1)."""
+"""Notebook 05's FLOP counter against hand-computed counts (a multiply-add = 2 FLOPs, a bias add = 1).
+
+The counter (``count_flops``, ``gflops``) is defined in notebook 05, its one user (the table's ``gflops``
+column); :func:`tests.notebook_defs.definitions` loads it without running the notebook.
+"""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import keras
 import pytest
 import tensorflow as tf
 from keras import layers
 
-from helpers.flops import count_flops, gflops
 from helpers.layers import FoldedTimeDistributed
 from helpers.models import build_convlstm, build_lrcn
+from tests.notebook_defs import definitions
+
+# the counter is defined in notebook 05, the one place that uses it
+NB = definitions(Path(__file__).resolve().parents[1] / "notebooks/05_model_comparison.ipynb",
+                 names=["count_flops", "gflops"])
+count_flops, gflops = NB.count_flops, NB.gflops
 
 
 def sequential(input_shape, *stack) -> keras.Model:
@@ -34,7 +44,7 @@ def _profile_graph(fn, specs: list[tf.TensorSpec]) -> int:
 def profile_flops(model: keras.Model, *, batch_size: int = 1) -> int:
     """FLOPs of one forward pass as TensorFlow's profiler counts them on the frozen graph.
 
-    The cross-check of :func:`helpers.flops.count_flops`: it also counts element-wise ops
+    The cross-check of notebook 05's ``count_flops``: it also counts element-wise ops
     (bias adds, rescaling, pooling …) and it **misses the ops inside while loops**, i.e.
     nearly all of a recurrent layer, so it agrees only on feed-forward weight layers.
 
