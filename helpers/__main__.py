@@ -2,7 +2,7 @@
 
     python -m helpers classify SOURCE [--model PATH] [--output annotated.mp4] [--json]
     python -m helpers export MODEL.keras --format {saved_model,tflite} [--quantize {none,float16,dynamic,int8}]
-                             --output PATH [--calibration TRAINING_VIDEOS_DIR]
+                             --output PATH [--calibration TRAINING_VIDEOS_DIR [--per-channel]]
     python -m helpers env [--json]
 
 
@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--calibration", type=Path, default=None,
                         help="int8: a folder of TRAINING videos (never test videos) to calibrate on")
     export.add_argument("--calibration-clips", type=int, default=100, help="int8: videos used (default: %(default)s)")
+    export.add_argument("--per-channel", action="store_true",
+                        help="int8: one scale per output channel (the converter's default; better for depthwise "
+                             "convolutions) instead of one per tensor")
     export.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     export.add_argument("--verbose", action="store_true", help="keep TensorFlow's native log lines and tracebacks")
     env = commands.add_parser("env", help="describe this machine for a bug report",
@@ -212,10 +215,11 @@ def export(args: argparse.Namespace) -> dict:
         spec = model_spec(model)  # spread over the folder (every class), not its first videos
         clips = np.stack([frame_extraction(v, num_frames=spec.num_frames, image_size=spec.image_size)
                           for v in videos[::max(1, len(videos) // args.calibration_clips)][:args.calibration_clips]])
-    path = export_model(model, args.output, format=args.format, quantize=args.quantize, representative_clips=clips)
+    path = export_model(model, args.output, format=args.format, quantize=args.quantize, representative_clips=clips,
+                        per_channel=args.per_channel)
     size = path.stat().st_size if path.is_file() else sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
     return {"model": str(args.model), "output": str(path), "metadata": str(metadata_path(path)), "format": args.format,
-            "quantize": args.quantize, "size_bytes": size}
+            "quantize": args.quantize, "per_channel": args.per_channel, "size_bytes": size}
 
 
 def _print_text(result: dict) -> None:

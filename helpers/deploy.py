@@ -9,6 +9,8 @@ quantization) and classify with the exported file through an interpreter only (n
   ``TFLiteConverter.from_keras_model`` on a dynamic batch fails ("'tf.TensorListReserve' op requires
   element_shape to be static"). Each fusable LSTM is traced as a ``tf.function`` carrying the
   ``api_implements="lstm_..."`` contract the converter looks for (:class:`_FusableLSTM`).
+  Full int8 uses one scale per tensor by default (:func:`export_model`), and the names of the graph's
+  inner tensors are left out of the file (:func:`_strip_tensor_names`).
 * What inference needs (class names, ``num_frames``, ``image_size``, the inputs) is written atomically
   to a sidecar ``<file>.json`` (:func:`metadata_path`) with the file's SHA-256, checked on load.
 
@@ -99,6 +101,31 @@ class _MaxPool3DAs2D(keras.layers.Layer):
         return tf.reshape(y, (-1, y.shape[1], h, w, c))
 
 
+class _Conv3DAsConv2D(keras.layers.Layer):
+    """A stride-1 channels-last ``Conv3D`` as a sum of ``CONV_2D`` ops, one per time tap: TFLite's ``CONV_3D``
+    has a float32 kernel only (a 3D CNN's int8 file kept float weights and ran 4x slower than Keras).
+    Output frame ``t`` adds tap ``i``'s 2D convolution of input frame ``t + i`` (after TensorFlow's
+    padding of ``kt - 1`` frames for ``"same"``)."""
+
+    def __init__(self, conv: keras.layers.Conv3D):
+        super().__init__(name=conv.name)
+        self.conv = conv
+
+    def compute_output_shape(self, input_shape):
+        return self.conv.compute_output_shape(input_shape)
+
+    def call(self, x, mask=None):
+        conv, kt = self.conv, self.conv.kernel_size[0]
+        _, _, h, w, c = x.shape
+        if conv.padding == "same":
+            x = tf.pad(x, [[0, 0], [(kt - 1) // 2, kt // 2], [0, 0], [0, 0], [0, 0]])
+        steps = x.shape[1] - kt + 1
+        y = tf.add_n([tf.nn.conv2d(tf.reshape(x[:, i:steps + i], (-1, h, w, c)), conv.kernel[i], 1,
+                                   conv.padding.upper()) for i in range(kt)])
+        y = tf.reshape(y, (-1, steps, *y.shape[1:]))
+        return conv.activation(y + conv.bias if conv.use_bias else y)
+
+
 class _AreaResizeAsPool(keras.layers.Layer):
     """An area ``Resizing`` by a whole factor (bare or in a ``FoldedTimeDistributed``) as ``AVERAGE_POOL_2D``:
     TFLite has no area resize, and shrinking by ``factor`` averages ``factor x factor`` blocks."""
@@ -118,10 +145,18 @@ class _AreaResizeAsPool(keras.layers.Layer):
 
 def _serving_layer(layer: keras.layers.Layer) -> keras.layers.Layer:
     """The layer as the TFLite graph computes it: a plain LSTM (tanh/sigmoid, a bias, forwards, no state
-    in or out) fused, a 3D max pool as 2D pools, an area resize by a whole factor as an average pool; any
-    other layer itself (same weights)."""
+    in or out) fused, a 3D max pool as 2D pools, a stride-1 3D convolution as a 2D one, an area resize
+    by a whole factor as an average pool, a nested model (bare or in a ``TimeDistributed``, e.g. a
+    transferred frame encoder) with its own layers served so; any other layer itself (same weights)."""
+    if isinstance(layer, keras.Model):
+        return keras.models.clone_model(layer, clone_function=_serving_layer)
+    if isinstance(layer, keras.layers.TimeDistributed) and isinstance(layer.layer, keras.Model):
+        return type(layer)(_serving_layer(layer.layer), name=layer.name)
     if isinstance(layer, keras.layers.MaxPooling3D) and layer.data_format == "channels_last":
         return _MaxPool3DAs2D(layer)
+    if isinstance(layer, keras.layers.Conv3D) and layer.data_format == "channels_last" and layer.groups == 1 \
+            and set(layer.strides) | set(layer.dilation_rate) == {1}:
+        return _Conv3DAsConv2D(layer)
     inner = getattr(layer, "layer", layer)
     if isinstance(inner, keras.layers.Resizing) and inner.interpolation == "area":
         h, w = layer.input.shape[-3:-1]
@@ -135,8 +170,30 @@ def _serving_layer(layer: keras.layers.Layer) -> keras.layers.Layer:
     return layer
 
 
+def _strip_tensor_names(flatbuffer: bytes) -> bytes:
+    """The TFLite file without the names of its inner tensors and its description; the signature's inputs
+    and outputs keep theirs.
+
+    The converter names each tensor after every TF op fused into it (up to 180 bytes each): 3 KiB of the
+    LRCN's files, 160 KiB of the unrolled ConvLSTM's int8 file, read by nothing but a debugger.
+    TensorFlow's ``flatbuffer_utils.strip_strings`` also drops the signature defs that LiteRT's signature
+    runner (:class:`TFLitePredictor`) needs, hence this variant on the same tools.
+    """
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(flatbuffer))
+    served = {(signature.subgraphIndex, t.tensorIndex) for signature in model.signatureDefs or []
+              for t in (signature.inputs or []) + (signature.outputs or [])}
+    model.description = None
+    for index, subgraph in enumerate(model.subgraphs):
+        for tensor_index, tensor in enumerate(subgraph.tensors):
+            if (index, tensor_index) not in served:
+                tensor.name = None
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
 def export_model(model: keras.Model, path: str | os.PathLike, *, format: str = "tflite", quantize: str = "none",
-                 representative_clips: np.ndarray | None = None) -> Path:
+                 representative_clips: np.ndarray | None = None, per_channel: bool = False) -> Path:
     """Export ``model`` with its metadata sidecar, both written atomically.
 
     Args:
@@ -146,6 +203,12 @@ def export_model(model: keras.Model, path: str | os.PathLike, *, format: str = "
         quantize: TFLite only: ``"none"`` (float32), ``"float16"`` weights, ``"dynamic"`` (int8 weights,
             float activations) or ``"int8"`` (weights and activations, calibrated on ``representative_clips``).
         representative_clips: uint8 ``(num_clips, num_frames, size, size, 3)`` *training* clips (``int8`` only).
+        per_channel: ``int8`` only. False (default): one scale per weight tensor, the integer scheme of
+            Jacob et al. (2018) that integer-only accelerators take. True: one scale and one 64-bit zero point
+            per output channel, the converter's own default, which matters most for depthwise convolutions
+            (Krishnamoorthi 2018) and costs 12 bytes a channel (4 KiB of the LRCN's 84 KiB file; notebook 06
+            measures both). Per-tensor is the converter's ``_experimental_disable_per_channel`` switch: its
+            only route, checked to exist and tested to take effect.
 
     Returns:
         ``path``; its metadata is at :func:`metadata_path` ``(path)``.
@@ -156,6 +219,8 @@ def export_model(model: keras.Model, path: str | os.PathLike, *, format: str = "
                          f"quantize {QUANTIZATIONS}, tflite only)")
     if (quantize == "int8") != (representative_clips is not None):
         raise ValueError(f"{path}: representative_clips (training clips) are needed for int8 and only for int8")
+    if per_channel and quantize != "int8":
+        raise ValueError(f"{path}: per_channel applies to int8 only, not quantize={quantize!r}")
     batch = 1 if format == "tflite" else None  # a static batch lets the converter fuse the LSTM
     served = keras.models.clone_model(model, clone_function=_serving_layer) if format == "tflite" else model
     names = [tensor.name for tensor in model.inputs]
@@ -176,14 +241,20 @@ def export_model(model: keras.Model, path: str | os.PathLike, *, format: str = "
                 converter.target_spec.supported_types = [tf.float16]
             if quantize == "int8":
                 converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+                if not per_channel:
+                    if not hasattr(converter, "_experimental_disable_per_channel"):
+                        raise RuntimeError(f"{path}: this TensorFlow's converter has no per-tensor switch; "
+                                           "export with per_channel=True (--per-channel)")
+                    converter._experimental_disable_per_channel = True
                 converter.representative_dataset = lambda: (  # named like the signature's inputs
                     x if isinstance(x := model_inputs(model, clip[None]), dict) else {names[0]: x}
                     for clip in representative_clips)
-            flatbuffer = converter.convert()
+            flatbuffer = _strip_tensor_names(converter.convert())
         with atomic_write(path, suffix=".tflite") as tmp:
             Path(tmp).write_bytes(flatbuffer)
     write_text(metadata_path(path), json.dumps({
-        "format": format, "quantize": quantize, "model": model.name, "class_names": list(spec.class_names),
+        "format": format, "quantize": quantize, "per_channel": per_channel if quantize == "int8" else None,
+        "model": model.name, "class_names": list(spec.class_names),
         "num_frames": spec.num_frames, "image_size": spec.image_size, "inputs": names, "sha256": _sha256(path)},
         indent=1))
     return path
@@ -211,7 +282,8 @@ class TFLitePredictor:
 
     Args:
         path: A file written by :func:`export_model` (its sidecar JSON beside it).
-        num_threads: Interpreter threads (None: LiteRT's default).
+        num_threads: Interpreter threads. None: every core this process may use, as TensorFlow runs a
+            Keras model (LiteRT's own default is one thread).
     """
 
     fast = False  # no per-frame fast path: inference feeds it whole windows
@@ -222,6 +294,8 @@ class TFLitePredictor:
         meta = read_metadata(path)
         self.path, self.inputs = Path(path), tuple(meta["inputs"])
         self.spec = ModelSpec(tuple(meta["class_names"]), int(meta["num_frames"]), int(meta["image_size"]))
+        if num_threads is None:
+            num_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         self._interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
         self._interpreter.allocate_tensors()
         self._run = self._interpreter.get_signature_runner()

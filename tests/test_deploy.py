@@ -128,6 +128,7 @@ def test_cli_exports_int8_and_classifies_with_the_tflite_file(model, tmp_path):
                    "--calibration", str(training), "--json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["output"] == str(tflite) and metadata_path(tflite).is_file()
+    assert json.loads(proc.stdout)["per_channel"] is False and read_metadata(tflite)["per_channel"] is False
     video = write_video(tmp_path / "clip.avi", numbered_frames(40, size=64))
     out = tmp_path / "annotated.mp4"
     proc = run_cli("classify", str(video), "--model", str(tflite), "--json", "--output", str(out), "--window", "0.8",
@@ -150,3 +151,52 @@ def test_cli_one_line_errors_for_a_tflite_without_metadata_and_int8_without_cali
         lines = proc.stderr.strip().splitlines()
         assert proc.returncode == 1 and len(lines) == 1 and lines[0].startswith("error: ") and needle in lines[0], \
             proc.stderr
+
+
+def test_int8_is_per_tensor_unless_asked_and_inner_tensor_names_are_left_out(model, exported, tmp_path):
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    per_channel = export_model(model, tmp_path / "per_channel.tflite", quantize="int8",
+                               representative_clips=CLIPS[:4], per_channel=True)
+
+    def weight_scales(path: Path) -> list[int]:  # scales of each int8 weight tensor of a convolution
+        graph = flatbuffer_utils.read_model(str(path))
+        kernels = {op.inputs[1] for op in graph.subgraphs[0].operators
+                   if graph.operatorCodes[op.opcodeIndex].builtinCode == 3}  # CONV_2D
+        return [len(graph.subgraphs[0].tensors[i].quantization.scale) for i in sorted(kernels)]
+
+    assert weight_scales(exported["int8"]) == [1, 1, 1, 1]  # a TF whose switch does nothing fails here
+    assert weight_scales(per_channel) == [16, 32, 64, 64]  # build_lrcn's filters
+    assert per_channel.stat().st_size > exported["int8"].stat().st_size
+    assert (read_metadata(exported["int8"])["per_channel"], read_metadata(per_channel)["per_channel"]) == (False, True)
+    graph = flatbuffer_utils.read_model(str(exported["none"]))
+    named = [t.name for t in graph.subgraphs[0].tensors if t.name]
+    assert len(named) == 2 and named[0] == b"serving_default_clip:0"  # the signature's input and output only
+    with pytest.raises(ValueError, match="per_channel applies to int8 only"):
+        export_model(model, tmp_path / "x.tflite", quantize="dynamic", per_channel=True)
+
+
+def test_layers_tflite_lacks_are_served_by_equivalents(tmp_path):
+    """3D convolutions and a 3D max pool (notebook 05's 3D CNN), an area resize in a TimeDistributed and inside
+    a nested frame encoder (its transferred model): the float32 file computes what Keras does, builtin 2D ops."""
+    from helpers.layers import FoldedTimeDistributed
+    from helpers.models import clip_input
+
+    keras.utils.set_random_seed(1)
+    frame = keras.Input((32, 32, 3))
+    encoder = keras.Model(frame, keras.layers.Conv2D(4, 3, padding="same")(
+        keras.layers.Resizing(16, 16, interpolation="area")(frame)), name="encoder")
+    inputs, x = clip_input(num_classes=3, num_frames=4, image_size=32, class_names=CLASS_NAMES)
+    x3d = keras.layers.Conv3D(4, (3, 3, 3), padding="same", use_bias=False)(x)
+    x3d = keras.layers.Conv3D(5, (2, 3, 1), padding="valid", activation="relu")(x3d)  # (3, 30, 32, 5)
+    pooled = keras.layers.MaxPooling3D((2, 2, 2), padding="same")(x3d)  # -> (2, 15, 16, 5)
+    shrunk = FoldedTimeDistributed(keras.layers.Resizing(4, 4, interpolation="area"))(x)
+    encoded = keras.layers.Flatten()(FoldedTimeDistributed(encoder)(x))
+    features = keras.layers.Concatenate()([keras.layers.Flatten()(t) for t in (pooled, shrunk, encoded)])
+    toy = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(features), name="toy")
+    path = export_model(toy, tmp_path / "toy.tflite")
+    clips = RNG.integers(0, 256, (2, 4, 32, 32, 3), dtype=np.uint8)
+    np.testing.assert_allclose(TFLitePredictor(path).predict_clips(clips), np.asarray(toy(clips, training=False)),
+                               atol=1e-5)
+    assert {"CONV_2D", "MAX_POOL_2D", "AVERAGE_POOL_2D"} <= ops(path) and "CONV_3D" not in ops(path)
+    assert not any("CUSTOM" in o or "Flex" in o for o in ops(path))
