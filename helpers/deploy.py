@@ -174,8 +174,8 @@ def _strip_tensor_names(flatbuffer: bytes) -> bytes:
     """The TFLite file without the names of its inner tensors and its description; the signature's inputs
     and outputs keep theirs.
 
-    The converter names each tensor after every TF op fused into it (up to 180 bytes each): 3 KiB of the
-    LRCN's files, 160 KiB of the unrolled ConvLSTM's int8 file, read by nothing but a debugger.
+    The converter names each tensor after every TF op fused into it (up to 180 bytes each): about 3 KiB of
+    the LRCN's files, 158 KiB of the unrolled ConvLSTM's int8 file, read by nothing but a debugger.
     TensorFlow's ``flatbuffer_utils.strip_strings`` also drops the signature defs that LiteRT's signature
     runner (:class:`TFLitePredictor`) needs, hence this variant on the same tools.
     """
@@ -206,7 +206,7 @@ def export_model(model: keras.Model, path: str | os.PathLike, *, format: str = "
         per_channel: ``int8`` only. False (default): one scale per weight tensor, the integer scheme of
             Jacob et al. (2018) that integer-only accelerators take. True: one scale and one 64-bit zero point
             per output channel, the converter's own default, which matters most for depthwise convolutions
-            (Krishnamoorthi 2018) and costs 12 bytes a channel (4 KiB of the LRCN's 84 KiB file; notebook 06
+            (Krishnamoorthi 2018) and costs 12 bytes a channel (4 KiB of the LRCN's 83 KiB file; notebook 06
             measures both). Per-tensor is the converter's ``_experimental_disable_per_channel`` switch: its
             only route, checked to exist and tested to take effect.
 
