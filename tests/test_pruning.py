@@ -67,3 +67,18 @@ def test_pruned_weights_stay_zero_through_fine_tuning_and_the_model_quantizes(mo
 def test_masks_refuse_a_sparsity_outside_0_1(model):
     with pytest.raises(ValueError, match="sparsity"):
         nb.magnitude_masks(model, sparsity=1.0)
+
+
+def test_a_two_stream_model_prunes_from_clips_alone(data):
+    """The flow input (notebook 05's two-stream model) is computed from the clips, as inference does."""
+    from helpers.models import FLOW_INPUT, clip_input
+
+    keras.utils.set_random_seed(0)
+    inputs, x = clip_input(num_classes=2, num_frames=NUM_FRAMES, image_size=64)
+    flow = keras.Input((NUM_FRAMES - 1, 64, 64, 2), name=FLOW_INPUT)
+    features = [keras.layers.GlobalAveragePooling3D()(keras.layers.Conv3D(4, 3)(t)) for t in (x, flow)]
+    two_stream = keras.Model([inputs, flow], keras.layers.Dense(2, activation="softmax")(
+        keras.layers.Concatenate()(features)))
+    pruned, measured = nb.prune(two_stream, sparsity=0.5, train_data=data, validation_data=data, epochs=1,
+                                batch_size=4, learning_rate=1e-2)
+    assert measured == pytest.approx(0.5, abs=1e-2)
