@@ -49,14 +49,24 @@ def _sha256(path: Path) -> str | None:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
 
 
-class _FusableLSTM(keras.layers.Layer):
+class _ServedAs(keras.layers.Layer):
+    """``layer`` computed another way for the TFLite converter: same name, weights and output shape."""
+
+    def __init__(self, layer: keras.layers.Layer):
+        super().__init__(name=layer.name)
+        self.layer = layer
+
+    def compute_output_shape(self, input_shape):
+        return self.layer.compute_output_shape(input_shape)
+
+
+class _FusableLSTM(_ServedAs):
     """A Keras LSTM (same weights) whose recurrence is one ``tf.function`` marked ``api_implements="lstm_..."``:
     the TFLite converter replaces it by ``UNIDIRECTIONAL_SEQUENCE_LSTM`` (arguments ``(x, h0, c0, kernel,
     recurrent_kernel, bias)``, five results, batch-major; gates in Keras' order i, f, c, o)."""
 
     def __init__(self, lstm: keras.layers.LSTM):
-        super().__init__(name=lstm.name)
-        self.lstm = lstm
+        super().__init__(lstm)
         self.fused = tf.function(self._recurrence, experimental_attributes={
             "api_implements": f"lstm_{lstm.name}", "time_major": False, "go_backwards": False})
 
@@ -70,30 +80,20 @@ class _FusableLSTM(keras.layers.Layer):
         hs, cs = tf.scan(step, tf.transpose(x, [1, 0, 2]), initializer=(h, c))
         return hs[-1], tf.transpose(hs, [1, 0, 2]), hs[-1], cs[-1], tf.constant(0.0)
 
-    def compute_output_shape(self, input_shape):
-        return self.lstm.compute_output_shape(input_shape)
-
     def call(self, x, mask=None, training=None):
-        cell = self.lstm.cell
+        cell = self.layer.cell
         zeros = tf.zeros(tf.stack([tf.shape(x)[0], cell.units]), x.dtype)
         last, sequence, *_ = self.fused(x, zeros, zeros, *(tf.convert_to_tensor(w) for w in
                                                                      (cell.kernel, cell.recurrent_kernel, cell.bias)))
-        return sequence if self.lstm.return_sequences else last
+        return sequence if self.layer.return_sequences else last
 
 
-class _MaxPool3DAs2D(keras.layers.Layer):
+class _MaxPool3DAs2D(_ServedAs):
     """A channels-last ``MaxPooling3D`` as two ``MAX_POOL_2D`` ops (space per frame, then time):
     TFLite has no 3D max pool, and a max over a box is a max over its axes one after the other."""
 
-    def __init__(self, pool: keras.layers.MaxPooling3D):
-        super().__init__(name=pool.name)
-        self.pool = pool
-
-    def compute_output_shape(self, input_shape):
-        return self.pool.compute_output_shape(input_shape)
-
     def call(self, x, mask=None):
-        (kt, kh, kw), (st, sh, sw), padding = self.pool.pool_size, self.pool.strides, self.pool.padding.upper()
+        (kt, kh, kw), (st, sh, sw), padding = self.layer.pool_size, self.layer.strides, self.layer.padding.upper()
         _, t, h, w, c = x.shape
         y = tf.nn.max_pool2d(tf.reshape(x, (-1, h, w, c)), (kh, kw), (sh, sw), padding)
         h, w = y.shape[1:3]
@@ -101,21 +101,14 @@ class _MaxPool3DAs2D(keras.layers.Layer):
         return tf.reshape(y, (-1, y.shape[1], h, w, c))
 
 
-class _Conv3DAsConv2D(keras.layers.Layer):
+class _Conv3DAsConv2D(_ServedAs):
     """A stride-1 channels-last ``Conv3D`` as a sum of ``CONV_2D`` ops, one per time tap: TFLite's ``CONV_3D``
     has a float32 kernel only (a 3D CNN's int8 file kept float weights and ran 4x slower than Keras).
     Output frame ``t`` adds tap ``i``'s 2D convolution of input frame ``t + i`` (after TensorFlow's
     padding of ``kt - 1`` frames for ``"same"``)."""
 
-    def __init__(self, conv: keras.layers.Conv3D):
-        super().__init__(name=conv.name)
-        self.conv = conv
-
-    def compute_output_shape(self, input_shape):
-        return self.conv.compute_output_shape(input_shape)
-
     def call(self, x, mask=None):
-        conv, kt = self.conv, self.conv.kernel_size[0]
+        conv, kt = self.layer, self.layer.kernel_size[0]
         _, _, h, w, c = x.shape
         if conv.padding == "same":
             x = tf.pad(x, [[0, 0], [(kt - 1) // 2, kt // 2], [0, 0], [0, 0], [0, 0]])
@@ -126,16 +119,13 @@ class _Conv3DAsConv2D(keras.layers.Layer):
         return conv.activation(y + conv.bias if conv.use_bias else y)
 
 
-class _AreaResizeAsPool(keras.layers.Layer):
+class _AreaResizeAsPool(_ServedAs):
     """An area ``Resizing`` by a whole factor (bare or in a ``FoldedTimeDistributed``) as ``AVERAGE_POOL_2D``:
     TFLite has no area resize, and shrinking by ``factor`` averages ``factor x factor`` blocks."""
 
     def __init__(self, layer: keras.layers.Layer, factor: int):
-        super().__init__(name=layer.name)
-        self.layer, self.factor = layer, factor
-
-    def compute_output_shape(self, input_shape):
-        return self.layer.compute_output_shape(input_shape)
+        super().__init__(layer)
+        self.factor = factor
 
     def call(self, x, mask=None):
         *lead, h, w, c = x.shape
