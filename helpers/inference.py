@@ -401,11 +401,14 @@ class _AnnotatedWriter:
         self.pending: deque[tuple[int, np.ndarray]] = deque()  # frames (RGB) waiting for their label
 
     def add(self, index: int, frame: av.VideoFrame) -> None:
-        if self.size is None:  # even sides: yuv420p
+        first = self.size is None
+        if first:  # even sides: yuv420p
             scale = min(1.0, ANNOTATED_MAX_SIDE / max(frame.width, frame.height))
             self.size = (2 * max(1, round(frame.width * scale / 2)), 2 * max(1, round(frame.height * scale / 2)))
-            self.stream.height, self.stream.width = rgb_array(frame, width=self.size[0], height=self.size[1]).shape[:2]
-        self.pending.append((index, rgb_array(frame, width=self.size[0], height=self.size[1])))
+        rgb = rgb_array(frame, width=self.size[0], height=self.size[1])
+        if first:  # the stream's size is the upright frame's (a rotation swaps the sides)
+            self.stream.height, self.stream.width = rgb.shape[:2]
+        self.pending.append((index, rgb))
 
     def flush(self, ends: np.ndarray, texts: list[str]) -> None:
         """Label and write every pending frame; frame f shows the last window with end - 1 <= f
