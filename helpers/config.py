@@ -85,21 +85,22 @@ def dataset_key(dataset_dir: str | os.PathLike) -> str:
     return f"{path.name or 'dataset'}-{hashlib.sha256(str(path).encode()).hexdigest()[:6]}"
 
 
-def project_paths(*, root: Path | str | None = None, quick: bool | None = None) -> Paths:
+def project_paths(*, root: Path | str | None = None, quick: bool | None = None,
+                  dataset_dir: str | os.PathLike | None = None) -> Paths:
     """The default folders; the quick profile writes to ``results/quick`` so it never
     overwrites the full run's results.
 
-    ``root`` defaults to :func:`project_root`, ``quick`` to :func:`is_quick`.
-    ``HAR_DATASET_DIR`` points every notebook at another dataset (e.g. real UCF50); its tables
-    then go to ``results/<dataset_key>/`` (``results/quick/<dataset_key>/``), never into the
-    embedded run's. The clip cache needs no such folder: its entries are keyed by a hash of
-    the clips' paths and the sampling settings.
+    ``root`` defaults to :func:`project_root`, ``quick`` to :func:`is_quick`, ``dataset_dir`` (a notebook's
+    ``DATASET_DIR`` parameter) to ``$HAR_DATASET_DIR``. ``HAR_DATASET_DIR`` points every notebook at
+    another dataset (e.g. real UCF50); its tables then go to ``results/<dataset_key>/``
+    (``results/quick/<dataset_key>/``), never into the embedded run's. The clip cache needs no
+    such folder: its entries are keyed by a hash of the clips' paths and the sampling settings.
     """
     root = project_root() if root is None else Path(root)
     quick = is_quick() if quick is None else quick
     data_dir = root / "data"
     default_dataset = data_dir / ("embedded_quick" if quick else "embedded")
-    custom = os.environ.get("HAR_DATASET_DIR")
+    custom = str(dataset_dir) if dataset_dir else os.environ.get("HAR_DATASET_DIR")
     results_dir = root / "results" / "quick" if quick else root / "results"
     if custom:
         results_dir = results_dir / dataset_key(custom)
@@ -115,7 +116,8 @@ def project_paths(*, root: Path | str | None = None, quick: bool | None = None) 
     )
 
 
-def setup(*, seed: int = SEED, quick: bool | None = None, root: Path | str | None = None) -> Paths:
+def setup(*, seed: int = SEED, quick: bool | None = None, root: Path | str | None = None,
+          dataset_dir: str | os.PathLike | None = None) -> Paths:
     """Seed everything and create the output folders; call once at the top of a notebook.
 
     Args:
@@ -123,10 +125,14 @@ def setup(*, seed: int = SEED, quick: bool | None = None, root: Path | str | Non
         quick: The notebook's ``QUICK``; None reads ``HAR_QUICK``. The choice is written back
             to ``HAR_QUICK`` so code started from the notebook (the CLI, worker processes) agrees.
         root: Folder of ``data/`` and ``results/``; None: :func:`project_root`.
+        dataset_dir: The notebook's ``DATASET_DIR``; None reads ``HAR_DATASET_DIR`` (else the embedded
+            dataset). A folder given here is written back to ``HAR_DATASET_DIR``, as ``quick`` is.
     """
     set_seed(seed)
     quick = is_quick() if quick is None else bool(quick)
     os.environ[QUICK_ENV] = "1" if quick else "0"
+    if dataset_dir:
+        os.environ["HAR_DATASET_DIR"] = str(dataset_dir)
     paths = project_paths(root=root, quick=quick)
     for folder in (paths.data_dir, paths.cache_dir, paths.results_dir, paths.figures_dir, paths.models_dir):
         folder.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ each trained once per seed in ``HAR_SEEDS`` (default ``27,28,29,30,31``) through
 the training batches only: the data and the split stay those of the notebooks (seed 27), so
 seed 27's row is the notebook's own number and the spread is the training's alone.
 
-Where the settings come from: the notebooks' own import and config cells (the code cell that
+Where the settings come from: the notebooks' own import, `parameters` and config cells (the code cell that
 starts with ``# DATA``) are executed here, so the notebook is the one place the hyperparameters
 are written and a change there reaches this script without a second copy. (The alternative, a
 settings module both read, would take the constants out of the notebooks' config cells, which
@@ -51,16 +51,19 @@ MODEL_NOTEBOOKS = {"lrcn": "01_lrcn", "cnn": "03_cnn_rnn_hybrid", "rnn": "03_cnn
 
 
 def notebook_config(notebook: Path) -> dict:
-    """Run ``notebook``'s import cell and config cell (the code cell starting with ``# DATA``); return its names."""
-    cells = ["".join(c["source"]) for c in json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-             if c["cell_type"] == "code"]
-    config = next((c for c in cells if c.startswith("# DATA")), None)
-    if config is None:
-        raise ValueError(f"{notebook}: no config cell (a code cell starting with '# DATA')")
+    """Run ``notebook``'s import cell, its ``parameters`` cell and its config cell (the code cell starting with
+    ``# DATA``), as papermill would with no override; return their UPPER_CASE names."""
+    cells = [c for c in json.loads(notebook.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
+    sources = ["".join(c["source"]) for c in cells]
+    parameters = [source for cell, source in zip(cells, sources, strict=True)
+                  if "parameters" in cell.get("metadata", {}).get("tags", [])]
+    config = next((s for s in sources if s.startswith("# DATA")), None)
+    if config is None or len(parameters) != 1:
+        raise ValueError(f"{notebook}: needs one cell tagged 'parameters' and a config cell (starting with '# DATA')")
     namespace: dict = {}
     with contextlib.redirect_stdout(io.StringIO()):  # a config cell may print the profile
-        exec(compile(cells[0], f"{notebook.name}:imports", "exec"), namespace)
-        exec(compile(config, f"{notebook.name}:config", "exec"), namespace)
+        for name, source in (("imports", sources[0]), ("parameters", parameters[0]), ("config", config)):
+            exec(compile(source, f"{notebook.name}:{name}", "exec"), namespace)
     return {name: value for name, value in namespace.items() if name.isupper()}
 
 
