@@ -13,6 +13,9 @@ SOURCE ?=
 DATASET ?= ucf50
 MODEL ?=
 KERNEL ?= har-reproduction
+# Relative and ~ paths (HAR_DATASET_DIR, DATA=, SOURCE=) mean the folder make was started in, also inside a
+# notebook kernel, which runs in notebooks/ (helpers.config.user_path reads this).
+export HAR_CWD ?= $(CURDIR)
 
 .PHONY: setup lab embedded run test test-all unit nbtest lint format export readme seeds bench classify data extractor clean help
 
