@@ -22,7 +22,6 @@ import os
 import sys
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 from helpers.config import SEED, dataset_key, project_root, user_path
 
@@ -43,39 +42,22 @@ PROTOCOL = ("group: whole recordings (UCF _gNN_ groups; a file without the tag i
 
 @dataclass
 class FolderRun:
-    """What :func:`train_folder` wrote and measured."""
+    """What :func:`train_folder` trained, measured and wrote (``report["files"]``)."""
 
-    model_path: Path
-    card_path: Path
-    report_path: Path
-    figure_path: Path
-    export_path: Path | None
-    report: dict  # the JSON report: data, split, settings, held-out accuracy and interval, per-class table
-
-
-def _too_few(class_names: list[str], labels, *, min_clips: int, listed: list[int]) -> str | None:
-    """One line naming the classes left with fewer than ``min_clips`` decodable clips, or None."""
-    import numpy as np
-
-    counts = np.bincount(labels, minlength=len(class_names))
-    few = [f"{name} has {n} of {total}" for name, n, total in zip(class_names, counts, listed, strict=True)
-           if n < min_clips]
-    if not few:
-        return None
-    return (f"too few clips that could be decoded: {'; '.join(few)} (at least {min_clips} needed: training, "
-            "validation and test); add clips to the class folder or remove it")
-
-
-def _notes(caught: list[warnings.WarningMessage]) -> list[str]:
-    """The split's warnings, each once, in order."""
-    return list(dict.fromkeys(str(w.message) for w in caught))
+    model: object  # the trained keras.Model
+    evaluation: object  # helpers.evaluation.Evaluation on the held-out clips
+    report: dict  # the JSON report: data, split, settings, held-out accuracy and interval, per class, files
 
 
 def _card(report: dict) -> str:
     """The model card (Markdown) from the run's report."""
     acc, cfg, data, n = report["held_out"], report["settings"], report["data"], len(report["classes"])
-    rows = "\n".join(f"| {c} | {r['clips']} | {r['groups']} | {r['test_clips']} | {r['precision']:.3f} | "
-                     f"{r['recall']:.3f} | {r['f1']:.3f} |" for c, r in report["classes"].items())
+    import pandas as pd
+
+    from helpers.results import to_markdown
+
+    table = to_markdown(pd.DataFrame.from_dict(report["classes"], orient="index").rename_axis("class").reset_index(),
+                        floatfmt=".3f")
     skipped = "; ".join(report["skipped"]) or "none"
     return f"""# Model card: {report['model']} trained on {data['folder']}
 
@@ -96,10 +78,7 @@ def _card(report: dict) -> str:
   is no "none of these". Clips cut from one recording must share a `_gNN_` tag, or the test leaks them. Not for
   decisions about people (surveillance, hiring, health) without a study of its errors on them.
 
-| class | clips | groups | test clips | precision | recall | f1 |
-| --- | --- | --- | --- | --- | --- | --- |
-{rows}
-"""
+{table}"""
 
 
 def train_folder(dataset_dir: str | os.PathLike, *, model: str = "lrcn", epochs: int | None = None,
@@ -137,6 +116,7 @@ def train_folder(dataset_dir: str | os.PathLike, *, model: str = "lrcn", epochs:
     import matplotlib.pyplot as plt
 
     from helpers import models
+    from helpers.atomic import write_text
     from helpers.dataset import create_dataset, list_videos
     from helpers.experiment import run_experiment
     from helpers.plots import plot_confusion_matrix, save_figure
@@ -155,16 +135,16 @@ def train_folder(dataset_dir: str | os.PathLike, *, model: str = "lrcn", epochs:
     features, labels, clip_paths = create_dataset(dataset_dir, class_names=class_names, num_frames=num_frames,
                                                   image_size=image_size, cache_dir=root / "data" / "cache",
                                                   progress=progress)
-    kept = set(clip_paths)
-    skipped = [str(p) for p in listed_paths if str(p) not in kept]
-    listed = [int((listed_labels == i).sum()) for i in range(len(class_names))]
-    problem = _too_few(class_names, labels, min_clips=min_clips, listed=listed)
-    if problem:
-        raise ValueError(f"{dataset_dir}: {problem}")
+    skipped = sorted(set(map(str, listed_paths)) - set(clip_paths))
+    few = [f"{name} has {(labels == i).sum()} of {(listed_labels == i).sum()}" for i, name in enumerate(class_names)
+           if (labels == i).sum() < min_clips]
+    if few:
+        raise ValueError(f"{dataset_dir}: too few clips that could be decoded: {'; '.join(few)} (at least "
+                         f"{min_clips} needed: training, validation and test); add clips to the folder or remove it")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         split = protocol_split(clip_paths, protocol="group", test_size=test_size, val_size=val_size, seed=seed)
-    notes = _notes(caught)
+    notes = list(dict.fromkeys(str(w.message) for w in caught))  # each once, in order
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
 
@@ -212,11 +192,9 @@ def train_folder(dataset_dir: str | os.PathLike, *, model: str = "lrcn", epochs:
                   "confusion": str(figure_path), "export": str(export_path) if export_path else None,
                   "logs": str(results_dir / "logs")},
     }
-    from helpers.atomic import write_text
-
-    card_path = write_text(out / f"{model}.md", _card(report))
-    report_path = write_json(out / f"{model}.json", report)
-    return FolderRun(model_path, card_path, report_path, figure_path, export_path, report)
+    write_text(out / f"{model}.md", _card(report))
+    write_json(out / f"{model}.json", report)
+    return FolderRun(run.model, ev, report)
 
 
 def _positive_int(text: str) -> int:

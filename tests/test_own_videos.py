@@ -55,6 +55,8 @@ def test_train_writes_a_model_card_and_report_and_names_the_bad_file_once(own_fo
     for fact in (str(own_folder), "Held-out accuracy", f"{held_out['accuracy']:.3f}", "Wilson interval",
                  "Intended use", "Limits", "broken.avi", "StandUp", "group"):
         assert fact in card, fact
+    for name, row in report["classes"].items():  # the per-class table, counts as integers
+        assert f"| {name} | {row['clips']} | {row['groups']} | {row['test_clips']} | {row['precision']:.3f} |" in card
     assert (out_dir / "rnn_confusion.png").stat().st_size > 0
     results = tmp_path / "results"
     assert len(list((results).glob("my videos-*/logs/train_rnn_*"))) == 1  # TensorBoard, under results/<dataset>
@@ -63,7 +65,8 @@ def test_train_writes_a_model_card_and_report_and_names_the_bad_file_once(own_fo
     run = train_folder("~/my videos", model="rnn", epochs=1, num_frames=8, image_size=16, output=tmp_path / "nb",
                        export="tflite", progress=False, verbose=0)
     assert run.report["held_out"] == held_out and run.report["classes"] == report["classes"]
-    assert run.export_path.is_file() and Path(f"{run.export_path}.json").is_file()
+    export = Path(run.report["files"]["export"])
+    assert export.is_file() and Path(f"{export}.json").is_file()
 
 
 def test_a_class_left_with_too_few_clips_stops_the_run_in_one_line(tmp_path, monkeypatch, capsys):
