@@ -149,11 +149,12 @@ def train_folder(dataset_dir: str | os.PathLike, *, model: str = "lrcn", epochs:
         print(f"note: {note}", file=sys.stderr)
 
     build = getattr(models, builder)
+    # run_experiment names the logs and the backup by a hash of the model, its settings and the split: an
+    # interrupted run resumes, a changed one never picks up another's backup
     run = run_experiment(lambda: build(num_classes=len(class_names), num_frames=num_frames, image_size=image_size,
                                        class_names=class_names, **options),
                          features, labels, split, class_names=class_names, epochs=epochs, batch_size=batch_size,
-                         patience=patience, seed=seed, verbose=verbose, results_dir=results_dir,
-                         run_name=f"train_{model}_{dataset_key(dataset_dir)}_{seed}")
+                         patience=patience, seed=seed, verbose=verbose, results_dir=results_dir)
     ev = run.evaluation
     accuracy, low, high = accuracy_interval(ev.y_true, ev.y_pred)
     groups = video_groups(clip_paths, warn=False)

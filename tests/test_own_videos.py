@@ -59,7 +59,7 @@ def test_train_writes_a_model_card_and_report_and_names_the_bad_file_once(own_fo
         assert f"| {name} | {row['clips']} | {row['groups']} | {row['test_clips']} | {row['precision']:.3f} |" in card
     assert (out_dir / "rnn_confusion.png").stat().st_size > 0
     results = tmp_path / "results"
-    assert len(list((results).glob("my videos-*/logs/train_rnn_*"))) == 1  # TensorBoard, under results/<dataset>
+    assert len(list(results.glob("my videos-*/logs/rnn_group_*/train"))) == 1  # TensorBoard, under results/<dataset>
 
     # the same run from a notebook (the function, a `~` path this time): the same numbers, plus a TFLite file
     run = train_folder("~/my videos", model="rnn", epochs=1, num_frames=8, image_size=16, output=tmp_path / "nb",
