@@ -51,11 +51,11 @@ class FolderRun:
 
 def _card(report: dict) -> str:
     """The model card (Markdown) from the run's report."""
-    acc, cfg, data, n = report["held_out"], report["settings"], report["data"], len(report["classes"])
     import pandas as pd
 
     from helpers.results import to_markdown
 
+    acc, cfg, data, n = report["held_out"], report["settings"], report["data"], len(report["classes"])
     table = to_markdown(pd.DataFrame.from_dict(report["classes"], orient="index").rename_axis("class").reset_index(),
                         floatfmt=".3f")
     skipped = "; ".join(report["skipped"]) or "none"
