@@ -144,8 +144,8 @@ def classify(args: argparse.Namespace) -> dict:
 
         check_video_file(args.source)  # the library's messages: missing, a directory, unreadable, empty
     if not args.model.is_file():  # before any download or TensorFlow import
-        raise FileNotFoundError(f"{args.model}: model file does not exist (train one with "
-                                "notebooks/01_lrcn.ipynb or `make run`, or pass --model)")
+        raise FileNotFoundError(f"{args.model}: model file does not exist (train one with `python -m helpers "
+                                "train FOLDER`, notebooks/01_lrcn.ipynb or `make run`, and pass it as --model)")
     if args.top < 1:
         raise ValueError(f"--top must be >= 1, got {args.top}")
     progress = sys.stderr.isatty()

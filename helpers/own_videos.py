@@ -205,6 +205,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return value
+
+
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """The ``train`` sub-command of ``python -m helpers``."""
     train = commands.add_parser("train", help="train a model on a folder of class folders",
@@ -218,7 +225,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                        help="folder of the model, card, report and figure (default: results/<dataset>/models/train)")
     train.add_argument("--num-frames", type=_positive_int, default=20, help="frames per clip (default: %(default)s)")
     train.add_argument("--image-size", type=_positive_int, default=64, help="frame side (default: %(default)s)")
-    train.add_argument("--test-size", type=float, default=0.25, help="share of recordings tested (default: 0.25)")
+    train.add_argument("--test-size", type=_share, default=0.25, help="share of recordings tested (default: 0.25)")
     train.add_argument("--seed", type=int, default=SEED, help="default: %(default)s")
     train.add_argument("--json", action="store_true", help="print the report as one JSON object")
     train.add_argument("--verbose", action="store_true", help="keep TensorFlow's native log lines and tracebacks")

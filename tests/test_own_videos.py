@@ -84,7 +84,7 @@ def test_a_class_left_with_too_few_clips_stops_the_run_in_one_line(tmp_path, mon
 
 
 def test_bad_arguments_exit_2(capsys):
-    for argv in (["train", "x", "--model", "resnet"], ["train", "x", "--epochs", "0"]):
+    for argv in (["train", "x", "--model", "resnet"], ["train", "x", "--epochs", "0"], ["train", "x", "--test-size", "1"]):
         with pytest.raises(SystemExit) as exit_:
             main(argv)
         assert exit_.value.code == 2
