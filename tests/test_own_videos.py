@@ -84,7 +84,8 @@ def test_a_class_left_with_too_few_clips_stops_the_run_in_one_line(tmp_path, mon
 
 
 def test_bad_arguments_exit_2(capsys):
-    for argv in (["train", "x", "--model", "resnet"], ["train", "x", "--epochs", "0"], ["train", "x", "--test-size", "1"]):
+    for bad in (["--model", "resnet"], ["--epochs", "0"], ["--test-size", "1"]):
+        argv = ["train", "x", *bad]
         with pytest.raises(SystemExit) as exit_:
             main(argv)
         assert exit_.value.code == 2
