@@ -13,15 +13,33 @@ SOURCE ?=
 DATASET ?= ucf50
 MODEL ?=
 KERNEL ?= har-reproduction
+# Relative and ~ paths (HAR_DATASET_DIR, DATA=, SOURCE=) mean the folder make was started in, also inside a
+# notebook kernel, which runs in notebooks/ (helpers.config.user_path reads this).
+export HAR_CWD ?= $(CURDIR)
 
-.PHONY: setup lab embedded run test test-all unit nbtest lint format export readme seeds bench classify data extractor clean help
+.PHONY: setup check-python lab embedded run test test-all unit nbtest lint format export readme seeds bench classify train data extractor clean help
 
 help:
-	@echo "make setup | lab | embedded | run | test | test-all | unit | nbtest | lint | export | readme | seeds | bench | classify SOURCE=... [MODEL=...] | data DATASET=ucf50|ucf101 | extractor | clean"
+	@echo "make setup | check-python | lab | embedded | run | test | test-all | unit | nbtest | lint | export | readme | seeds | bench | classify SOURCE=... [MODEL=...] | train DATA=... [ARGS=...] | data DATASET=ucf50|ucf101 | extractor | clean"
 
 setup: $(STAMP)
 
+# The interpreter must be one pyproject.toml's requires-python allows (TensorFlow has no wheel for the others):
+# checked before the venv is made, with the fix in the message. Only the version is asked of $(PYTHON).
+CHECK_PYTHON = v=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null) \
+	  || { echo "make: $(PYTHON) not found; name an installed Python, e.g. make $(or $(MAKECMDGOALS),run) PYTHON=python3.12" >&2; exit 2; }; \
+	spec=$$(sed -n 's/^requires-python *= *"\(.*\)".*/\1/p' pyproject.toml); \
+	awk -v v="$$v" -v spec="$$spec" 'function n(x, a) { split(x, a, "."); return a[1] * 1000 + a[2] } \
+	  BEGIN { k = split(spec, c, ","); for (i = 1; i <= k; i++) { gsub(/ /, "", c[i]); \
+	    if (c[i] ~ /^>=/ && n(v) < n(substr(c[i], 3))) exit 1; if (c[i] ~ /^</ && c[i] !~ /^<=/ && n(v) >= n(substr(c[i], 2))) exit 1 } }' \
+	  || { echo "make: $(PYTHON) is Python $$v, but this project needs Python $$spec (requires-python in pyproject.toml:" \
+	    "TensorFlow's wheels); run again with PYTHON=python3.12, e.g. make $(or $(MAKECMDGOALS),run) PYTHON=python3.12" >&2; exit 2; }
+
+check-python:
+	@$(CHECK_PYTHON)
+
 $(STAMP): requirements.txt pyproject.toml
+	@$(CHECK_PYTHON)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
@@ -94,6 +112,12 @@ bench: setup
 classify: setup
 	@test -n "$(SOURCE)" || { echo "usage: make classify SOURCE=<video file or URL>" >&2; exit 2; }
 	$(PY) -m helpers classify "$(SOURCE)" $(if $(MODEL),--model "$(MODEL)")
+
+# Your own videos (<DATA>/<ClassName>/<videos>) -> results/<dataset>/models/train/: model, card, report (helpers.own_videos);
+# ARGS passes options, e.g. ARGS="--model convlstm --epochs 20 --export tflite".
+train: setup
+	@test -n "$(DATA)" || { echo "usage: make train DATA=<folder of class folders> [ARGS=\"--model lrcn --epochs N\"]" >&2; exit 2; }
+	$(PY) -m helpers train "$(DATA)" $(ARGS)
 
 # Real datasets (docs/datasets.md): download with resume, extract, validate into data/.
 data: setup extractor

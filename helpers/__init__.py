@@ -22,7 +22,8 @@ in a one-way stack: a module imports only modules listed before it.
 14. ``inference`` (classify a video or a stream of windows), ``download`` (a video by URL).
 15. ``results`` (tables in ``results/``), ``papers`` (the papers' numbers), ``synthetic``
     (the embedded dataset), ``experiment`` (one model under one split protocol), ``plots``.
-16. ``__main__``: the command line, ``python -m helpers classify``.
+16. ``own_videos``: a folder of your own videos -> a trained model, its card and report (``train``).
+17. ``__main__``: the command line, ``python -m helpers classify``.
 
 Tools are not the package: the benchmark is ``benchmarks/bench.py`` (``make bench``), the
 README generator ``scripts/readme.py`` (``make readme``), the UCF download/extract command

@@ -4,6 +4,7 @@
     python -m helpers export MODEL.keras --format {saved_model,tflite} [--quantize {none,float16,dynamic,int8}]
                              --output PATH [--calibration TRAINING_VIDEOS_DIR [--per-channel]]
     python -m helpers env [--json]
+    python -m helpers train FOLDER [--model lrcn|convlstm|cnn|rnn|hybrid] [--epochs N] [--export tflite] [--output DIR]
 
 
 SOURCE is a local file or an http(s) URL (YouTube, Vimeo, a direct link: anything
@@ -32,6 +33,7 @@ import urllib.parse
 import warnings
 from pathlib import Path
 
+from helpers import own_videos
 from helpers.config import TF_LOGS_ENV, project_paths, quiet_native_stderr
 
 
@@ -88,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
                               description="Python, TensorFlow, Keras, OpenCV/FFmpeg, GPUs, yt-dlp and its JS runtime.")
     env.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     env.add_argument("--verbose", action="store_true", help="keep TensorFlow's native log lines")
+    own_videos.add_parser(commands)  # train (its TensorFlow and matplotlib imports wait until it runs)
     return parser
 
 
@@ -141,8 +144,8 @@ def classify(args: argparse.Namespace) -> dict:
 
         check_video_file(args.source)  # the library's messages: missing, a directory, unreadable, empty
     if not args.model.is_file():  # before any download or TensorFlow import
-        raise FileNotFoundError(f"{args.model}: model file does not exist (train one with "
-                                "notebooks/01_lrcn.ipynb or `make run`, or pass --model)")
+        raise FileNotFoundError(f"{args.model}: model file does not exist (train one with `python -m helpers "
+                                "train FOLDER`, notebooks/01_lrcn.ipynb or `make run`, and pass it as --model)")
     if args.top < 1:
         raise ValueError(f"--top must be >= 1, got {args.top}")
     progress = sys.stderr.isatty()
@@ -247,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         av.logging.set_level(av.logging.WARNING)  # PyAV's FFmpeg is silent unless asked
     with quiet_native_stderr(not args.verbose):
         try:
-            command = {"classify": classify, "export": export}.get(args.command)
+            command = {"classify": classify, "export": export, "train": own_videos.run}.get(args.command)
             result = command(args) if command else environment()
         except KeyboardInterrupt:
             print("error: interrupted", file=sys.stderr)
@@ -262,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result))
     elif args.command == "export":
         print(f"{result['output']}: {result['size_bytes'] / 1024:.1f} KiB, metadata {result['metadata']}")
+    elif args.command == "train":
+        own_videos.print_text(result)
     elif args.command == "env":
         for key, value in result.items():
             print(f"{key}: {value}")

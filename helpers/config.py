@@ -28,7 +28,18 @@ import numpy as np
 QUICK_ENV = "HAR_QUICK"
 HOME_ENV = "HAR_HOME"
 TF_LOGS_ENV = "HAR_TF_LOGS"
+CWD_ENV = "HAR_CWD"  # the folder a command was started in (the Makefile exports it): relative paths mean that
 SEED = 27  # the seed of the original tutorial code (paper 001)
+
+
+def user_path(path: str | os.PathLike) -> Path:
+    """A path as the user typed it: ``~`` expanded, a relative path taken from the folder the command was
+    started in (``$HAR_CWD``, which ``make`` exports, else the working directory), not from where a notebook
+    kernel runs (``make run`` runs it in ``notebooks/``)."""
+    path = Path(path).expanduser()
+    if path.is_absolute():
+        return path
+    return Path(os.environ.get(CWD_ENV, "").strip() or os.getcwd()).expanduser() / path
 
 
 def project_root() -> Path:
@@ -36,7 +47,7 @@ def project_root() -> Path:
     ``helpers/`` was imported from, else the working directory."""
     home = os.environ.get(HOME_ENV, "").strip()
     if home:
-        return Path(home).expanduser().resolve()
+        return user_path(home).resolve()
     checkout = Path(__file__).resolve().parent.parent
     if (checkout / "pyproject.toml").is_file() and (checkout / "notebooks").is_dir():
         return checkout
@@ -81,7 +92,7 @@ class Paths:
 def dataset_key(dataset_dir: str | os.PathLike) -> str:
     """``<folder name>-<6 hex digits of its absolute path>``: names a dataset's results folder, so two
     datasets never share a table, even two folders both called ``videos``."""
-    path = Path(dataset_dir).expanduser().resolve()
+    path = user_path(dataset_dir).resolve()
     return f"{path.name or 'dataset'}-{hashlib.sha256(str(path).encode()).hexdigest()[:6]}"
 
 
@@ -92,21 +103,22 @@ def project_paths(*, root: Path | str | None = None, quick: bool | None = None,
 
     ``root`` defaults to :func:`project_root`, ``quick`` to :func:`is_quick`, ``dataset_dir`` (a notebook's
     ``DATASET_DIR`` parameter) to ``$HAR_DATASET_DIR``. ``HAR_DATASET_DIR`` points every notebook at
-    another dataset (e.g. real UCF50); its tables then go to ``results/<dataset_key>/``
-    (``results/quick/<dataset_key>/``), never into the embedded run's. The clip cache needs no
-    such folder: its entries are keyed by a hash of the clips' paths and the sampling settings.
+    another dataset (e.g. real UCF50; relative or ``~`` paths as in :func:`user_path`); its tables then go
+    to ``results/<dataset_key>/`` (``results/quick/<dataset_key>/``), never into the embedded run's. The
+    clip cache needs no such folder: its entries are keyed by a hash of the clips' paths and the sampling
+    settings.
     """
     root = project_root() if root is None else Path(root)
     quick = is_quick() if quick is None else quick
     data_dir = root / "data"
     default_dataset = data_dir / ("embedded_quick" if quick else "embedded")
-    custom = str(dataset_dir) if dataset_dir else os.environ.get("HAR_DATASET_DIR")
+    custom = str(dataset_dir) if dataset_dir else os.environ.get("HAR_DATASET_DIR", "").strip()
     results_dir = root / "results" / "quick" if quick else root / "results"
     if custom:
         results_dir = results_dir / dataset_key(custom)
     return Paths(
         data_dir=data_dir,
-        dataset_dir=Path(custom) if custom else default_dataset,
+        dataset_dir=user_path(custom) if custom else default_dataset,
         embedded=not custom,
         cache_dir=data_dir / "cache",
         results_dir=results_dir,
@@ -132,7 +144,7 @@ def setup(*, seed: int = SEED, quick: bool | None = None, root: Path | str | Non
     quick = is_quick() if quick is None else bool(quick)
     os.environ[QUICK_ENV] = "1" if quick else "0"
     if dataset_dir:
-        os.environ["HAR_DATASET_DIR"] = str(dataset_dir)
+        os.environ["HAR_DATASET_DIR"] = str(user_path(dataset_dir))
     paths = project_paths(root=root, quick=quick)
     for folder in (paths.data_dir, paths.cache_dir, paths.results_dir, paths.figures_dir, paths.models_dir):
         folder.mkdir(parents=True, exist_ok=True)

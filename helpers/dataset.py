@@ -2,8 +2,8 @@
 
 * :func:`list_videos` lists a UCF-style folder (``<root>/<ClassName>/<videos>``) with labels.
 * :func:`create_dataset` extracts every video into one uint8 array with one process per
-  core (:mod:`helpers.parallel`), skips bad files with one warning line each and goes on,
-  and caches the array on disk (:mod:`helpers.cache`, memory-mapped on later calls).
+  core (:mod:`helpers.parallel`), skips bad files (named with their reasons in one summary line) and
+  goes on, and caches the array on disk (:mod:`helpers.cache`, memory-mapped on later calls).
 """
 
 from __future__ import annotations
@@ -79,11 +79,15 @@ def _cache_key(class_names: list[str], paths: list[Path], num_frames: int, image
     return cache_key(f"clips_{num_frames}x{image_size}", [_CACHE_VERSION, class_names, num_frames, image_size], files)
 
 
-def _load_cache(entry: Path) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
+def _load_cache(entry: Path, *, total: int | None) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
+    """The cached clips, labels and paths (None if absent); with ``total`` (videos listed), names the
+    videos the entry skipped."""
     loaded = load_entry(entry, filename=_FEATURES, dtype=np.uint8)
     if loaded is None:
         return None
     features, meta = loaded
+    if total is not None:
+        _report_skipped(meta.get("skipped"), total=total)
     return features, np.asarray(meta["labels"], dtype=np.int64), list(meta["video_files_paths"])
 
 
@@ -101,7 +105,8 @@ def create_dataset(
     ``create_dataset``).
 
     Uses one process per core and shows a progress bar. Unreadable or too-short videos
-    are skipped with one warning line each (file and reason) and a summary count.
+    are skipped and named, each with its reason, in one summary line (also when the clips
+    come from the cache).
     With ``cache_dir`` the array is streamed to disk while extracting (memory stays
     bounded by one clip per worker, not by the dataset) and later calls with the same
     settings and files return it memory-mapped at once. The cache entry is written
@@ -124,10 +129,12 @@ def create_dataset(
     """
     class_names, paths, all_labels = list_videos(dataset_dir, class_names=class_names)
     if cache_dir is None:
-        return _extract(paths, all_labels, num_frames=num_frames, image_size=image_size, num_workers=num_workers,
-                        progress=progress, sink=None)[:3]
+        features, labels, kept, skipped = _extract(paths, all_labels, num_frames=num_frames, image_size=image_size,
+                                                   num_workers=num_workers, progress=progress, sink=None)
+        _report_skipped(skipped, total=len(paths))
+        return features, labels, kept
     entry = Path(cache_dir) / _cache_key(class_names, paths, num_frames, image_size)
-    cached = _load_cache(entry)
+    cached = _load_cache(entry, total=len(paths))
     if cached is not None:
         return cached
     with write_entry(entry, filename=_FEATURES) as (sink, meta):
@@ -136,24 +143,37 @@ def create_dataset(
         meta.update(shape=[len(kept), num_frames, image_size, image_size, 3], labels=labels.tolist(),
                     video_files_paths=kept, class_names=class_names, skipped=skipped,
                     clip_bytes=num_frames * image_size * image_size * 3)
-    return _load_cache(entry)
+        _report_skipped(skipped, total=len(paths))
+    return _load_cache(entry, total=None)  # skipped videos named above
+
+
+def _report_skipped(skipped: list | int | None, *, total: int) -> None:
+    """One line naming every video that could not be decoded, with its reason (a cache entry written
+    before the names were kept has only their count)."""
+    if not skipped:
+        return
+    if isinstance(skipped, int):
+        tqdm.write(f"WARNING: skipped {skipped} of {total} videos that could not be decoded", file=sys.stderr)
+        return
+    names = "; ".join(f"{path} ({reason})" for path, reason in skipped)
+    tqdm.write(f"WARNING: skipped {len(skipped)} of {total} videos that could not be decoded: {names}", file=sys.stderr)
 
 
 def _extract(paths: list[Path], all_labels: np.ndarray, *, num_frames: int, image_size: int,
              num_workers: int | None, progress: bool, sink: BinaryIO | None
-             ) -> tuple[np.ndarray | None, np.ndarray, list[str], int]:
-    """Extract every video in parallel, skipping bad ones with a warning line each.
+             ) -> tuple[np.ndarray | None, np.ndarray, list[str], list[list[str]]]:
+    """Extract every video in parallel, skipping bad ones (one summary line names them).
 
     Returns:
-        ``(features, labels, kept_paths, num_skipped)``; the clips are written to the
-        binary file ``sink`` when given (features is then None), else stacked into
+        ``(features, labels, kept_paths, skipped)`` (``skipped``: ``[path, reason]`` pairs); the clips
+        are written to the binary file ``sink`` when given (features is then None), else stacked into
         features of shape ``(num_kept, num_frames, image_size, image_size, 3)``.
     """
     clip_shape = (num_frames, image_size, image_size, 3)
     labels: list[int] = []
     kept: list[str] = []
     buffers: list[np.ndarray] = []
-    skipped = 0
+    skipped: list[list[str]] = []
     jobs = [(str(p), num_frames, image_size) for p in paths]
     workers = min(num_workers or os.cpu_count() or 1, len(jobs))
     with parallel_map(_extract_job, jobs, operation="create_dataset", num_workers=workers,
@@ -162,8 +182,7 @@ def _extract(paths: list[Path], all_labels: np.ndarray, *, num_frames: int, imag
                    unit="video", disable=not progress)
         for (path, _, _), label, (clip, reason) in bar:
             if clip is None:
-                skipped += 1
-                tqdm.write(f"WARNING: skipped {path}: {reason}", file=sys.stderr)
+                skipped.append([path, reason])
                 continue
             if sink is not None:
                 sink.write(clip.tobytes())
@@ -171,8 +190,6 @@ def _extract(paths: list[Path], all_labels: np.ndarray, *, num_frames: int, imag
                 buffers.append(clip)
             labels.append(int(label))
             kept.append(path)
-    if skipped:
-        tqdm.write(f"WARNING: skipped {skipped} of {len(jobs)} videos; kept {len(kept)}", file=sys.stderr)
     features = None
     if sink is None:
         features = np.stack(buffers) if buffers else np.empty((0, *clip_shape), np.uint8)

@@ -113,8 +113,8 @@ def load_model(path: str | os.PathLike, *, compile: bool = True) -> keras.Model:
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: model file does not exist (train one with notebooks/01_lrcn.ipynb "
-                                "or `make run`)")
+        raise FileNotFoundError(f"{path}: model file does not exist (train one with `python -m helpers train "
+                                "FOLDER`, notebooks/01_lrcn.ipynb or `make run`)")
     try:
         model = keras.saving.load_model(path, compile=compile, safe_mode=True)
     except Exception as err:  # keras raises many types for a bad zip/config

@@ -39,7 +39,9 @@ def split_by_group(video_files_paths: Sequence[str | os.PathLike], *, test_size:
 
     Clips of one group are cut from the same long video; whole groups (by group
     number, across all classes, as UCF101's official splits do) go to the test side.
-    The groups are drawn at random; then, only where a class ended up on one side while
+    Where no group number spans two classes (own videos: untagged files, each its own group),
+    ``test_size`` of each class's groups are drawn, so the share and the classes come out as asked.
+    Otherwise the groups are drawn at random; then, only where a class ended up on one side while
     its groups allow both, a group is moved so that every class is trained and tested
     (on UCF, where every class has every group number, nothing moves). A class that
     cannot be on both sides (one group) is kept in training, with one warning line
@@ -69,8 +71,12 @@ def _one_sided(test: set, class_groups: dict[str, set]) -> int:
 
 
 def _split_groups(groups: np.ndarray, classes: np.ndarray, *, test_size: float, seed: int, held_out: str,
-                  total: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`split_by_group` on group numbers ``(num_clips,)`` and class names ``(num_clips,)``."""
+                  total: int | None = None, warn_single: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`split_by_group` on group numbers ``(num_clips,)`` and class names ``(num_clips,)``.
+
+    ``warn_single=False`` leaves out the "class X has 1 group" line (the validation split of
+    :func:`protocol_split`: the test split already said it, or the class's other groups are tested).
+    """
     unique = np.unique(groups)
     if len(unique) < 2:
         where = f" in the training part (the dataset has {total} in all)" if total is not None else ""
@@ -79,29 +85,55 @@ def _split_groups(groups: np.ndarray, classes: np.ndarray, *, test_size: float, 
                          "names, or files without the tag, each its own group) or use protocol='random_clip'")
     if not 0 < test_size < 1:
         raise ValueError(f"test_size must be in (0, 1), got {test_size}")
-    n_test = min(max(1, round(test_size * len(unique))), len(unique) - 1)
     order = np.random.default_rng(seed).permutation(unique)
-    test = set(order[:n_test].tolist())
     class_groups = {c: set(groups[classes == c].tolist()) for c in sorted(set(classes.tolist()))}
-    # stratify: move one group at a time (in draw order) while that leaves fewer classes on one side
-    bad = _one_sided(test, class_groups)
-    while bad:
-        moves = ((test ^ {group}) for group in order.tolist())
-        better = next((c for c in moves if 0 < len(c) < len(unique) and _one_sided(c, class_groups) < bad), None)
-        if better is None:
-            break
-        test, bad = better, _one_sided(better, class_groups)
+    test = _per_class_draw(order, class_groups, test_size=test_size)
+    if test is None:  # group numbers shared between classes (UCF): draw whole group numbers
+        n_test = min(max(1, round(test_size * len(unique))), len(unique) - 1)
+        test = set(order[:n_test].tolist())
+        # stratify: move one group at a time (in draw order) while that leaves fewer classes on one side
+        bad = _one_sided(test, class_groups)
+        while bad:
+            moves = ((test ^ {group}) for group in order.tolist())
+            better = next((c for c in moves if 0 < len(c) < len(unique) and _one_sided(c, class_groups) < bad), None)
+            if better is None:
+                break
+            test, bad = better, _one_sided(better, class_groups)
     for name, gs in class_groups.items():
         side = f"the {held_out} split" if gs <= test else "training"
         if len(gs) == 1:
-            warnings.warn(f"class {name} has 1 group: it can only be in {side}; add clips from "
-                          f"another recording (group) or drop the class", stacklevel=3)
+            if warn_single:
+                warnings.warn(f"class {name} has 1 group: it can only be in {side}; add clips from "
+                              f"another recording (group) or drop the class", stacklevel=3)
         elif gs <= test or not gs & test:
             warnings.warn(f"class {name}: its {len(gs)} groups are all in {side} (their group numbers are shared "
                           "with other classes); give it clips with other group numbers or drop the class",
                           stacklevel=3)
     is_test = np.isin(groups, list(test))
     return np.flatnonzero(~is_test), np.flatnonzero(is_test)
+
+
+def _per_class_draw(order: np.ndarray, class_groups: dict[str, set], *, test_size: float) -> set | None:
+    """Held-out groups drawn class by class when no group spans two classes (own videos: untagged files, or
+    tags numbered per class); None where one does (UCF: g01 in every class) or no class has 2 groups.
+
+    Every class with >= 2 groups gets between 1 and all but one of them held out, ``test_size`` of the groups in
+    all (largest remainders, so 3 untagged files of each of 2 classes at 0.25 give 1 of each, not 3 of 6).
+    """
+    sizes = {c: len(gs) for c, gs in class_groups.items()}
+    if sum(sizes.values()) != len(order) or max(sizes.values()) < 2:
+        return None
+    quota = {c: test_size * n for c, n in sizes.items() if n >= 2}
+    counts = {c: min(max(1, int(q)), sizes[c] - 1) for c, q in quota.items()}
+    target = round(test_size * sum(sizes[c] for c in quota))
+    while sum(counts.values()) < target:
+        open_ = [c for c in quota if counts[c] < sizes[c] - 1]
+        if not open_:
+            break
+        best = max(open_, key=lambda c: quota[c] - counts[c])  # ties: the first class in name order
+        counts[best] += 1
+    rank = {g: i for i, g in enumerate(order.tolist())}
+    return {g for c, k in counts.items() for g in sorted(class_groups[c], key=rank.__getitem__)[:k]}
 
 
 def split_random_clip_leaky(num_clips: int | Sequence, *, test_size: float = 0.25, seed: int = 27
@@ -207,7 +239,7 @@ def protocol_split(video_files_paths: Sequence[str], *, protocol: str, test_size
                 raise ValueError("the official protocol needs dataset_dir (the UCF101 folder)")
             fit_idx, test_idx = official_split(dataset_dir, split=fold).indices(video_files_paths)
         inner_train, inner_val = _split_groups(groups[fit_idx], classes[fit_idx], test_size=val_size, seed=seed + 1,
-                                               held_out="validation", total=len(np.unique(groups)))
+                                               held_out="validation", total=len(np.unique(groups)), warn_single=False)
         train_idx, val_idx = fit_idx[inner_train], fit_idx[inner_val]
     else:
         raise ValueError(f"unknown protocol {protocol!r}; choose from {ALL_PROTOCOLS}")

@@ -189,7 +189,45 @@ def section_markdown_file(name: str) -> Callable[[Path], str]:
     return render
 
 
+def section_bench_extraction(results_dir: Path) -> str:
+    intro = ("The frame-extraction part alone (`python -m benchmarks.bench --only extraction`, seconds instead of "
+             "minutes) is rerun whenever the extraction code changes")
+    path = results_dir / "bench_extraction.md"
+    if not path.exists():
+        return (f"{intro}; it writes `results/bench_extraction.md`, which this checkout has not produced yet, so "
+                "the extraction rows are those of the full benchmark above.\n")
+    return f"{intro}; its latest table:\n\n{path.read_text()}"
+
+
+_MAKE_RUN_ROW = re.compile(r"^\| `make run` wall time, s \| ([\d,]+) \|.*?per notebook: ([^|]*?) \|$", re.MULTILINE)
+
+
+def section_make_run(results_dir: Path, *, readme_text: str = "") -> str:
+    """How long ``make run`` took: ``results/make_run.json`` (written by it), else the benchmark table's row."""
+    path = results_dir / "make_run.json"
+    if path.exists():
+        record = json.loads(path.read_text())
+        seconds, per, source = record["make_run_s"], record.get("notebooks_s", {}), "`results/make_run.json`"
+    elif match := _MAKE_RUN_ROW.search(readme_text):
+        seconds = int(match.group(1).replace(",", ""))
+        per = {name: int(t) for name, t in re.findall(r"(\w+) (\d+) s", match.group(2))}
+        source = "the benchmark table below"
+    else:
+        return "`make run` has not been timed yet: it writes `results/make_run.json` when it finishes.\n"
+    longest = max(per, key=per.get) if per else None
+    slowest = f"; the longest notebook, {longest}, took {per[longest]:,} s" if longest else ""
+    return (f"**How long.** The last measured `make run` took {seconds:,} s, about {seconds / 3600:.1f} hours"
+            f"{slowest} (source: {source}). The quick profile (`make test`) takes minutes.\n")
+
+
+def section_colab(results_dir: Path) -> str:
+    """The Colab set-up cell, as ``scripts/colab_setup.py`` holds it (notebook 00 starts with it too)."""
+    return f"```python\n{(ROOT / 'scripts' / 'colab_setup.py').read_text()}```\n"
+
+
 SECTIONS: dict[str, Callable[[Path], str]] = {
+    "make_run": section_make_run,
+    "colab": section_colab,
     "paper001": section_paper001,
     "leak": section_leak,
     "paper000": section_paper000,
@@ -198,7 +236,7 @@ SECTIONS: dict[str, Callable[[Path], str]] = {
     "model_comparison": section_model_comparison,
     "deployment": section_deployment,
     "bench": section_markdown_file("bench.md"),
-    "bench_extraction": section_markdown_file("bench_extraction.md"),
+    "bench_extraction": section_bench_extraction,
 }
 
 
@@ -215,7 +253,7 @@ def update_readme(readme: Path, results_dir: Path, *, sections: Sequence[str] | 
             continue
         pattern = re.compile(rf"(<!-- BEGIN {name} -->\n)(.*?)(<!-- END {name} -->)", re.DOTALL)
         if pattern.search(text):
-            body = render(results_dir)
+            body = render(results_dir, readme_text=text) if render is section_make_run else render(results_dir)
             text = pattern.sub(lambda m, body=body: m.group(1) + body.rstrip("\n") + "\n" + m.group(3), text)
             updated.append(name)
     write_text(readme, text)

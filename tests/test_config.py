@@ -13,7 +13,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from helpers.config import QUICK_ENV, is_quick, project_paths, setup
+from helpers.config import QUICK_ENV, dataset_key, is_quick, project_paths, setup
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -123,3 +123,39 @@ def test_importing_helpers_first_hides_tensorflow_native_logs():
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip() == "python stderr", done.stderr
+
+
+def _dataset_as_seen(cwd: Path, **env: str) -> dict:
+    """project_paths()'s dataset folder and results folder in a fresh interpreter started in ``cwd``."""
+    script = ("import json; from helpers.config import project_paths; p = project_paths(quick=False); "
+              "print(json.dumps({'dataset': str(p.dataset_dir), 'results': p.results_dir.name}))")
+    clean = {k: v for k, v in os.environ.items() if k not in {"HAR_HOME", "HAR_DATASET_DIR", "HAR_CWD", "PYTHONPATH"}}
+    done = subprocess.run([sys.executable, "-c", script], cwd=cwd, env={**clean, "PYTHONPATH": str(ROOT), **env},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_relative_and_home_dataset_paths_mean_where_the_command_started(tmp_path):
+    """Issue 29: under `make run` the kernel runs in notebooks/, yet HAR_DATASET_DIR=data/UCF50 means the folder
+    make was started in (HAR_CWD, exported by the Makefile); `~` is expanded."""
+    start, kernel_dir, home = tmp_path / "start", tmp_path / "start" / "notebooks", tmp_path / "home"
+    kernel_dir.mkdir(parents=True)
+    (start / "data" / "UCF50").mkdir(parents=True)
+    (home / "videos").mkdir(parents=True)
+    seen = _dataset_as_seen(kernel_dir, HAR_DATASET_DIR="data/UCF50", HAR_CWD=str(start))
+    assert Path(seen["dataset"]) == start / "data" / "UCF50"
+    assert seen["results"] == dataset_key(start / "data" / "UCF50")
+    seen = _dataset_as_seen(start / "data", HAR_DATASET_DIR="UCF50")  # no HAR_CWD: the working directory
+    assert Path(seen["dataset"]) == start / "data" / "UCF50"
+    seen = _dataset_as_seen(kernel_dir, HAR_DATASET_DIR="~/videos", HOME=str(home), HAR_CWD=str(start))
+    assert Path(seen["dataset"]) == home / "videos" and seen["results"] == dataset_key(home / "videos")
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_exports_the_folder_it_was_started_in(tmp_path):
+    done = subprocess.run(["make", "-s", "-f", str(ROOT / "Makefile"), "--eval", "where: ; @echo \"$$HAR_CWD\"",
+                           "where"], cwd=tmp_path, env={k: v for k, v in os.environ.items() if k != "HAR_CWD"},
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert Path(done.stdout.strip()) == tmp_path

@@ -96,3 +96,12 @@ def test_interrupted_cache_write_leaves_no_corrupt_cache(tmp_path):
     features, _, _ = create_dataset(root, num_frames=8, image_size=16, cache_dir=cache, num_workers=1,
                                     progress=False)
     assert features.shape[0] == 40
+
+
+def test_undecodable_files_are_named_in_one_line_also_from_the_cache(tmp_path, capsys):
+    root = _mixed_folder(tmp_path)
+    for _ in range(2):  # extracted, then read from the cache: the same one line each time
+        create_dataset(root, num_frames=8, image_size=16, num_workers=1, cache_dir=tmp_path / "cache", progress=False)
+        lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("WARNING: skipped 2 of 6 videos that could not be decoded: ")
+        assert lines[0].count("v_A_g03_c01.avi") == 1 and lines[0].count("v_B_g03_c01.avi") == 1

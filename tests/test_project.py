@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -141,7 +142,13 @@ def test_helpers_form_a_one_way_stack():
         return seen
 
     assert "plots" not in reachable("inference")
+    # the train sub-command's module imports plots (and TensorFlow) only inside train_folder: drop that edge,
+    # and check in a fresh interpreter that the CLI's module loads neither
+    graph["__main__"] = graph["__main__"] - {"own_videos"}
     assert "plots" not in reachable("__main__")
+    script = "import sys, helpers.__main__; print(sorted({'matplotlib', 'tensorflow', 'keras'} & set(sys.modules)))"
+    loaded = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert loaded.returncode == 0 and loaded.stdout.strip() == "[]", loaded.stdout + loaded.stderr
 
 
 def test_tools_live_outside_the_package():
@@ -163,3 +170,39 @@ def test_readme_lists_every_har_variable():
     assert {"HAR_QUICK", "HAR_DATASET_DIR", "HAR_HOME", "HAR_TF_LOGS"} <= used
     table = (ROOT / "README.md").read_text().split("## Environment variables", 1)[1].split("\n## ", 1)[0]
     assert not {name for name in used if f"`{name}" not in table}, "HAR_* variables missing from the README"
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_refuses_a_python_outside_requires_python_with_the_fix(tmp_path):
+    """Issue 29: on 3.10 or 3.14 `make run` failed deep in pip ("No matching distribution found for tensorflow");
+    now the interpreter is checked against pyproject's requires-python first (a fake one prints the version)."""
+    def fake(version: str) -> Path:
+        path = tmp_path / f"python{version}"
+        path.write_text(f"#!/bin/sh\necho {version}\n")
+        path.chmod(0o755)
+        return path
+
+    for version, ok in (("3.10", False), ("3.11", True), ("3.12", True), ("3.13", True), ("3.14", False)):
+        done = subprocess.run(["make", "-s", "--no-print-directory", "check-python", f"PYTHON={fake(version)}"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert (done.returncode == 0) == ok, (version, done.stderr)
+        if not ok:
+            assert done.returncode == 2 and f"is Python {version}" in done.stderr and ">=3.11,<3.14" in done.stderr
+            assert "PYTHON=python3.12" in done.stderr
+    missing = subprocess.run(["make", "-s", "check-python", f"PYTHON={tmp_path / 'none'}"], cwd=ROOT,
+                             capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "not found" in missing.stderr and "PYTHON=python3.12" in missing.stderr
+    # the venv is made only after the check (dry run: nothing runs)
+    dry = subprocess.run(["make", "-n", "-B", "--no-print-directory", "setup", f"PYTHON={fake('3.10')}"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60).stdout
+    assert 0 <= dry.find("requires-python") < dry.find("-m venv")
+    assert "PYTHON=python3.12" in (ROOT / "README.md").read_text()
+
+
+def test_make_train_passes_the_folder_and_the_options():
+    dry = subprocess.run(["make", "-n", "--no-print-directory", "train", "DATA=my videos", "ARGS=--model rnn"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60).stdout
+    assert 'helpers train "my videos" --model rnn' in dry
+    usage = subprocess.run(["make", "-s", "--no-print-directory", "train", "-o", ".venv/.installed"], cwd=ROOT,
+                           capture_output=True, text=True, timeout=60)
+    assert usage.returncode == 2 and "usage: make train DATA=" in usage.stderr

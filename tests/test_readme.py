@@ -71,3 +71,27 @@ def test_readme_sections_are_generated_from_results(tmp_path):
     text = readme.read_text()
     assert "stale" not in text and "0.8750" in text and "toy" in text and "0.9508" in text
     assert "bench.md` is missing" in text
+
+
+def test_make_run_time_comes_from_the_last_measured_run(tmp_path):
+    from scripts.readme import section_make_run
+
+    results = tmp_path / "results"
+    results.mkdir()
+    row = ("| `make run` wall time, s | 3,787 |  |  |  | from results/make_run.json; per notebook: 00_data 13 s, "
+           "02_convlstm 1866 s, 05_model_comparison 611 s |")
+    text = section_make_run(results, readme_text=f"x\n{row}\ny")  # no make_run.json: the benchmark table's row
+    assert "3,787 s, about 1.1 hours" in text and "02_convlstm, took 1,866 s" in text and "benchmark table" in text
+    (results / "make_run.json").write_text(json.dumps({"make_run_s": 1800, "notebooks_s": {"01_lrcn": 900}}))
+    text = section_make_run(results, readme_text=row)
+    assert "1,800 s, about 0.5 hours" in text and "01_lrcn, took 900 s" in text and "make_run.json" in text
+    (results / "make_run.json").unlink()
+    assert "has not been timed yet" in section_make_run(results)
+
+
+def test_a_missing_extraction_table_is_not_announced_as_the_latest_table(tmp_path):
+    from scripts.readme import section_bench_extraction
+
+    assert "latest table" not in section_bench_extraction(tmp_path)
+    (tmp_path / "bench_extraction.md").write_text("| measure |\n")
+    assert section_bench_extraction(tmp_path).endswith("its latest table:\n\n| measure |\n")

@@ -83,3 +83,24 @@ def test_files_without_a_group_tag_are_each_their_own_group():
     for idx in (split.train_idx, split.val_idx, split.test_idx):
         assert _sides(paths, idx) == {"Cat", "Dog"}
     assert split.shared_groups(paths) == set()
+
+
+def test_untagged_files_split_at_the_asked_share_stratified_with_each_notice_once():
+    """Issue 29's example: 3 untagged files of each of 2 classes gave 3 of 6 in test (two of A) and a false
+    "class A has 1 group" line; now 1 of each class is tested and the only notice is the untagged-files line."""
+    paths = [f"/d/{c}/clip{i}.mp4" for c in "AB" for i in range(3)]
+    with pytest.warns(UserWarning) as record:
+        split = protocol_split(paths, protocol="group")
+    messages = [str(w.message) for w in record]
+    assert messages == ["6 of 6 files have no group tag like '_g07_c03' in their name: each is its own group "
+                        "(clips of one recording in one group need the tag)"]
+    for idx in (split.train_idx, split.val_idx, split.test_idx):
+        assert sorted(paths[i].split("/")[2] for i in idx) == ["A", "B"]
+    # larger folders: the held-out share is test_size of every class, not of the draw
+    paths = [f"/d/{c}/clip{i}.mp4" for c, n in (("A", 8), ("B", 12), ("C", 20)) for i in range(n)]
+    for seed in range(5):
+        with pytest.warns(UserWarning, match="40 of 40 files have no group tag"):
+            train_idx, test_idx = split_by_group(paths, test_size=0.25, seed=seed)
+        tested = [paths[i].split("/")[2] for i in test_idx]
+        assert (tested.count("A"), tested.count("B"), tested.count("C")) == (2, 3, 5)
+        assert len(train_idx) + len(test_idx) == len(paths)
