@@ -109,3 +109,10 @@ def test_pip_resolves_the_install_against_the_hosted_image(tmp_path):
     for name in PROTECTED:
         assert name not in resolved or resolved[name] == host[name], name  # a dependency, at the host's version
     assert resolved["tensorflow"].startswith("2.21.")
+
+
+def test_notebook_00_starts_with_the_cell():
+    """The README shows the cell (scripts/readme.py), and notebook 00's first code cell is the same text."""
+    cells = json.loads((ROOT / "notebooks" / "00_data.ipynb").read_text(encoding="utf-8"))["cells"]
+    first = next(c for c in cells if c["cell_type"] == "code")
+    assert "".join(first["source"]).rstrip("\n") == CELL.read_text().rstrip("\n")
