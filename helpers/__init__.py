@@ -9,7 +9,7 @@ in a one-way stack: a module imports only modules listed before it.
 3. ``cache``: the one on-disk array cache (memmap arrays + meta), for clips and optical flow.
 4. ``parallel``: spawned worker processes that fail loudly instead of hanging.
 5. ``video``: decoding one video (``frame_extraction``, ``sample_indices``, ``VideoReadError``).
-6. ``ucf``: the UCF50/UCF101 catalogue: file-name convention, ``validate_layout``, official splits.
+6. ``ucf``: the UCF50/UCF101 catalogue: file-name convention, official splits.
 7. ``dataset``: the dataset of clips and its cache (``create_dataset``, ``list_videos``).
 8. ``splits``: ``split_by_group`` and the split protocols of the experiments.
 9. ``data``: no logic, the stable import path of paper 001's names (``from helpers.data import ...``).

@@ -7,7 +7,6 @@
 * :func:`video_group` reads the group of a clip from its name (``v_<Class>_gNN_cNN.avi``):
   clips of one group are cut from the same long video. :func:`video_groups` does it for a
   whole dataset and accepts names without the tag (own videos: each file its own group).
-* :func:`validate_layout` checks a folder against a dataset's layout.
 * :func:`official_split` reads UCF101's three official splits (UCF50's protocol,
   leave-one-group-out, is :func:`helpers.splits.leave_one_group_out`). See docs/datasets.md.
 """
@@ -23,8 +22,6 @@ from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
-
-from helpers.video import VIDEO_EXTENSIONS
 
 _GROUP_RE = re.compile(r"_g(\d+)_c(\d+)", re.IGNORECASE)
 #: Folder of the UCF101 split lists (``classInd.txt``, ``trainlist0N.txt``, ``testlist0N.txt``).
@@ -145,8 +142,6 @@ def video_groups(video_files_paths: Sequence[str | os.PathLike], *, warn: bool =
     return groups
 
 
-_UCF_FILE_RE = re.compile(r"^v_(?P<tag>[A-Za-z0-9]+)_g(?P<group>\d+)_c(?P<clip>\d+)(?P<ext>\.[A-Za-z0-9]+)$")
-_MAX_PROBLEMS = 60  # lines in a validate_layout message; the rest are counted
 _MAX_NAMES = 10  # file names quoted in one summary line
 
 
@@ -195,129 +190,6 @@ def _read_split_list(path: Path, class_names: Sequence[str]) -> list[str]:
             raise ValueError(f"{path}: line {number}: label {parts[1]} does not match class {folder!r} in classInd.txt")
         rels.append(parts[0])
     return rels
-
-
-def validate_layout(dataset_dir: str | os.PathLike, *, layout: str, class_names: Sequence[str] | None = None,
-                    splits_dir: str | os.PathLike | None = None) -> dict[str, int]:
-    """Check a folder against the UCF50 or UCF101 layout and name everything that is wrong.
-
-    Checked: every expected class folder exists and holds videos named
-    ``v_<Class>_gNN_cNN.<video extension>`` with the class of its folder (the archives'
-    own spellings such as ``v_Billards_*`` and ``v_HandStandPushups_*`` are accepted) and
-    a group in ``1..num_groups``; no unexpected folders or files (hidden files are
-    ignored); for UCF101, the split lists (``classInd.txt``, ``trainlist0N.txt``,
-    ``testlist0N.txt``) exist, list the 101 classes in order, and agree with the videos
-    on disk. Videos are not decoded (:func:`create_dataset` reports unreadable ones).
-
-    Args:
-        dataset_dir: ``<dataset_dir>/<ClassName>/<videos>``.
-        layout: ``"ucf50"`` or ``"ucf101"``.
-        class_names: Check only these classes (e.g. the paper's four); the other folders
-            of the dataset may then be absent. None means every class.
-        splits_dir: Folder of the UCF101 split lists; None looks in
-            ``<dataset_dir>/ucfTrainTestlist`` then ``<dataset_dir>/../ucfTrainTestlist``.
-
-    Returns:
-        Number of videos per checked class, in class order.
-
-    Raises:
-        ValueError: One line per problem (folder or file named relative to
-            ``dataset_dir``; long lists are cut with a count).
-    """
-    info = dataset_info(layout)
-    root = Path(dataset_dir)
-    if not root.is_dir():
-        raise ValueError(f"{root}: dataset folder does not exist")
-    expected = list(info.class_names) if class_names is None else list(class_names)
-    unknown = [name for name in expected if name not in info.class_names]
-    if unknown:
-        raise ValueError(f"not {info.name} classes: {', '.join(unknown)}")
-    owner_of_tag = {}  # casefolded class tag of a file name -> class
-    for name in info.class_names:
-        for tag in (name, *info.file_tags.get(name, ())):
-            owner_of_tag[tag.casefold()] = name
-    folder_spellings = {name.casefold(): name for name in info.class_names}
-    problems: list[str] = []
-
-    for entry in sorted(root.iterdir()):
-        if entry.name.startswith("."):
-            continue
-        if not entry.is_dir():
-            problems.append(f"{entry.name}: unexpected file at the top level (videos go in <Class>/)")
-        elif entry.name not in info.class_names and not (info.splits and entry.name == SPLITS_FOLDER):
-            right = folder_spellings.get(entry.name.casefold())
-            problems.append(f"{entry.name}/: unexpected folder, not a {info.name} class"
-                            + (f" (the class is spelled {right})" if right else ""))
-    missing = [name for name in expected if not (root / name).is_dir()]
-    if missing:
-        problems.append(f"missing class folders ({len(missing)} of {len(expected)}): {', '.join(missing)}")
-
-    counts: dict[str, int] = {}
-    present: set[str] = set()  # every file on disk under a checked class, as "<Class>/<file>"
-    valid: set[str] = set()
-    for name in expected:
-        if name in missing:
-            continue
-        counts[name] = 0
-        for path in sorted((root / name).iterdir()):
-            if path.name.startswith("."):
-                continue
-            rel = f"{name}/{path.name}"
-            if path.is_dir():
-                problems.append(f"{rel}/: unexpected folder inside a class folder")
-                continue
-            present.add(rel)
-            match = _UCF_FILE_RE.match(path.name)
-            if match is None or match["ext"].lower() not in VIDEO_EXTENSIONS:
-                problems.append(f"{rel}: name does not match v_<Class>_gNN_cNN.<video extension>")
-            elif (owner := owner_of_tag.get(match["tag"].casefold())) is None:
-                problems.append(f"{rel}: {match['tag']!r} in the file name is not a {info.name} class")
-            elif owner != name:
-                problems.append(f"{rel}: a {owner} video in the {name}/ folder")
-            elif not 1 <= int(match["group"]) <= info.num_groups:
-                problems.append(f"{rel}: group {int(match['group'])} is outside 1..{info.num_groups}")
-            elif path.stat().st_size == 0:
-                problems.append(f"{rel}: empty file (0 bytes)")
-            else:
-                valid.add(rel)
-                counts[name] += 1
-        if counts[name] == 0:
-            problems.append(f"{name}/: no videos")
-
-    if info.splits:
-        sdir = _find_splits_dir(root, splits_dir)
-        needed = ["classInd.txt", *(f for split in info.splits for f in split_file_names(split))]
-        absent = [f for f in needed if not (sdir / f).is_file()]
-        if absent:
-            problems.append(f"{sdir}: missing split files: {', '.join(absent)} (get them with "
-                            f"'python scripts/ucf_data.py download {info.name}')")
-        else:
-            try:
-                class_ind = _read_class_ind(sdir / "classInd.txt")
-                if class_ind != list(info.class_names):
-                    problems.append(f"{sdir / 'classInd.txt'}: does not list the {info.num_classes} "
-                                    f"{info.name} classes in the official order")
-                wanted = set(expected)
-                for split in info.splits:
-                    lists = split_file_names(split)
-                    listed = {rel for f in lists for rel in _read_split_list(sdir / f, class_ind)
-                              if rel.split("/")[0] in wanted}
-                    if not_on_disk := sorted(listed - present):
-                        problems.append(f"{' / '.join(lists)}: {len(not_on_disk)} listed videos are not on disk: "
-                                        f"{_names(not_on_disk)}")
-                    if not_listed := sorted(valid - listed):
-                        problems.append(f"{len(not_listed)} videos are in neither {' nor '.join(lists)}: "
-                                        f"{_names(not_listed)}")
-            except ValueError as err:
-                problems.append(str(err))
-
-    if problems:
-        lines = [f"  - {p}" for p in problems[:_MAX_PROBLEMS]]
-        if len(problems) > _MAX_PROBLEMS:
-            lines.append(f"  ... and {len(problems) - _MAX_PROBLEMS} more problems")
-        header = f"{root} does not match the {info.name} layout ({len(problems)} problems):"
-        raise ValueError("\n".join([header, *lines]))
-    return counts
 
 
 def _clip_key(path: str | os.PathLike) -> str:

@@ -22,12 +22,12 @@ import numpy as np
 import pytest
 
 from helpers import ucf
-from helpers.ucf import UCF50, validate_layout
+from helpers.ucf import UCF50
 from tests.test_ucf import build_tree
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 import ucf_data  # noqa: E402
-from ucf_data import ChecksumError, DownloadError, ExtractError, download  # noqa: E402
+from ucf_data import ChecksumError, DownloadError, ExtractError, download, validate_layout  # noqa: E402
 
 
 @pytest.fixture(scope="session")
