@@ -54,7 +54,7 @@ EMBEDDED_DIR := data/embedded$(if $(RUN_QUICK),_quick)
 ifneq ($(HAR_DATASET_DIR),)
 # the dataset's results folder, named as helpers.config.dataset_key names it: <folder>-<6 hex of its real path>
 RUN_DATA_REAL := $(or $(realpath $(HAR_DATASET_DIR)),$(abspath $(HAR_DATASET_DIR)))
-RUN_DIR := $(RUN_BASE)/$(notdir $(RUN_DATA_REAL))-$(shell printf '%s' '$(RUN_DATA_REAL)' | sha256sum | cut -c1-6)
+RUN_DIR := $(RUN_BASE)/$(notdir $(RUN_DATA_REAL))-$(shell printf '%s' '$(RUN_DATA_REAL)' | { sha256sum 2>/dev/null || shasum -a 256; } | cut -c1-6)
 RUN_DATA := $(HAR_DATASET_DIR) $(wildcard $(HAR_DATASET_DIR)/*/)
 else
 RUN_DIR := $(RUN_BASE)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers.config import dataset_key
+
 ROOT = Path(__file__).resolve().parent.parent
 NAMES = ["00_data", "01_lrcn", "02_convlstm", "03_cnn_rnn_hybrid", "04_predict", "05_model_comparison",
          "06_deployment"]
@@ -49,10 +51,17 @@ def _touch(path: Path) -> None:
     path.write_text(path.read_text() + " ")
 
 
+def _make(root: Path, *args: str) -> subprocess.CompletedProcess:
+    """``make run ARGS`` there, with none of the caller's settings (a parent make's MAKEFLAGS carries its
+    command-line variables; HAR_QUICK / HAR_DATASET_DIR would pick other stamps)."""
+    env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "HAR_DATASET_DIR"}}
+    return subprocess.run(["make", "--no-print-directory", "run", "PY=true", "PYTHON=true", *args], cwd=root,
+                          capture_output=True, text=True, env={**env, "HAR_QUICK": "0"})
+
+
 def _run(root: Path, *args: str) -> tuple[list[str], str]:
     """``make run`` there; the notebooks it executed, in order, and its output."""
-    out = subprocess.run(["make", "--no-print-directory", "run", "PY=true", "PYTHON=true", "NBEXEC=echo EXEC",
-                          *args], cwd=root, capture_output=True, text=True, env={**os.environ, "HAR_QUICK": "0"})
+    out = _make(root, "NBEXEC=echo EXEC", *args)
     assert out.returncode == 0, out.stdout + out.stderr
     ran = [line.split()[1].removeprefix("notebooks/").removesuffix(".ipynb") for line in out.stdout.splitlines()
            if line.startswith("EXEC ")]
@@ -109,9 +118,7 @@ def test_the_quick_profile_has_its_own_stamps(tree):
 
 
 def test_a_failed_notebook_is_not_marked_and_runs_again(tree):
-    out = subprocess.run(["make", "run", "PY=true", "PYTHON=true", "NBEXEC=false"], cwd=tree, capture_output=True,
-                         text=True)
-    assert out.returncode != 0
+    assert _make(tree, "NBEXEC=false").returncode != 0
     assert not list((tree / "results" / ".stamps").glob("*.done"))
     assert _run(tree)[0] == NAMES
 
@@ -124,6 +131,8 @@ def test_another_dataset_has_its_own_stamps_and_reruns_when_its_folders_change(t
     os.utime(dataset, (0, 1_000_000))
     ran, _ = _run(tree, f"HAR_DATASET_DIR={dataset}")
     assert ran == NAMES
+    # its stamps and executed copies sit in the results folder the notebooks use for that dataset
+    assert len(list((tree / "results" / dataset_key(dataset) / ".stamps").glob("*.done"))) == len(NAMES)
     assert _run(tree, f"HAR_DATASET_DIR={dataset}")[0] == []
     assert _run(tree)[0] == NAMES  # the embedded run is not up to date because another dataset's is
     (dataset / "Walking" / "v_Walking_g01_c01.avi").write_text("")  # a new clip: the class folder changed
