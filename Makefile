@@ -21,6 +21,7 @@ export HAR_CWD ?= $(CURDIR)
 
 help:
 	@echo "make setup | check-python | lab | embedded | run | test | test-all | unit | nbtest | lint | export | readme | seeds | bench | classify SOURCE=... [MODEL=...] | train DATA=... [ARGS=...] | data DATASET=ucf50|ucf101 | extractor | clean"
+	@echo "make run [FORCE=1] [QUICK=1]: only the notebooks changed since their last successful run (and those reading their outputs)"
 
 setup: $(STAMP)
 
@@ -52,22 +53,88 @@ lab: setup
 	$(PY) -m jupyter lab notebooks
 
 embedded: setup
-	$(PY) -m helpers.synthetic data/embedded
+	$(PY) -m helpers.synthetic $(EMBEDDED_DIR) $(if $(RUN_QUICK),--quick)
 
-# Executes every notebook top to bottom; executed copies go to results/notebooks/.
-run: embedded
-	@start=$$(date +%s); per=""; \
-	mkdir -p $(RESULTS)/notebooks; \
-	for nb in $(NOTEBOOKS); do \
-	  echo "=== $$nb"; t0=$$(date +%s); \
-	  $(PY) -m jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=14400 \
-	    --output-dir $(RESULTS)/notebooks "$$nb" || exit 1; \
-	  per="$$per$${per:+, }\"$$(basename $$nb .ipynb)\": $$(( $$(date +%s) - t0 ))"; \
+# Executes the notebooks top to bottom with papermill (executed copies in results/notebooks/), incrementally:
+# make's own rules over stamp files, one per notebook, written only after a successful execution. A notebook
+# runs again when it, the package (helpers/*.py, pyproject.toml, requirements.txt), the data (the embedded
+# dataset's completion marker, rewritten only when its generator settings change; or HAR_DATASET_DIR's folder
+# and class folders) or a notebook whose outputs it reads (NB_READS_* below) changed since that stamp.
+# FORCE=1 reruns all; QUICK=1 (or HAR_QUICK=1) runs the quick profile with its own stamps (results/quick/).
+# NBEXEC is the executing command (called as NBEXEC IN.ipynb OUT.ipynb; tests replace it).
+FORCE ?=
+QUICK ?=
+NB_TIMEOUT ?= 14400
+RUN_QUICK := $(filter 1 true yes True TRUE Yes YES,$(QUICK) $(HAR_QUICK))
+RUN_FORCE := $(filter-out 0 no false False FALSE,$(FORCE))
+RUN_BASE := $(RESULTS)$(if $(RUN_QUICK),/quick)
+EMBEDDED_DIR := data/embedded$(if $(RUN_QUICK),_quick)
+ifneq ($(HAR_DATASET_DIR),)
+# the dataset's results folder, named as helpers.config.dataset_key names it: <folder>-<6 hex of its real path>
+RUN_DATA_REAL := $(or $(realpath $(HAR_DATASET_DIR)),$(abspath $(HAR_DATASET_DIR)))
+RUN_DIR := $(RUN_BASE)/$(notdir $(RUN_DATA_REAL))-$(shell printf '%s' '$(RUN_DATA_REAL)' | { sha256sum 2>/dev/null || shasum -a 256; } | cut -c1-6)
+RUN_DATA := $(HAR_DATASET_DIR) $(wildcard $(HAR_DATASET_DIR)/*/)
+else
+RUN_DIR := $(RUN_BASE)
+RUN_DATA := $(EMBEDDED_DIR)/.complete
+endif
+NB_STAMPS_DIR := $(RUN_DIR)/.stamps
+NB_NAMES := $(basename $(notdir $(NOTEBOOKS)))
+NB_STAMPS := $(NB_NAMES:%=$(NB_STAMPS_DIR)/%.done)
+NB_CODE := $(sort $(wildcard helpers/*.py)) pyproject.toml requirements.txt
+NBEXEC ?= $(PY) -m papermill --cwd notebooks --execution-timeout $(NB_TIMEOUT) --no-progress-bar \
+  $(if $(RUN_QUICK),-p QUICK True)
+# Which notebooks' outputs (saved models, tables) each notebook reads: a new run of those reruns it.
+NB_READS_02_convlstm := 01_lrcn
+NB_READS_04_predict := 01_lrcn
+NB_READS_05_model_comparison := 01_lrcn 02_convlstm 03_cnn_rnn_hybrid
+NB_READS_06_deployment := 01_lrcn 02_convlstm 05_model_comparison
+
+.PHONY: run-notebooks run-force
+
+run: $(if $(HAR_DATASET_DIR),setup,embedded)
+	@test -z "$(HAR_DATASET_DIR)" || test -d "$(HAR_DATASET_DIR)" || \
+	  { echo "make run: HAR_DATASET_DIR=$(HAR_DATASET_DIR) is not a folder" >&2; exit 2; }
+	@mkdir -p $(NB_STAMPS_DIR) $(RUN_DIR)/notebooks && touch $(NB_STAMPS_DIR)/.invocation
+	@$(MAKE) --no-print-directory -j1 run-notebooks RUN_STARTED=$$(date +%s)
+	$(if $(RUN_QUICK)$(HAR_DATASET_DIR),,$(MAKE) readme)
+
+# Only reached without the data (a dry run on a fresh clone): `embedded` renders it before the notebooks run.
+$(EMBEDDED_DIR)/.complete:
+	$(PY) -m helpers.synthetic $(EMBEDDED_DIR) $(if $(RUN_QUICK),--quick)
+
+$(NB_STAMPS_DIR):
+	mkdir -p $@ $(RUN_DIR)/notebooks
+
+$(foreach nb,$(NB_NAMES),$(if $(filter-out $(NB_NAMES),$(NB_READS_$(nb))),\
+  $(warning NB_READS_$(nb): no notebook $(filter-out $(NB_NAMES),$(NB_READS_$(nb))) (renamed? update the Makefile))))
+$(foreach nb,$(NB_NAMES),\
+  $(eval $(NB_STAMPS_DIR)/$(nb).done: $(patsubst %,$(NB_STAMPS_DIR)/%.done,$(filter $(NB_NAMES),$(NB_READS_$(nb))))))
+
+# The stamp holds the seconds of that execution; $? names what changed since the last one.
+$(NB_STAMPS_DIR)/%.done: notebooks/%.ipynb $(NB_CODE) $(RUN_DATA) $(if $(RUN_FORCE),run-force) | $(NB_STAMPS_DIR)
+	@echo "=== run $*: $(if $(RUN_FORCE),FORCE=1,$(if $(wildcard $@),changed: $(patsubst $(NB_STAMPS_DIR)/%.done,%,$?),no successful run recorded))"
+	@t0=$$(date +%s); \
+	$(if $(RUN_QUICK),HAR_QUICK=1 )$(NBEXEC) notebooks/$*.ipynb $(RUN_DIR)/notebooks/$*.ipynb && \
+	echo $$(( $$(date +%s) - t0 )) > $@.tmp && mv $@.tmp $@
+
+run-force:
+
+# Says what ran and what was skipped (and since when it is up to date); writes make_run.json: this
+# invocation's seconds, and the seconds of the last real execution of every notebook.
+run-notebooks: $(NB_STAMPS)
+	@ran=""; skipped=""; per=""; \
+	for nb in $(NB_NAMES); do \
+	  stamp=$(NB_STAMPS_DIR)/$$nb.done; \
+	  if [ "$$stamp" -nt $(NB_STAMPS_DIR)/.invocation ]; then ran="$$ran$${ran:+, }\"$$nb\""; \
+	  else skipped="$$skipped$${skipped:+, }\"$$nb\""; \
+	    echo "skip $$nb: up to date (last run $$(date -r $$stamp '+%Y-%m-%d %H:%M:%S'))"; fi; \
+	  per="$$per$${per:+, }\"$$nb\": $$(cat $$stamp)"; \
 	done; \
-	end=$$(date +%s); \
-	echo "{\"make_run_s\": $$((end - start)), \"notebooks_s\": {$$per}}" > $(RESULTS)/make_run.json; \
-	echo "make run: $$((end - start)) s ($$per)"
-	$(MAKE) readme
+	total=$$(( $$(date +%s) - $(or $(RUN_STARTED),$$(date +%s)) )); \
+	echo "{\"make_run_s\": $$total, \"notebooks_s\": {$$per}, \"ran\": [$$ran], \"skipped\": [$$skipped]}" \
+	  > $(RUN_DIR)/make_run.json.tmp && mv $(RUN_DIR)/make_run.json.tmp $(RUN_DIR)/make_run.json; \
+	echo "make run: $$total s; ran [$$ran], skipped [$$skipped]; $(RUN_DIR)/make_run.json"
 
 # What CI runs (.ci/run). Tests marked `slow` (pyproject.toml) cover opt-in paths no notebook takes,
 # e.g. two-process MultiWorkerMirroredStrategy training; `make test-all` runs them too.

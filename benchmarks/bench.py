@@ -1032,7 +1032,8 @@ def bench_training(features: np.ndarray, *, settings: BenchSettings, progress: b
 
 def read_make_run(paths: Sequence[Path]) -> tuple[float | None, str]:
     """``make_run_s`` from the first ``make_run.json`` found, and a note: where it came from and,
-    when the file has them (``notebooks_s``), the seconds of each notebook."""
+    when the file has them (``notebooks_s``), the seconds of each notebook, and which notebooks an
+    incremental run skipped (``skipped``)."""
     for path in paths:
         if path.exists():
             try:
@@ -1045,6 +1046,10 @@ def read_make_run(paths: Sequence[Path]) -> tuple[float | None, str]:
             note = f"from {shown.relative_to(PROJECT_ROOT) if shown.is_relative_to(PROJECT_ROOT) else path}"
             if per_notebook:
                 note += "; per notebook: " + ", ".join(f"{k} {v:.0f} s" for k, v in per_notebook.items())
+            skipped = record.get("skipped") or []
+            if skipped:  # an incremental run: its time is not a full run's (`make run FORCE=1` is)
+                note += (f"; incremental run: {', '.join(map(str, skipped))} skipped as up to date "
+                         "(their seconds are from their last execution)")
             return value, note
     return None, "not measured yet: `make run` writes results/make_run.json"
 

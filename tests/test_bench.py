@@ -148,7 +148,11 @@ def test_make_run_time_is_read_or_reported_missing(tmp_path):
     assert value == 312.0 and "make_run.json" in note
     (tmp_path / "make_run.json").write_text('{"make_run_s": 312, "notebooks_s": {"01_lrcn": 100, "02_convlstm": 200}}')
     value, note = bench.read_make_run([tmp_path / "make_run.json"])
-    assert value == 312.0 and "01_lrcn 100 s, 02_convlstm 200 s" in note
+    assert value == 312.0 and "01_lrcn 100 s, 02_convlstm 200 s" in note and "incremental" not in note
+    (tmp_path / "make_run.json").write_text('{"make_run_s": 9, "notebooks_s": {"01_lrcn": 100}, "ran": [], '
+                                            '"skipped": ["01_lrcn"]}')
+    value, note = bench.read_make_run([tmp_path / "make_run.json"])
+    assert value == 9.0 and "incremental run: 01_lrcn skipped" in note
     (tmp_path / "make_run.json").write_text('{"make_run_s": 312, "notebooks_s": [1]}')
     value, note = bench.read_make_run([tmp_path / "make_run.json"])
     assert value is None and "unreadable" in note

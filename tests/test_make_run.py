@@ -1,0 +1,139 @@
+"""`make run`'s incremental rule: which notebooks it selects (never how long they take).
+
+The repo's Makefile runs on a fake tree (empty notebooks, a helpers module, a rendered-data marker) with the
+executing command replaced (NBEXEC=echo EXEC: a notebook "runs" when its line is printed) and the
+interpreter replaced by `true`, so nothing is installed or executed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from helpers.config import dataset_key
+
+ROOT = Path(__file__).resolve().parent.parent
+NAMES = ["00_data", "01_lrcn", "02_convlstm", "03_cnn_rnn_hybrid", "04_predict", "05_model_comparison",
+         "06_deployment"]
+
+pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs GNU make")
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    for folder in ("notebooks", "helpers", "data/embedded", "data/embedded_quick", ".venv"):
+        (tmp_path / folder).mkdir(parents=True)
+    for name in NAMES:
+        (tmp_path / "notebooks" / f"{name}.ipynb").write_text("{}")
+    for path in ("helpers/__init__.py", "helpers/layers.py", "pyproject.toml", "requirements.txt",
+                 "data/embedded/.complete", "data/embedded_quick/.complete"):
+        (tmp_path / path).write_text("x\n")
+    _age(tmp_path, seconds=100)
+    (tmp_path / ".venv" / ".installed").write_text("")  # the venv is newer than the requirements: no setup
+    return tmp_path
+
+
+def _age(root: Path, *, seconds: float) -> None:
+    """Move every file's time ``seconds`` into the past, so a later touch is unambiguously newer."""
+    for path in root.rglob("*"):
+        if path.is_file():
+            stat = path.stat()
+            os.utime(path, (stat.st_atime - seconds, stat.st_mtime - seconds))
+
+
+def _touch(path: Path) -> None:
+    path.write_text(path.read_text() + " ")
+
+
+def _make(root: Path, *args: str) -> subprocess.CompletedProcess:
+    """``make run ARGS`` there, with none of the caller's settings (a parent make's MAKEFLAGS carries its
+    command-line variables; HAR_QUICK / HAR_DATASET_DIR would pick other stamps)."""
+    env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "HAR_DATASET_DIR"}}
+    return subprocess.run(["make", "--no-print-directory", "run", "PY=true", "PYTHON=true", *args], cwd=root,
+                          capture_output=True, text=True, env={**env, "HAR_QUICK": "0"})
+
+
+def _run(root: Path, *args: str) -> tuple[list[str], str]:
+    """``make run`` there; the notebooks it executed, in order, and its output."""
+    out = _make(root, "NBEXEC=echo EXEC", *args)
+    assert out.returncode == 0, out.stdout + out.stderr
+    ran = [line.split()[1].removeprefix("notebooks/").removesuffix(".ipynb") for line in out.stdout.splitlines()
+           if line.startswith("EXEC ")]
+    return ran, out.stdout
+
+
+def test_a_fresh_tree_runs_every_notebook_in_order_then_none(tree):
+    ran, _ = _run(tree)
+    assert ran == NAMES
+    ran, out = _run(tree)
+    assert ran == []
+    assert "skip 03_cnn_rnn_hybrid: up to date (last run " in out
+    record = json.loads((tree / "results" / "make_run.json").read_text())
+    assert record["ran"] == [] and record["skipped"] == NAMES
+    assert set(record["notebooks_s"]) == set(NAMES) and record["make_run_s"] >= 0
+
+
+def test_a_changed_notebook_reruns_it_and_the_notebooks_reading_its_outputs(tree):
+    _run(tree)
+    _touch(tree / "notebooks" / "06_deployment.ipynb")
+    ran, out = _run(tree)
+    assert ran == ["06_deployment"]
+    assert "run 06_deployment: changed: notebooks/06_deployment.ipynb" in out
+    assert json.loads((tree / "results" / "make_run.json").read_text())["ran"] == ["06_deployment"]
+    _touch(tree / "notebooks" / "01_lrcn.ipynb")  # 02, 04, 05 and 06 load its model
+    ran, _ = _run(tree)
+    assert ran == ["01_lrcn", "02_convlstm", "04_predict", "05_model_comparison", "06_deployment"]
+    _touch(tree / "notebooks" / "03_cnn_rnn_hybrid.ipynb")  # 05 reads its models and table, 06 reads 05's
+    assert _run(tree)[0] == ["03_cnn_rnn_hybrid", "05_model_comparison", "06_deployment"]
+
+
+@pytest.mark.parametrize("changed", ["helpers/layers.py", "requirements.txt", "data/embedded/.complete"])
+def test_the_package_or_the_data_changed_reruns_all(tree, changed):
+    _run(tree)
+    _touch(tree / changed)
+    assert _run(tree)[0] == NAMES
+
+
+def test_force_reruns_all(tree):
+    _run(tree)
+    ran, out = _run(tree, "FORCE=1")
+    assert ran == NAMES and "run 00_data: FORCE=1" in out
+    assert _run(tree, "FORCE=0")[0] == []
+
+
+def test_the_quick_profile_has_its_own_stamps(tree):
+    _run(tree, "QUICK=1")
+    assert (tree / "results" / "quick" / "make_run.json").exists()
+    assert not (tree / "results" / "make_run.json").exists()
+    assert _run(tree)[0] == NAMES  # the quick run never marks the full one up to date
+    assert _run(tree, "QUICK=1")[0] == []
+    _touch(tree / "data" / "embedded_quick" / ".complete")
+    assert _run(tree)[0] == [] and _run(tree, "QUICK=1")[0] == NAMES
+
+
+def test_a_failed_notebook_is_not_marked_and_runs_again(tree):
+    assert _make(tree, "NBEXEC=false").returncode != 0
+    assert not list((tree / "results" / ".stamps").glob("*.done"))
+    assert _run(tree)[0] == NAMES
+
+
+def test_another_dataset_has_its_own_stamps_and_reruns_when_its_folders_change(tree):
+    dataset = tree / "videos"
+    (dataset / "Walking").mkdir(parents=True)
+    _age(dataset, seconds=100)
+    os.utime(dataset / "Walking", (0, 1_000_000))
+    os.utime(dataset, (0, 1_000_000))
+    ran, _ = _run(tree, f"HAR_DATASET_DIR={dataset}")
+    assert ran == NAMES
+    # its stamps and executed copies sit in the results folder the notebooks use for that dataset
+    assert len(list((tree / "results" / dataset_key(dataset) / ".stamps").glob("*.done"))) == len(NAMES)
+    assert _run(tree, f"HAR_DATASET_DIR={dataset}")[0] == []
+    assert _run(tree)[0] == NAMES  # the embedded run is not up to date because another dataset's is
+    (dataset / "Walking" / "v_Walking_g01_c01.avi").write_text("")  # a new clip: the class folder changed
+    assert _run(tree, f"HAR_DATASET_DIR={dataset}")[0] == NAMES
