@@ -12,9 +12,7 @@
 
 :class:`FoldedTimeDistributed` and :class:`FusedConvLSTM2D` are tested against Keras'
 own layers (``tests/test_layers.py``): same weights, same outputs. All are registered
-for ``.keras`` files as ``helpers>ClassName``. Files saved before the rename call the
-two ``helpers>TimeDistributed`` and ``helpers>ConvLSTM2D``: subclasses under those names
-stay registered, so old files still load (:data:`LEGACY_LAYERS`).
+for ``.keras`` files as ``helpers>ClassName``.
 """
 
 from __future__ import annotations
@@ -233,19 +231,3 @@ class WeightedAverage(_AlphaFusion):
 
     def compute_output_shape(self, input_shape):
         return input_shape[0]
-
-
-def _legacy_class(cls: type, old_name: str) -> type:
-    """A subclass of ``cls`` named and registered ``old_name``, to load files saved before the rename.
-
-    Keras stores a layer's weights under its class name (``time_distributed_1/...``), so a
-    registered alias alone would find the class but not the weights.
-    """
-    legacy = type(old_name, (cls,), {"__module__": __name__,
-                                     "__doc__": f"{cls.__name__} under its old name, for files saved with it."})
-    return keras.saving.register_keras_serializable(package="helpers", name=old_name)(legacy)
-
-
-#: Classes that load ``.keras`` files saved when the layers bore Keras' names, by registered name.
-LEGACY_LAYERS = {"helpers>TimeDistributed": _legacy_class(FoldedTimeDistributed, "TimeDistributed"),
-                 "helpers>ConvLSTM2D": _legacy_class(FusedConvLSTM2D, "ConvLSTM2D")}

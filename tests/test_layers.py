@@ -8,8 +8,8 @@ import keras
 import numpy as np
 import pytest
 
-from helpers.layers import LEGACY_LAYERS, FoldedTimeDistributed, FusedConvLSTM2D
-from helpers.models import clip_input, load_model, save_model
+from helpers.layers import FoldedTimeDistributed, FusedConvLSTM2D
+from helpers.models import clip_input, save_model
 
 
 def test_folded_time_distributed_equals_keras_loop():
@@ -69,23 +69,6 @@ def test_fast_convlstm_falls_back_to_keras_for_uncovered_options():
     reference.set_weights(layer.get_weights())
     assert not layer._fast_path(keras.ops.convert_to_tensor(x), None, None)
     np.testing.assert_allclose(np.asarray(layer(x)), np.asarray(reference(x)), rtol=1e-5, atol=1e-6)
-
-
-def test_files_saved_under_the_old_layer_names_still_load(tmp_path):
-    """Before the rename the layers were saved as ``helpers>TimeDistributed`` / ``helpers>ConvLSTM2D``."""
-    old_td, old_convlstm = LEGACY_LAYERS["helpers>TimeDistributed"], LEGACY_LAYERS["helpers>ConvLSTM2D"]
-    inputs, x = clip_input(num_classes=2, num_frames=4, image_size=16)
-    x = old_td(keras.layers.Conv2D(3, (3, 3), padding="same"))(x)
-    x = old_convlstm(2, (3, 3), recurrent_dropout=0.2, return_sequences=False)(x)
-    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(keras.layers.Flatten()(x)))
-    path = save_model(model, tmp_path / "old.keras")
-    with zipfile.ZipFile(path) as saved:
-        config = saved.read("config.json").decode()
-    assert '"helpers>TimeDistributed"' in config and '"helpers>ConvLSTM2D"' in config  # as the old code saved
-    reloaded = load_model(path)
-    assert isinstance(reloaded.layers[2], FoldedTimeDistributed) and isinstance(reloaded.layers[3], FusedConvLSTM2D)
-    clips = np.random.default_rng(6).integers(0, 256, (2, 4, 16, 16, 3), dtype=np.uint8)
-    np.testing.assert_allclose(reloaded.predict(clips, verbose=0), model.predict(clips, verbose=0), rtol=1e-5)
 
 
 def test_new_files_use_the_new_names(tmp_path):
