@@ -20,6 +20,7 @@ import pandas as pd
 from helpers.atomic import write_text
 from helpers.papers import PAPER001
 from helpers.results import to_markdown
+from helpers.stats import ALPHA, COMPARISON_COLUMNS, POST_HOC, format_p
 from helpers.synthetic import GENERATOR_VERSION, rendered_version
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,6 +122,19 @@ def section_deployment(results_dir: Path) -> str:
             "Source: `results/deployment.csv`.\n\n" + _rounded(pd.read_csv(path), decimals=3))
 
 
+def _comparison_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """comparisons.csv rows for reading: p-values as text (``< 0.001``), the interval in one column."""
+    t = table.reindex(columns=COMPARISON_COLUMNS)  # a table from before the policy lacks the new columns
+    return pd.DataFrame({
+        "a": t.a, "b": t.b, "accuracy_a": t.accuracy_a, "accuracy_b": t.accuracy_b, "clips": t.clips.astype("Int64"),
+        "only a / only b": [f"{x:.0f} / {y:.0f}" if pd.notna(x) and pd.notna(y) else ""
+                            for x, y in zip(t.only_a, t.only_b, strict=True)],
+        "difference [95% CI]": [f"{x - y:+.3f}" + (f" [{lo:+.3f}, {hi:+.3f}]" if pd.notna(lo) else "")
+                                for x, y, lo, hi in zip(t.accuracy_a, t.accuracy_b, t.ci_low, t.ci_high, strict=True)],
+        "test": t.test, "p": [format_p(p) for p in t.p_value], "p (Holm)": [format_p(p) for p in t.p_adjusted],
+        "verdict": t.verdict}).reset_index(drop=True)
+
+
 def section_leak(results_dir: Path) -> str:
     path = results_dir / "leak.csv"
     if not path.exists():
@@ -137,10 +151,10 @@ def section_leak(results_dir: Path) -> str:
         gaps = pd.read_csv(comparisons)
         gaps = gaps[(gaps.notebook == "01_lrcn") & gaps.test.str.startswith("unpaired")]
         if len(gaps):
-            text += ("\n\nThe leak gap, `random_clip` minus `group` (different test clips, so an unpaired test: "
-                     "Newcombe's interval in notebook 01, score-test p-value here). Source: "
-                     "`results/comparisons.csv`.\n\n"
-                     + to_markdown(gaps.drop(columns="notebook").reset_index(drop=True), floatfmt=".3f"))
+            text += ("\n\nThe leak gap, `random_clip` minus `group`: different test clips, so an unpaired "
+                     "comparison, decided by one method (Newcombe's interval, and the p-value at which that interval "
+                     "touches 0); the `test` column says how many clips the two test sets share. Source: "
+                     "`results/comparisons.csv`.\n\n" + to_markdown(_comparison_rows(gaps), floatfmt=".3f"))
     return text
 
 
@@ -148,11 +162,27 @@ def section_comparisons(results_dir: Path) -> str:
     path = results_dir / "comparisons.csv"
     if not path.exists():
         return "_Not produced yet: run `make run` (notebooks 01-03)._\n"
-    table = pd.read_csv(path)
-    return ("Every \"A beats B\" of the notebooks, judged on the same test clips with McNemar's exact test "
-            "(the unpaired rows compare different test sets); verdict: the more accurate one is better only when "
-            f"p < 0.05. One seed each. Rows from notebooks {', '.join(sorted(table.notebook.unique()))}. "
-            "Source: `results/comparisons.csv`.\n\n" + to_markdown(table, floatfmt=".3f"))
+    table = pd.read_csv(path, dtype={"notebook": str, "family": str})
+    policy = ""
+    if "p_adjusted" in table.columns:
+        counted = table[table.verdict != POST_HOC]
+        better = counted.verdict.str.endswith("better")
+        raw_better = (counted.p_value < ALPHA) & (counted.accuracy_a != counted.accuracy_b)
+        post_hoc = int((table.verdict == POST_HOC).sum())
+        policy = (f"The verdict reads the Holm-adjusted p-value (`p (Holm)`: Holm-Bonferroni within each notebook's "
+                  f"family, `helpers/stats.py`): {int(better.sum())} of {len(counted)} comparisons name a better "
+                  f"model ({int(raw_better.sum())} would on the raw p-values)"
+                  + (f"; {post_hoc} post hoc row(s) (a choice made after seeing test numbers) are not counted"
+                     if post_hoc else "") + ". ")
+    else:
+        policy = "**Out of date:** this table predates the multiplicity policy; `make run` brings it up to date. "
+    return ("Every \"A beats B\" of the notebooks, each pair tested once, on the same test clips with McNemar's "
+            "exact test (the unpaired rows compare different test sets); `difference` = accuracy_a - accuracy_b "
+            f"with the 95% interval of the same method as `p`; the more accurate one is better only when p < {ALPHA}. "
+            + policy + f"One seed each (the seed spread below). Rows from notebooks "
+            f"{', '.join(sorted(table.notebook.astype(str).unique()))}. Source: `results/comparisons.csv`.\n\n"
+            + to_markdown(pd.concat([table[["notebook"]].reset_index(drop=True), _comparison_rows(table)], axis=1),
+                          floatfmt=".3f"))
 
 
 def section_seeds(results_dir: Path) -> str:
