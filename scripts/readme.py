@@ -185,29 +185,93 @@ def section_comparisons(results_dir: Path) -> str:
                           floatfmt=".3f"))
 
 
+#: The verdicts ``make seeds`` makes across seeds: (name, a, b), each (model, protocol), and the single-seed row
+#: of ``comparisons.csv`` (notebook, a, b) that decides the same question from one seed.
+SEED_VERDICTS = (
+    ("the leak: LRCN on the clip split vs on held-out groups", ("lrcn", "random_clip"), ("lrcn", "group"),
+     ("01_lrcn", "lrcn (random_clip)", "lrcn (group)")),
+    ("LRCN vs ConvLSTM (held-out groups)", ("lrcn", "group"), ("convlstm", "group"),
+     ("02_convlstm", "lrcn (group)", "convlstm (group)")),
+)
+
+
+def _read_seeds(path: Path) -> pd.DataFrame:
+    seeds = pd.read_csv(path)
+    if "protocol" not in seeds.columns:  # rows from before `make seeds` trained other protocols: all `group`
+        seeds["protocol"] = "group"
+    return seeds
+
+
+def seed_verdicts(results_dir: Path) -> str:
+    """The five-vs-five verdicts (Welch's t-test) beside the single-seed McNemar/unpaired rows, and which one counts."""
+    from helpers.stats import compare_seeds
+
+    seeds = _read_seeds(results_dir / "seeds.csv") if (results_dir / "seeds.csv").exists() else None
+    single = pd.read_csv(results_dir / "comparisons.csv") if (results_dir / "comparisons.csv").exists() else None
+    rows, missing = [], []
+    for question, a, b, (notebook, single_a, single_b) in SEED_VERDICTS:
+        if single is not None and {"notebook", "a", "b"} <= set(single.columns):
+            hit = single[(single.notebook == notebook) & (single.a == single_a) & (single.b == single_b)]
+            if len(hit):
+                r = hit.iloc[0]
+                p_holm = format_p(r["p_adjusted"]) if "p_adjusted" in hit.columns else "not adjusted"
+                rows.append({"question": question, "evidence": f"one seed (27), {r['test'].split(';')[0]}",
+                             "a": single_a, "b": single_b, "a - b": f"{r['accuracy_a'] - r['accuracy_b']:+.3f}",
+                             "95% CI": (f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]"
+                                        if pd.notna(r.get("ci_low", float("nan"))) else ""),
+                             "p": f"{format_p(r['p_value'])} (Holm {p_holm})", "verdict": r["verdict"]})
+        values = [None if seeds is None else seeds[(seeds.model == m) & (seeds.protocol == p)].accuracy.to_numpy()
+                  for m, p in (a, b)]
+        if any(v is None or len(v) < 2 for v in values):
+            missing.append(question)
+            rows.append({"question": question, "evidence": "seeds", "a": f"{a[0]} ({a[1]})", "b": f"{b[0]} ({b[1]})",
+                         "a - b": "", "95% CI": "", "p": "", "verdict": "not measured yet: run `make seeds`"})
+            continue
+        result = compare_seeds(*values, a=f"{a[0]} ({a[1]})", b=f"{b[0]} ({b[1]})")
+        rows.append({"question": question,
+                     "evidence": f"{result['seeds_a']} vs {result['seeds_b']} seeds, {result['test']} (SciPy)",
+                     "a": result["a"], "b": result["b"], "a - b": f"{result['mean_a'] - result['mean_b']:+.3f}",
+                     "95% CI": f"[{result['ci_low']:+.3f}, {result['ci_high']:+.3f}]", "p": format_p(result["p_value"]),
+                     "verdict": result["verdict"]})
+    rests = ("The conclusion rests on the seed rows: the single-seed row compares one training run of each model, "
+             "so it cannot tell a difference between models from a difference between runs (the spread above); it "
+             "is shown beside them for the record.")
+    if missing:
+        rests = (f"{'; '.join(missing)}: not measured yet: run `make seeds`. Until then the conclusion rests on the "
+                 "single-seed row, which compares one training run of each model and cannot tell a difference between "
+                 "models from one between runs.")
+    return ("Verdicts across seeds (`helpers.stats.compare_seeds`: Welch's t-test on the per-seed accuracies, its 95% "
+            "interval of the difference of means), beside the single-seed rows of `results/comparisons.csv`. "
+            + rests + "\n\n" + to_markdown(pd.DataFrame(rows)))
+
+
 def section_seeds(results_dir: Path) -> str:
     path = results_dir / "seeds.csv"
     if not path.exists():
         return "_Not produced yet: run `make seeds`._\n"
-    seeds = pd.read_csv(path)
+    seeds = _read_seeds(path)
     single = {}
     if (results_dir / "paper001.csv").exists():
-        p001 = pd.read_csv(results_dir / "paper001.csv").set_index(["model", "protocol"])
-        if ("lrcn", "group") in p001.index:
-            single["lrcn"] = p001.loc[("lrcn", "group"), "accuracy"]
+        p001 = pd.read_csv(results_dir / "paper001.csv")
+        single.update({(m, p): a for m, p, a in p001[["model", "protocol", "accuracy"]].itertuples(index=False)})
     if (results_dir / "paper000.csv").exists():
         p000 = pd.read_csv(results_dir / "paper000.csv")
-        single.update(p000[p000.set == "validation"].set_index("model")["accuracy"].to_dict())
-    table = seeds.groupby("model", sort=False)["accuracy"].agg(["mean", "std", "min", "max", "count"])
-    table.insert(0, "single_seed", [single.get(m, float("nan")) for m in table.index])
+        single.update({(m, "group"): a for m, a in
+                       p000[p000.set == "validation"][["model", "accuracy"]].itertuples(index=False)})
+    grouped = seeds.groupby(["model", "protocol"], sort=False)
+    table = grouped["accuracy"].agg(["mean", "std", "min", "max", "count"])
+    table.insert(0, "single_seed", [single.get(key, float("nan")) for key in table.index])
+    if "seconds" in seeds.columns:
+        table["train minutes (all seeds)"] = grouped["seconds"].sum(min_count=1) / 60
     table = table.rename(columns={"single_seed": "accuracy (notebook, seed 27)", "mean": "accuracy mean",
                                   "std": "accuracy std", "count": "seeds"}).reset_index()
-    return (f"{_dataset_line(results_dir)} Held-out accuracy of the LRCN (`group` protocol, notebook 01) and paper "
-            f"000's CNN, RNN and hybrid (notebook 03) over the seeds {sorted(set(seeds.seed))} (`make seeds`): the "
-            "seed changes the initial weights and the batch order; data and split are the notebooks'. The "
-            "single-seed column is the number in the tables above. The ConvLSTM is left out (five seeds take "
-            "about 48 minutes on 2 cores). Source: `results/seeds.csv`.\n\n"
-            + to_markdown(table, floatfmt=".3f"))
+    return (f"{_dataset_line(results_dir)} Held-out accuracy of the LRCN (`group` and the paper's `random_clip` "
+            "protocol, notebook 01), the ConvLSTM (`group`, notebook 02) and paper 000's CNN, RNN and hybrid "
+            f"(notebook 03) over the seeds {sorted(set(seeds.seed))} (`make seeds`): the seed changes the initial "
+            "weights and the batch order; data and split are the notebooks'. The single-seed column is the number "
+            "in the tables above; training minutes are measured by `make seeds` on this machine. "
+            "Source: `results/seeds.csv`.\n\n" + to_markdown(table, floatfmt=".3f") + "\n\n"
+            + seed_verdicts(results_dir))
 
 
 def section_markdown_file(name: str) -> Callable[[Path], str]:
