@@ -18,9 +18,9 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.atomic import write_text
-from helpers.papers import PAPER001
+from helpers.papers import PAPER000_TABLES, PAPER001
 from helpers.results import to_markdown
-from helpers.stats import ALPHA, COMPARISON_COLUMNS, POST_HOC, format_p
+from helpers.stats import ALPHA, COMPARISON_COLUMNS, POST_HOC, compare_seeds, format_p, wilson_interval
 from helpers.synthetic import GENERATOR_VERSION, rendered_version
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -204,8 +204,6 @@ def _read_seeds(path: Path) -> pd.DataFrame:
 
 def seed_verdicts(results_dir: Path) -> str:
     """The five-vs-five verdicts (Welch's t-test) beside the single-seed McNemar/unpaired rows, and which one counts."""
-    from helpers.stats import compare_seeds
-
     seeds = _read_seeds(results_dir / "seeds.csv") if (results_dir / "seeds.csv").exists() else None
     single = pd.read_csv(results_dir / "comparisons.csv") if (results_dir / "comparisons.csv").exists() else None
     rows, missing = [], []
@@ -274,6 +272,259 @@ def section_seeds(results_dir: Path) -> str:
             + seed_verdicts(results_dir))
 
 
+# --- The reproduction report: one verdict per claim of papers 001 and 000, then the checklist ---
+
+REPRODUCED, NOT_REPRODUCED, NOT_TESTABLE = "reproduced", "not reproduced", "not testable here"
+
+
+def _csv(results_dir: Path, name: str) -> pd.DataFrame | None:
+    path = results_dir / name
+    return pd.read_csv(path, dtype={"notebook": str, "family": str, "settings": str}) if path.exists() else None
+
+
+def _json(results_dir: Path, name: str) -> dict | None:
+    path = results_dir / name
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+class _Results:
+    """The files of one results folder the report reads (None where missing)."""
+
+    def __init__(self, results_dir: Path):
+        self.dir = results_dir
+        self.dataset = _json(results_dir, "dataset.json") or {}
+        self.paper001, self.paper000 = _csv(results_dir, "paper001.csv"), _csv(results_dir, "paper000.csv")
+        self.comparisons, self.parameters = _csv(results_dir, "comparisons.csv"), _csv(results_dir, "parameters.csv")
+        self.claims000 = _csv(results_dir, "paper000_claims.csv")
+        self.seeds = _read_seeds(results_dir / "seeds.csv") if (results_dir / "seeds.csv").exists() else None
+
+    def comparison(self, notebook: str, a: str, b: str) -> pd.Series | None:
+        c = self.comparisons
+        if c is None or "clips" not in c.columns:
+            return None
+        hit = c[(c.notebook == notebook) & (c.a == a) & (c.b == b)]
+        return hit.iloc[0] if len(hit) else None
+
+    def test_clips(self, notebook: str) -> int | None:
+        """Test clips of ``notebook``'s held-out set, from its rows of comparisons.csv (McNemar rows: same clips)."""
+        c = self.comparisons
+        if c is None or "clips" not in c.columns:
+            return None
+        rows = c[(c.notebook == notebook) & (c.test == "McNemar exact")]
+        return int(rows.clips.iloc[0]) if len(rows) else None
+
+    def seed_accuracies(self, model: str, protocol: str = "group") -> list[float]:
+        s = self.seeds
+        return [] if s is None else s[(s.model == model) & (s.protocol == protocol)].accuracy.tolist()
+
+
+def _with_interval(accuracy: float, clips: int | None) -> str:
+    if clips is None:
+        return f"{accuracy:.3f}"
+    low, high = wilson_interval(round(accuracy * clips), clips)
+    return f"{accuracy:.3f} [{low:.3f}, {high:.3f}] ({round(accuracy * clips)}/{clips})"
+
+
+def _spread(values: list[float]) -> str:
+    if len(values) < 2:
+        return "one seed (`make seeds`: not measured yet)"
+    return f"{pd.Series(values).mean():.3f} ± {pd.Series(values).std():.3f} ({len(values)} seeds)"
+
+
+def _relative(res: _Results, *, a: tuple[str, str], b: tuple[str, str], single: tuple[str, str, str]
+              ) -> tuple[str, str]:
+    """'a is more accurate than b' on our data: (ours, verdict) from the seeds if measured, else the single-seed row."""
+    xs, ys = res.seed_accuracies(*a), res.seed_accuracies(*b)
+    if len(xs) >= 2 and len(ys) >= 2:
+        r = compare_seeds(xs, ys, a=a[0], b=b[0])
+        ours = (f"{r['mean_a'] - r['mean_b']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}], Welch p "
+                f"{format_p(r['p_value'])} over {r['seeds_a']} vs {r['seeds_b']} seeds")
+        outcome = r["verdict"]
+    else:
+        row = res.comparison(*single)
+        if row is None:
+            return "not produced yet (`make run`)", NOT_TESTABLE + " (no results yet)"
+        ours = (f"{row['accuracy_a'] - row['accuracy_b']:+.3f} [{row['ci_low']:+.3f}, {row['ci_high']:+.3f}], "
+                f"McNemar p {format_p(row['p_value'])}, Holm {format_p(row['p_adjusted'])}, one seed")
+        outcome = row["verdict"]
+    if outcome == "a better":
+        return ours, f"{REPRODUCED} (on this dataset)"
+    why = "the other is better" if outcome == "b better" else "no clear difference"
+    return ours, f"{NOT_REPRODUCED} ({why}, on this dataset)"
+
+
+def _on_paper_data(res: _Results, *, dataset: str, classes: int) -> str | None:
+    """None when the results are on the paper's data; else why an absolute number is not testable here."""
+    name = str(res.dataset.get("dataset", ""))
+    if not res.dataset:
+        return f"needs {dataset} (no results/dataset.json)"
+    if res.dataset.get("embedded") or not name.upper().startswith(dataset.upper()):
+        return f"needs {dataset}: these results are on {name or 'another dataset'}"
+    if int(res.dataset.get("num_classes", 0)) != classes:
+        return f"needs the paper's {classes} classes of {dataset} (here {res.dataset.get('num_classes')})"
+    return None
+
+
+def report_paper001(res: _Results) -> pd.DataFrame:
+    rows = []
+    leak = res.comparison("01_lrcn", "lrcn (random_clip)", "lrcn (group)")
+    random_clips = None if leak is None else int(leak["clips"])
+    p001 = None if res.paper001 is None else res.paper001.set_index(["model", "protocol"])
+    not_here = _on_paper_data(res, dataset="UCF50", classes=4)
+    for model, title in (("lrcn", "LRCN"), ("convlstm", "ConvLSTM")):
+        paper = PAPER001[model]
+        ours_acc = ours_loss = "not produced yet (`make run`)"
+        verdict_acc = verdict_loss = f"{NOT_TESTABLE} ({not_here})" if not_here else NOT_TESTABLE + " (no results yet)"
+        if p001 is not None and (model, "random_clip") in p001.index:
+            acc, loss = p001.loc[(model, "random_clip"), ["accuracy", "loss"]]
+            ours_acc, ours_loss = _with_interval(acc, random_clips), f"{loss:.4f}"
+            if not not_here and random_clips:
+                low, high = wilson_interval(round(acc * random_clips), random_clips)
+                verdict_acc = REPRODUCED if low <= paper["accuracy"] <= high else NOT_REPRODUCED
+                losses = [] if res.seeds is None else res.seeds[(res.seeds.model == model)
+                                                                 & (res.seeds.protocol == "random_clip")].loss.tolist()
+                verdict_loss = ((REPRODUCED if min(losses) <= paper["loss"] <= max(losses) else NOT_REPRODUCED)
+                                if len(losses) >= 2 else f"{NOT_TESTABLE} (one run gives no spread: `make seeds`)")
+        rows.append({"claim": f"{title} test accuracy (clip split, the paper's protocol)",
+                     "paper": f"{paper['accuracy']:.4f}", "ours [95% CI]": ours_acc,
+                     "seed spread": _spread(res.seed_accuracies(model, "random_clip")), "verdict": verdict_acc})
+        rows.append({"claim": f"{title} test loss", "paper": f"{paper['loss']:.4f}", "ours [95% CI]": ours_loss,
+                     "seed spread": "", "verdict": verdict_loss})
+        params = res.parameters
+        hit = None if params is None else params[(params.model == model) & (params.num_classes == 4)]
+        if hit is None or not len(hit):
+            rows.append({"claim": f"{title} parameters with 4 classes", "paper": f"{paper['params']:,.0f}",
+                         "ours [95% CI]": "not produced yet (`make run`)", "seed spread": "",
+                         "verdict": NOT_TESTABLE + " (no results yet)"})
+        else:
+            count = int(hit.params.iloc[0])
+            rows.append({"claim": f"{title} parameters with 4 classes", "paper": f"{paper['params']:,.0f}",
+                         "ours [95% CI]": f"{count:,}", "seed spread": "exact",
+                         "verdict": REPRODUCED if count == paper["params"] else NOT_REPRODUCED})
+        rows.append({"claim": f"{title} ms/step", "paper": f"{paper['ms_per_step']:.0f}",
+                     "ours [95% CI]": (f"{p001.loc[(model, 'group'), 'ms_per_step']:.1f}"
+                                       if p001 is not None and (model, "group") in p001.index else "not produced yet"),
+                     "seed spread": "", "verdict": f"{NOT_TESTABLE} (the paper names no hardware)"})
+    faster = "not produced yet (`make run`)", NOT_TESTABLE + " (no results yet)"
+    if p001 is not None and {("lrcn", "group"), ("convlstm", "group")} <= set(p001.index):
+        lrcn_ms = p001.loc[("lrcn", "group"), "ms_per_step"]
+        convlstm_ms = p001.loc[("convlstm", "group"), "ms_per_step"]
+        faster = (f"{convlstm_ms / lrcn_ms:.1f}x ({lrcn_ms:.1f} vs {convlstm_ms:.1f} ms/step)",
+                  REPRODUCED if lrcn_ms < convlstm_ms else NOT_REPRODUCED)
+    rows.append({"claim": "the LRCN is faster than the ConvLSTM (ConvLSTM / LRCN ms/step)",
+                 "paper": f"{PAPER001['convlstm']['ms_per_step'] / PAPER001['lrcn']['ms_per_step']:.1f}x",
+                 "ours [95% CI]": faster[0], "seed spread": "", "verdict": faster[1]})
+    ours, verdict = _relative(res, a=("lrcn", "group"), b=("convlstm", "group"),
+                              single=("02_convlstm", "lrcn (group)", "convlstm (group)"))
+    rows.append({"claim": "the LRCN is more accurate than the ConvLSTM (LRCN - ConvLSTM, held-out groups)",
+                 "paper": f"{PAPER001['lrcn']['accuracy'] - PAPER001['convlstm']['accuracy']:+.4f}",
+                 "ours [95% CI]": ours, "seed spread": "", "verdict": verdict})
+    return pd.DataFrame(rows)
+
+
+def report_paper000(res: _Results) -> pd.DataFrame:
+    rows = []
+    clips = res.test_clips("03_cnn_rnn_hybrid")
+    val = None if res.paper000 is None else res.paper000[res.paper000.set == "validation"].set_index("model")
+    why = ("needs UCF101's 10 classes and the paper's architectures, which it does not give; different data, "
+           "not comparable")
+    for model in ("hybrid", "cnn", "rnn"):
+        paper = PAPER000_TABLES[model]["validation"]
+        has = val is not None and model in val.index
+        rows.append({"claim": f"{model} validation accuracy (Tables I-III)", "paper": f"{paper['accuracy']:.4f}",
+                     "ours [95% CI]": _with_interval(val.loc[model, "accuracy"], clips) if has else "not produced yet",
+                     "seed spread": _spread(res.seed_accuracies(model)), "verdict": f"{NOT_TESTABLE} ({why})"})
+        rows.append({"claim": f"{model} validation loss", "paper": f"{paper['loss']:.4f}",
+                     "ours [95% CI]": f"{val.loc[model, 'loss']:.4f}" if has else "not produced yet",
+                     "seed spread": "", "verdict": f"{NOT_TESTABLE} ({why})"})
+    for other in ("cnn", "rnn"):
+        ours, verdict = _relative(res, a=("hybrid", "group"), b=(other, "group"),
+                                  single=("03_cnn_rnn_hybrid", "hybrid", other))
+        paper_gap = (PAPER000_TABLES["hybrid"]["validation"]["accuracy"]
+                     - PAPER000_TABLES[other]["validation"]["accuracy"])
+        rows.append({"claim": f"the hybrid beats the {other} (hybrid - {other})", "paper": f"{paper_gap:+.4f}",
+                     "ours [95% CI]": ours, "seed spread": "", "verdict": verdict})
+    claims = res.claims000
+    for start, claim, yes in (("SGD is the best optimizer", "SGD is the best optimizer for the hybrid", "yes"),
+                              ("alpha = 0.7 is the best", "alpha = 0.7 is the best fusion weight", "yes"),
+                              ("the RNN on raw pixels learns nothing",
+                               "the RNN learns nothing (at chance; ours on raw pixels)", "at chance")):
+        hit = None if claims is None else claims[claims.claim.str.startswith(start)]
+        if hit is None or not len(hit):
+            rows.append({"claim": claim, "paper": "", "ours [95% CI]": "not produced yet (`make run`)",
+                         "seed spread": "", "verdict": NOT_TESTABLE + " (no results yet)"})
+            continue
+        r = hit.iloc[0]
+        verdict = (f"{REPRODUCED} (on this dataset)" if str(r["verdict"]) == yes
+                   else f"{NOT_REPRODUCED} ({r['verdict']}, on this dataset)")
+        rows.append({"claim": claim, "paper": "" if pd.isna(r["paper"]) else f"{r['paper']:+.4f}",
+                     "ours [95% CI]": f"{r['ours']:+.3f} ({r['test']}, one seed)", "seed spread": "",
+                     "verdict": verdict})
+    return pd.DataFrame(rows)
+
+
+def report_checklist(res: _Results) -> str:
+    """The reproducibility checklist (ML Reproducibility Challenge, NeurIPS, REFORMS), each item answered by a link."""
+    d, env, run = res.dataset, _json(res.dir, "environment.json"), _json(res.dir, "make_run.json")
+    data = (f"{d.get('dataset')}, {d.get('num_clips')} clips, {d.get('num_classes')} classes (`results/dataset.json`)"
+            if d else "not produced yet (`results/dataset.json`)")
+    alphas = _csv(res.dir, "paper000_alpha.csv")
+    optimizers = _csv(res.dir, "paper000_optimizers.csv")
+    tried = []
+    if alphas is not None:
+        tried.append("alpha " + ", ".join(f"{a:g}" for a in alphas.alpha) + " (`results/paper000_alpha.csv`)")
+    if optimizers is not None:
+        tried.append("optimizers " + ", ".join(optimizers.optimizer) + " (`results/paper000_optimizers.csv`)")
+    seeds = res.seeds
+    runs = ("one seed (27) per notebook number; " + (
+        "; ".join(f"{m} ({p}): {n} seeds" for (m, p), n in seeds.groupby(["model", "protocol"]).size().items())
+        + " in `results/seeds.csv`, spread in [Seed spread](#seed-spread-make-seeds)" if seeds is not None
+        else "`make seeds` not run yet: no spread measured"))
+    if seeds is not None and len(res.seed_accuracies("convlstm")) >= 2:
+        runs += (f". The yardstick for a number that moves across CPUs is the ConvLSTM's seed spread: std "
+                 f"{pd.Series(res.seed_accuracies('convlstm')).std():.3f}")
+    compute = ("not measured yet: `make run` writes `results/make_run.json`" if run is None else
+               f"`make run` {run['make_run_s']:.0f} s wall time; per notebook: "
+               + ", ".join(f"{k} {v:.0f} s" for k, v in run.get("notebooks_s", {}).items())
+               + " (`results/make_run.json`); per training run: `train_s` in `results/trained_models.csv`, "
+               "`seconds` in `results/seeds.csv`")
+    machine = ("not recorded yet (`results/environment.json`)" if env is None else
+               f"{env['cpu_model']} ({env['isa_family']}), {env['cpu_count']} CPUs, TensorFlow "
+               f"{env['packages'].get('tensorflow', '?')} (`results/environment.json`); which numbers move across "
+               "CPUs: [Numbers that depend on the CPU](#numbers-that-depend-on-the-cpu)")
+    items = [
+        ("Data and splits", f"{data}; protocols and why the clip split leaks: [docs/datasets.md](docs/datasets.md); "
+                            "the split of every notebook: `protocol_split` in [helpers/splits.py](helpers/splits.py)"),
+        ("Hyperparameters and ranges tried", "the `parameters` and config cells of each notebook "
+                                             "([notebooks/](notebooks/)); ranges tried: "
+                                             + ("; ".join(tried) if tried else "not produced yet")
+                                             + "; winners chosen on the early-stopping groups, not the test clips"),
+        ("Runs per number and their variation", runs),
+        ("Statistics", "McNemar exact (paired), Newcombe (unpaired), Welch over seeds; Holm within each notebook's "
+                       "family: [helpers/stats.py](helpers/stats.py), rows in `results/comparisons.csv`"),
+        ("Compute", compute),
+        ("Machine", machine),
+        ("Environment", "exact pins: [requirements.txt](requirements.txt); ranges: [pyproject.toml](pyproject.toml)"),
+    ]
+    return to_markdown(pd.DataFrame(items, columns=["checklist item", "where the project shows it"]))
+
+
+def section_report(results_dir: Path) -> str:
+    res = _Results(results_dir)
+    verdicts = pd.concat([report_paper001(res), report_paper000(res)]).verdict
+    counts = {v: int(verdicts.str.startswith(v).sum()) for v in (REPRODUCED, NOT_REPRODUCED, NOT_TESTABLE)}
+    return (f"{_dataset_line(results_dir)} One verdict per claim: *{REPRODUCED}*, *{NOT_REPRODUCED}* or "
+            f"*{NOT_TESTABLE}* (with the reason). Our accuracies carry a 95% Wilson interval over the test clips "
+            "and, where `make seeds` ran, the spread over seeds; a claim that one model beats another is tested on "
+            "this dataset (over seeds when measured, else the notebooks' Holm-adjusted single-seed test); an absolute "
+            "number of a paper is testable only on its data. The papers' numbers come from `helpers/papers.py`, ours "
+            f"from `results/`. Verdicts: {counts[REPRODUCED]} {REPRODUCED}, {counts[NOT_REPRODUCED]} "
+            f"{NOT_REPRODUCED}, {counts[NOT_TESTABLE]} {NOT_TESTABLE}.\n\n"
+            "**Paper 001** (UCF50, 4 classes, clip-level split, 122 test clips):\n\n"
+            + to_markdown(report_paper001(res)) + "\n**Paper 000** (UCF101, 10 classes):\n\n"
+            + to_markdown(report_paper000(res)) + "\n**Checklist**\n\n" + report_checklist(res))
+
+
 def section_markdown_file(name: str) -> Callable[[Path], str]:
     def render(results_dir: Path) -> str:
         path = results_dir / name
@@ -288,6 +539,7 @@ SECTIONS: dict[str, Callable[[Path], str]] = {
     "leak": section_leak,
     "paper000": section_paper000,
     "seeds": section_seeds,
+    "report": section_report,
     "comparisons": section_comparisons,
     "model_comparison": section_model_comparison,
     "deployment": section_deployment,
