@@ -493,7 +493,9 @@ def report_checklist(res: _Results) -> str:
                f"{env['packages'].get('tensorflow', '?')} (`results/environment.json`); which numbers move across "
                "CPUs: [Numbers that depend on the CPU](#numbers-that-depend-on-the-cpu)")
     items = [
-        ("Data and splits", f"{data}; protocols and why the clip split leaks: [docs/datasets.md](docs/datasets.md); "
+        ("Data and splits", f"{data}; what the embedded data is and the shortcuts it offers: "
+                            "[docs/datasheet.md](docs/datasheet.md); "
+                            "protocols and why the clip split leaks: [docs/datasets.md](docs/datasets.md); "
                             "the split of every notebook: `protocol_split` in [helpers/splits.py](helpers/splits.py)"),
         ("Hyperparameters and ranges tried", "the `parameters` and config cells of each notebook "
                                              "([notebooks/](notebooks/)); ranges tried: "
