@@ -286,7 +286,7 @@ def compare_seeds(accuracies_a: Sequence[float], accuracies_b: Sequence[float], 
 def adjust(table: pd.DataFrame, *, alpha: float = ALPHA) -> pd.DataFrame:
     """``p_adjusted`` (Holm within each ``family``, post hoc rows left out) and the verdict read from it."""
     table = table.copy()
-    post_hoc = table["post_hoc"].astype(str).str.lower().isin(["true", "1"])
+    post_hoc = table["post_hoc"].map(lambda v: str(v).strip().lower() in {"true", "1", "1.0"}).astype(bool)
     table["post_hoc"] = post_hoc
     table["p_adjusted"] = np.nan
     for _, index in table[~post_hoc].groupby("family").groups.items():
@@ -310,16 +310,25 @@ def find_pair(table: pd.DataFrame, a: str, b: str) -> pd.Series | None:
     return table.loc[hits[0]] if hits else None
 
 
+def notebook_of(rows: pd.DataFrame) -> str:
+    """The notebook(s) that made ``rows``, for messages."""
+    return ", ".join(sorted(set(map(str, rows["notebook"]))))
+
+
 def record_comparisons(path: str | os.PathLike, rows: Sequence[dict] | pd.DataFrame, *,
                        alpha: float = ALPHA) -> pd.DataFrame:
     """Write one notebook's comparisons into ``path`` (``results/comparisons.csv``), Holm-adjusted, atomically.
 
     The rows replace *every* old row of their notebooks (a notebook records its whole family at
     once, so a pair it no longer tests, or a row made with other settings, does not survive);
-    the other notebooks' rows stay. Then every family is adjusted again (:func:`adjust`).
+    the other notebooks' rows stay. A pair belongs to the first notebook in reading order that
+    tests it: an old row of a *later* notebook for the same pair is dropped (it was tested there
+    only because this notebook's row was missing). Then every family is adjusted again
+    (:func:`adjust`). A table from before this policy (no ``family`` column) is not kept: its rows
+    lack the columns the verdicts need, and the notebooks write them again.
 
     Raises:
-        ValueError: A pair is tested twice (in ``rows`` or by another notebook already):
+        ValueError: A pair is tested twice in ``rows``, or an earlier notebook already tested it:
             read that row (:func:`find_pair`) instead of testing again.
 
     Returns:
@@ -329,15 +338,18 @@ def record_comparisons(path: str | os.PathLike, rows: Sequence[dict] | pd.DataFr
     path = os.fspath(path)
     text_columns = dict.fromkeys(["family", "notebook", "a", "b", "test", "verdict", "settings"], str)
     old = pd.read_csv(path, dtype=text_columns) if os.path.exists(path) else pd.DataFrame(columns=COMPARISON_COLUMNS)
-    if "family" not in old.columns:  # a table from before the policy: its rows have no family, settings or CI
+    if "family" not in old.columns:
         old = old.iloc[0:0].reindex(columns=COMPARISON_COLUMNS)
     old = old[~old["notebook"].isin(set(new["notebook"]))]
-    seen: dict[frozenset, str] = {pair_key(r.a, r.b): r.notebook for r in old.itertuples()}
-    for r in new.itertuples():
-        key = pair_key(r.a, r.b)
-        if key in seen:
-            raise ValueError(f"{r.a} vs {r.b} is tested twice ({seen[key]} and {r.notebook}): read the existing row")
-        seen[key] = r.notebook
+    keys = [pair_key(a, b) for a, b in zip(new["a"], new["b"], strict=True)]
+    if len(set(keys)) < len(keys):
+        raise ValueError(f"{notebook_of(new)} tests a pair twice: {sorted(map(sorted, keys))}")
+    owner = {pair_key(r.a, r.b): r.notebook for r in old.itertuples()}
+    for key, r in zip(keys, new.itertuples(), strict=True):
+        if key in owner and owner[key] < r.notebook:
+            raise ValueError(f"{r.a} vs {r.b} is tested twice ({owner[key]} and {r.notebook}): read the existing row")
+    old = old[pd.Series([pair_key(a, b) not in set(keys) for a, b in zip(old["a"], old["b"], strict=True)],
+                        index=old.index, dtype=bool)]
     table = adjust(pd.concat([old.reindex(columns=COMPARISON_COLUMNS), new.reindex(columns=COMPARISON_COLUMNS)],
                              ignore_index=True), alpha=alpha)
     table = table.sort_values(["family", "notebook", "a", "b"], kind="stable").reset_index(drop=True)

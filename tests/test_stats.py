@@ -153,8 +153,14 @@ def test_each_pair_is_tested_once(tmp_path):
     table = pd.read_csv(path)
     assert find_pair(table, "ConvLSTM", "LRCN")["notebook"] == "02_convlstm"
     assert find_pair(table, "LRCN", "CNN") is None
-    with pytest.raises(ValueError, match="tested twice"):
+    with pytest.raises(ValueError, match="tests a pair twice"):
         record_comparisons(tmp_path / "other.csv", [dict(again, a="x", b="y"), dict(again, a="y", b="x")])
+    # a pair belongs to the first notebook that tests it: 02 recording it again drops a later notebook's copy
+    other = tmp_path / "late.csv"
+    record_comparisons(other, [again])  # 05 tested it while 02's row was missing
+    table = record_comparisons(other, [compare(*paired(both=5, only_a=1, only_b=0, neither=1), notebook="02_convlstm",
+                                               a="lrcn (group)", b="convlstm (group)")])
+    assert list(table.notebook) == ["02_convlstm"]
 
 
 def test_unpaired_verdict_and_interval_agree_on_157_vs_150_of_160():
