@@ -29,11 +29,62 @@ def to_markdown(df: pd.DataFrame, *, floatfmt: str = ".4f") -> str:
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike, *, floatfmt: str = ".4f") -> Path:
-    """Write ``df`` to ``path`` (``.csv``) and beside it as ``.md``; returns the CSV path."""
+    """Write ``df`` to ``path`` (``.csv``) and beside it as ``.md``, and ``environment.json`` beside them
+    (:func:`record_environment`); returns the CSV path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text(path, df.to_csv(index=False))
     write_text(path.with_suffix(".md"), to_markdown(df, floatfmt=floatfmt))
+    record_environment(path.parent)
+    return path
+
+
+#: Packages whose versions can move a number (``environment.json``).
+ENVIRONMENT_PACKAGES = ("tensorflow", "keras", "numpy", "scipy", "statsmodels", "pandas", "opencv-python-headless",
+                        "av", "ai-edge-litert")
+#: Instruction-set families, best first: the first whose flag the CPU has names it (x86 ``/proc/cpuinfo`` flags,
+#: ``asimd`` on ARM).
+ISA_FAMILIES = (("amx_tile", "amx"), ("avx512f", "avx512"), ("avx2", "avx2"), ("avx", "avx"), ("sse4_2", "sse4.2"),
+                ("asimd", "neon"))
+
+
+def machine_environment() -> dict:
+    """The CPU (model, instruction-set family and the flags that pick oneDNN's kernels) and the library versions:
+    what a number can depend on beyond the code and the seed."""
+    import platform
+    from importlib import metadata
+
+    model, flags = platform.processor() or platform.machine(), set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and value.strip():
+                model = value.strip()
+            elif key.strip() in ("flags", "Features"):
+                flags = set(value.split())
+    except OSError:  # not Linux: platform's answer only
+        pass
+    versions = {}
+    for name in ENVIRONMENT_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    family = next((family for flag, family in ISA_FAMILIES if flag in flags), "unknown")
+    return {"cpu_model": model, "isa_family": family,
+            "isa_flags": sorted(flags & {"avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "avx2", "fma", "asimd"}),
+            "cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+            "tf_enable_onednn_opts": os.environ.get("TF_ENABLE_ONEDNN_OPTS"), "packages": versions}
+
+
+def record_environment(results_dir: str | os.PathLike) -> Path:
+    """Write ``environment.json`` (:func:`machine_environment`) into ``results_dir`` unless it already says the same."""
+    import json
+
+    path = Path(results_dir) / "environment.json"
+    text = json.dumps(machine_environment(), indent=2) + "\n"
+    if not path.exists() or path.read_text() != text:
+        write_text(path, text)
     return path
 
 

@@ -18,8 +18,9 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.atomic import write_text
-from helpers.papers import PAPER001
+from helpers.papers import PAPER000_TABLES, PAPER001
 from helpers.results import to_markdown
+from helpers.stats import ALPHA, COMPARISON_COLUMNS, POST_HOC, compare_seeds, format_p, wilson_interval
 from helpers.synthetic import GENERATOR_VERSION, rendered_version
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,6 +122,19 @@ def section_deployment(results_dir: Path) -> str:
             "Source: `results/deployment.csv`.\n\n" + _rounded(pd.read_csv(path), decimals=3))
 
 
+def _comparison_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """comparisons.csv rows for reading: p-values as text (``< 0.001``), the interval in one column."""
+    t = table.reindex(columns=COMPARISON_COLUMNS)  # a table from before the policy lacks the new columns
+    return pd.DataFrame({
+        "a": t.a, "b": t.b, "accuracy_a": t.accuracy_a, "accuracy_b": t.accuracy_b, "clips": t.clips.astype("Int64"),
+        "only a / only b": [f"{x:.0f} / {y:.0f}" if pd.notna(x) and pd.notna(y) else ""
+                            for x, y in zip(t.only_a, t.only_b, strict=True)],
+        "difference [95% CI]": [f"{x - y:+.3f}" + (f" [{lo:+.3f}, {hi:+.3f}]" if pd.notna(lo) else "")
+                                for x, y, lo, hi in zip(t.accuracy_a, t.accuracy_b, t.ci_low, t.ci_high, strict=True)],
+        "test": t.test, "p": [format_p(p) for p in t.p_value], "p (Holm)": [format_p(p) for p in t.p_adjusted],
+        "verdict": t.verdict}).reset_index(drop=True)
+
+
 def section_leak(results_dir: Path) -> str:
     path = results_dir / "leak.csv"
     if not path.exists():
@@ -137,10 +151,10 @@ def section_leak(results_dir: Path) -> str:
         gaps = pd.read_csv(comparisons)
         gaps = gaps[(gaps.notebook == "01_lrcn") & gaps.test.str.startswith("unpaired")]
         if len(gaps):
-            text += ("\n\nThe leak gap, `random_clip` minus `group` (different test clips, so an unpaired test: "
-                     "Newcombe's interval in notebook 01, score-test p-value here). Source: "
-                     "`results/comparisons.csv`.\n\n"
-                     + to_markdown(gaps.drop(columns="notebook").reset_index(drop=True), floatfmt=".3f"))
+            text += ("\n\nThe leak gap, `random_clip` minus `group`: different test clips, so an unpaired "
+                     "comparison, decided by one method (Newcombe's interval, and the p-value at which that interval "
+                     "touches 0); the `test` column says how many clips the two test sets share. Source: "
+                     "`results/comparisons.csv`.\n\n" + to_markdown(_comparison_rows(gaps), floatfmt=".3f"))
     return text
 
 
@@ -148,36 +162,369 @@ def section_comparisons(results_dir: Path) -> str:
     path = results_dir / "comparisons.csv"
     if not path.exists():
         return "_Not produced yet: run `make run` (notebooks 01-03)._\n"
-    table = pd.read_csv(path)
-    return ("Every \"A beats B\" of the notebooks, judged on the same test clips with McNemar's exact test "
-            "(the unpaired rows compare different test sets); verdict: the more accurate one is better only when "
-            f"p < 0.05. One seed each. Rows from notebooks {', '.join(sorted(table.notebook.unique()))}. "
-            "Source: `results/comparisons.csv`.\n\n" + to_markdown(table, floatfmt=".3f"))
+    table = pd.read_csv(path, dtype={"notebook": str, "family": str})
+    policy = ""
+    if "p_adjusted" in table.columns:
+        counted = table[table.verdict != POST_HOC]
+        better = counted.verdict.str.endswith("better")
+        raw_better = (counted.p_value < ALPHA) & (counted.accuracy_a != counted.accuracy_b)
+        post_hoc = int((table.verdict == POST_HOC).sum())
+        policy = (f"The verdict reads the Holm-adjusted p-value (`p (Holm)`: Holm-Bonferroni within each notebook's "
+                  f"family, `helpers/stats.py`): {int(better.sum())} of {len(counted)} comparisons name a better "
+                  f"model ({int(raw_better.sum())} would on the raw p-values)"
+                  + (f"; {post_hoc} post hoc row(s) (a choice made after seeing test numbers) are not counted"
+                     if post_hoc else "") + ". ")
+    else:
+        policy = "**Out of date:** this table predates the multiplicity policy; `make run` brings it up to date. "
+    return ("Every \"A beats B\" of the notebooks, each pair tested once, on the same test clips with McNemar's "
+            "exact test (the unpaired rows compare different test sets); `difference` = accuracy_a - accuracy_b "
+            f"with the 95% interval of the same method as `p`; the more accurate one is better only when p < {ALPHA}. "
+            + policy + f"One seed each (the seed spread below). Rows from notebooks "
+            f"{', '.join(sorted(table.notebook.astype(str).unique()))}. Source: `results/comparisons.csv`.\n\n"
+            + to_markdown(pd.concat([table[["notebook"]].reset_index(drop=True), _comparison_rows(table)], axis=1),
+                          floatfmt=".3f"))
+
+
+#: The verdicts ``make seeds`` makes across seeds: (name, a, b), each (model, protocol), and the single-seed row
+#: of ``comparisons.csv`` (notebook, a, b) that decides the same question from one seed.
+SEED_VERDICTS = (
+    ("the leak: LRCN on the clip split vs on held-out groups", ("lrcn", "random_clip"), ("lrcn", "group"),
+     ("01_lrcn", "lrcn (random_clip)", "lrcn (group)")),
+    ("LRCN vs ConvLSTM (held-out groups)", ("lrcn", "group"), ("convlstm", "group"),
+     ("02_convlstm", "lrcn (group)", "convlstm (group)")),
+)
+
+
+def _read_seeds(path: Path) -> pd.DataFrame:
+    seeds = pd.read_csv(path)
+    if "protocol" not in seeds.columns:  # rows from before `make seeds` trained other protocols: all `group`
+        seeds["protocol"] = "group"
+    return seeds
+
+
+def seed_verdicts(results_dir: Path) -> str:
+    """The five-vs-five verdicts (Welch's t-test) beside the single-seed McNemar/unpaired rows, and which one counts."""
+    seeds = _read_seeds(results_dir / "seeds.csv") if (results_dir / "seeds.csv").exists() else None
+    single = pd.read_csv(results_dir / "comparisons.csv") if (results_dir / "comparisons.csv").exists() else None
+    rows, missing = [], []
+    for question, a, b, (notebook, single_a, single_b) in SEED_VERDICTS:
+        if single is not None and {"notebook", "a", "b"} <= set(single.columns):
+            hit = single[(single.notebook == notebook) & (single.a == single_a) & (single.b == single_b)]
+            if len(hit):
+                r = hit.iloc[0]
+                p_holm = format_p(r["p_adjusted"]) if "p_adjusted" in hit.columns else "not adjusted"
+                rows.append({"question": question, "evidence": f"one seed (27), {r['test'].split(';')[0]}",
+                             "a": single_a, "b": single_b, "a - b": f"{r['accuracy_a'] - r['accuracy_b']:+.3f}",
+                             "95% CI": (f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]"
+                                        if pd.notna(r.get("ci_low", float("nan"))) else ""),
+                             "p": f"{format_p(r['p_value'])} (Holm {p_holm})", "verdict": r["verdict"]})
+        values = [None if seeds is None else seeds[(seeds.model == m) & (seeds.protocol == p)].accuracy.to_numpy()
+                  for m, p in (a, b)]
+        if any(v is None or len(v) < 2 for v in values):
+            missing.append(question)
+            rows.append({"question": question, "evidence": "seeds", "a": f"{a[0]} ({a[1]})", "b": f"{b[0]} ({b[1]})",
+                         "a - b": "", "95% CI": "", "p": "", "verdict": "not measured yet: run `make seeds`"})
+            continue
+        result = compare_seeds(*values, a=f"{a[0]} ({a[1]})", b=f"{b[0]} ({b[1]})")
+        rows.append({"question": question,
+                     "evidence": f"{result['seeds_a']} vs {result['seeds_b']} seeds, {result['test']} (SciPy)",
+                     "a": result["a"], "b": result["b"], "a - b": f"{result['mean_a'] - result['mean_b']:+.3f}",
+                     "95% CI": f"[{result['ci_low']:+.3f}, {result['ci_high']:+.3f}]", "p": format_p(result["p_value"]),
+                     "verdict": result["verdict"]})
+    rests = ("The conclusion rests on the seed rows: the single-seed row compares one training run of each model, "
+             "so it cannot tell a difference between models from a difference between runs (the spread above); it "
+             "is shown beside them for the record.")
+    if missing:
+        rests = (f"{'; '.join(missing)}: not measured yet: run `make seeds`. Until then the conclusion rests on the "
+                 "single-seed row, which compares one training run of each model and cannot tell a difference between "
+                 "models from one between runs.")
+    return ("Verdicts across seeds (`helpers.stats.compare_seeds`: Welch's t-test on the per-seed accuracies, its 95% "
+            "interval of the difference of means), beside the single-seed rows of `results/comparisons.csv`. "
+            + rests + "\n\n" + to_markdown(pd.DataFrame(rows)))
 
 
 def section_seeds(results_dir: Path) -> str:
     path = results_dir / "seeds.csv"
     if not path.exists():
         return "_Not produced yet: run `make seeds`._\n"
-    seeds = pd.read_csv(path)
+    seeds = _read_seeds(path)
     single = {}
     if (results_dir / "paper001.csv").exists():
-        p001 = pd.read_csv(results_dir / "paper001.csv").set_index(["model", "protocol"])
-        if ("lrcn", "group") in p001.index:
-            single["lrcn"] = p001.loc[("lrcn", "group"), "accuracy"]
+        p001 = pd.read_csv(results_dir / "paper001.csv")
+        single.update({(m, p): a for m, p, a in p001[["model", "protocol", "accuracy"]].itertuples(index=False)})
     if (results_dir / "paper000.csv").exists():
         p000 = pd.read_csv(results_dir / "paper000.csv")
-        single.update(p000[p000.set == "validation"].set_index("model")["accuracy"].to_dict())
-    table = seeds.groupby("model", sort=False)["accuracy"].agg(["mean", "std", "min", "max", "count"])
-    table.insert(0, "single_seed", [single.get(m, float("nan")) for m in table.index])
+        single.update({(m, "group"): a for m, a in
+                       p000[p000.set == "validation"][["model", "accuracy"]].itertuples(index=False)})
+    grouped = seeds.groupby(["model", "protocol"], sort=False)
+    table = grouped["accuracy"].agg(["mean", "std", "min", "max", "count"])
+    table.insert(0, "single_seed", [single.get(key, float("nan")) for key in table.index])
+    if "seconds" in seeds.columns:
+        table["train minutes (all seeds)"] = grouped["seconds"].sum(min_count=1) / 60
     table = table.rename(columns={"single_seed": "accuracy (notebook, seed 27)", "mean": "accuracy mean",
                                   "std": "accuracy std", "count": "seeds"}).reset_index()
-    return (f"{_dataset_line(results_dir)} Held-out accuracy of the LRCN (`group` protocol, notebook 01) and paper "
-            f"000's CNN, RNN and hybrid (notebook 03) over the seeds {sorted(set(seeds.seed))} (`make seeds`): the "
-            "seed changes the initial weights and the batch order; data and split are the notebooks'. The "
-            "single-seed column is the number in the tables above. The ConvLSTM is left out (five seeds take "
-            "about 48 minutes on 2 cores). Source: `results/seeds.csv`.\n\n"
-            + to_markdown(table, floatfmt=".3f"))
+    return (f"{_dataset_line(results_dir)} Held-out accuracy of the LRCN (`group` and the paper's `random_clip` "
+            "protocol, notebook 01), the ConvLSTM (`group`, notebook 02) and paper 000's CNN, RNN and hybrid "
+            f"(notebook 03) over the seeds {sorted(set(seeds.seed))} (`make seeds`): the seed changes the initial "
+            "weights and the batch order; data and split are the notebooks'. The single-seed column is the number "
+            "in the tables above; training minutes are measured by `make seeds` on this machine. "
+            "Source: `results/seeds.csv`.\n\n" + to_markdown(table, floatfmt=".3f") + "\n\n"
+            + seed_verdicts(results_dir))
+
+
+# --- The reproduction report: one verdict per claim of papers 001 and 000, then the checklist ---
+
+REPRODUCED, NOT_REPRODUCED, NOT_TESTABLE = "reproduced", "not reproduced", "not testable here"
+
+
+def _csv(results_dir: Path, name: str) -> pd.DataFrame | None:
+    path = results_dir / name
+    return pd.read_csv(path, dtype={"notebook": str, "family": str, "settings": str}) if path.exists() else None
+
+
+def _json(results_dir: Path, name: str) -> dict | None:
+    path = results_dir / name
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+class _Results:
+    """The files of one results folder the report reads (None where missing)."""
+
+    def __init__(self, results_dir: Path):
+        self.dir = results_dir
+        self.dataset = _json(results_dir, "dataset.json") or {}
+        self.paper001, self.paper000 = _csv(results_dir, "paper001.csv"), _csv(results_dir, "paper000.csv")
+        self.comparisons, self.parameters = _csv(results_dir, "comparisons.csv"), _csv(results_dir, "parameters.csv")
+        self.claims000 = _csv(results_dir, "paper000_claims.csv")
+        self.seeds = _read_seeds(results_dir / "seeds.csv") if (results_dir / "seeds.csv").exists() else None
+
+    def comparison(self, notebook: str, a: str, b: str) -> pd.Series | None:
+        c = self.comparisons
+        if c is None or "clips" not in c.columns:
+            return None
+        hit = c[(c.notebook == notebook) & (c.a == a) & (c.b == b)]
+        return hit.iloc[0] if len(hit) else None
+
+    def test_clips(self, notebook: str) -> int | None:
+        """Test clips of ``notebook``'s held-out set, from its rows of comparisons.csv (McNemar rows: same clips)."""
+        c = self.comparisons
+        if c is None or "clips" not in c.columns:
+            return None
+        rows = c[(c.notebook == notebook) & (c.test == "McNemar exact")]
+        return int(rows.clips.iloc[0]) if len(rows) else None
+
+    def seed_accuracies(self, model: str, protocol: str = "group") -> list[float]:
+        s = self.seeds
+        return [] if s is None else s[(s.model == model) & (s.protocol == protocol)].accuracy.tolist()
+
+
+def _with_interval(accuracy: float, clips: int | None) -> str:
+    if clips is None:
+        return f"{accuracy:.3f}"
+    low, high = wilson_interval(round(accuracy * clips), clips)
+    return f"{accuracy:.3f} [{low:.3f}, {high:.3f}] ({round(accuracy * clips)}/{clips})"
+
+
+def _spread(values: list[float]) -> str:
+    if len(values) < 2:
+        return "one seed (`make seeds`: not measured yet)"
+    return f"{pd.Series(values).mean():.3f} ± {pd.Series(values).std():.3f} ({len(values)} seeds)"
+
+
+def _relative(res: _Results, *, a: tuple[str, str], b: tuple[str, str], single: tuple[str, str, str]
+              ) -> tuple[str, str]:
+    """'a is more accurate than b' on our data: (ours, verdict) from the seeds if measured, else the single-seed row."""
+    xs, ys = res.seed_accuracies(*a), res.seed_accuracies(*b)
+    if len(xs) >= 2 and len(ys) >= 2:
+        r = compare_seeds(xs, ys, a=a[0], b=b[0])
+        ours = (f"{r['mean_a'] - r['mean_b']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}], Welch p "
+                f"{format_p(r['p_value'])} over {r['seeds_a']} vs {r['seeds_b']} seeds")
+        outcome = r["verdict"]
+    else:
+        row = res.comparison(*single)
+        if row is None:
+            return "not produced yet (`make run`)", NOT_TESTABLE + " (no results yet)"
+        ours = (f"{row['accuracy_a'] - row['accuracy_b']:+.3f} [{row['ci_low']:+.3f}, {row['ci_high']:+.3f}], "
+                f"McNemar p {format_p(row['p_value'])}, Holm {format_p(row['p_adjusted'])}, one seed")
+        outcome = row["verdict"]
+    if outcome == "a better":
+        return ours, f"{REPRODUCED} (on this dataset)"
+    why = "the other is better" if outcome == "b better" else "no clear difference"
+    return ours, f"{NOT_REPRODUCED} ({why}, on this dataset)"
+
+
+def _on_paper_data(res: _Results, *, dataset: str, classes: int) -> str | None:
+    """None when the results are on the paper's data; else why an absolute number is not testable here."""
+    name = str(res.dataset.get("dataset", ""))
+    if not res.dataset:
+        return f"needs {dataset} (no results/dataset.json)"
+    if res.dataset.get("embedded") or not name.upper().startswith(dataset.upper()):
+        return f"needs {dataset}: these results are on {name or 'another dataset'}"
+    if int(res.dataset.get("num_classes", 0)) != classes:
+        return f"needs the paper's {classes} classes of {dataset} (here {res.dataset.get('num_classes')})"
+    return None
+
+
+def report_paper001(res: _Results) -> pd.DataFrame:
+    rows = []
+    leak = res.comparison("01_lrcn", "lrcn (random_clip)", "lrcn (group)")
+    random_clips = None if leak is None else int(leak["clips"])
+    p001 = None if res.paper001 is None else res.paper001.set_index(["model", "protocol"])
+    not_here = _on_paper_data(res, dataset="UCF50", classes=4)
+    for model, title in (("lrcn", "LRCN"), ("convlstm", "ConvLSTM")):
+        paper = PAPER001[model]
+        ours_acc = ours_loss = "not produced yet (`make run`)"
+        verdict_acc = verdict_loss = f"{NOT_TESTABLE} ({not_here})" if not_here else NOT_TESTABLE + " (no results yet)"
+        if p001 is not None and (model, "random_clip") in p001.index:
+            acc, loss = p001.loc[(model, "random_clip"), ["accuracy", "loss"]]
+            ours_acc, ours_loss = _with_interval(acc, random_clips), f"{loss:.4f}"
+            if not not_here and random_clips:
+                low, high = wilson_interval(round(acc * random_clips), random_clips)
+                verdict_acc = REPRODUCED if low <= paper["accuracy"] <= high else NOT_REPRODUCED
+                losses = [] if res.seeds is None else res.seeds[(res.seeds.model == model)
+                                                                 & (res.seeds.protocol == "random_clip")].loss.tolist()
+                verdict_loss = ((REPRODUCED if min(losses) <= paper["loss"] <= max(losses) else NOT_REPRODUCED)
+                                if len(losses) >= 2 else f"{NOT_TESTABLE} (one run gives no spread: `make seeds`)")
+        rows.append({"claim": f"{title} test accuracy (clip split, the paper's protocol)",
+                     "paper": f"{paper['accuracy']:.4f}", "ours [95% CI]": ours_acc,
+                     "seed spread": _spread(res.seed_accuracies(model, "random_clip")), "verdict": verdict_acc})
+        rows.append({"claim": f"{title} test loss", "paper": f"{paper['loss']:.4f}", "ours [95% CI]": ours_loss,
+                     "seed spread": "", "verdict": verdict_loss})
+        params = res.parameters
+        hit = None if params is None else params[(params.model == model) & (params.num_classes == 4)]
+        if hit is None or not len(hit):
+            rows.append({"claim": f"{title} parameters with 4 classes", "paper": f"{paper['params']:,.0f}",
+                         "ours [95% CI]": "not produced yet (`make run`)", "seed spread": "",
+                         "verdict": NOT_TESTABLE + " (no results yet)"})
+        else:
+            count = int(hit.params.iloc[0])
+            rows.append({"claim": f"{title} parameters with 4 classes", "paper": f"{paper['params']:,.0f}",
+                         "ours [95% CI]": f"{count:,}", "seed spread": "exact",
+                         "verdict": REPRODUCED if count == paper["params"] else NOT_REPRODUCED})
+        rows.append({"claim": f"{title} ms/step", "paper": f"{paper['ms_per_step']:.0f}",
+                     "ours [95% CI]": (f"{p001.loc[(model, 'group'), 'ms_per_step']:.1f}"
+                                       if p001 is not None and (model, "group") in p001.index else "not produced yet"),
+                     "seed spread": "", "verdict": f"{NOT_TESTABLE} (the paper names no hardware)"})
+    faster = "not produced yet (`make run`)", NOT_TESTABLE + " (no results yet)"
+    if p001 is not None and {("lrcn", "group"), ("convlstm", "group")} <= set(p001.index):
+        lrcn_ms = p001.loc[("lrcn", "group"), "ms_per_step"]
+        convlstm_ms = p001.loc[("convlstm", "group"), "ms_per_step"]
+        faster = (f"{convlstm_ms / lrcn_ms:.1f}x ({lrcn_ms:.1f} vs {convlstm_ms:.1f} ms/step)",
+                  REPRODUCED if lrcn_ms < convlstm_ms else NOT_REPRODUCED)
+    rows.append({"claim": "the LRCN is faster than the ConvLSTM (ConvLSTM / LRCN ms/step)",
+                 "paper": f"{PAPER001['convlstm']['ms_per_step'] / PAPER001['lrcn']['ms_per_step']:.1f}x",
+                 "ours [95% CI]": faster[0], "seed spread": "", "verdict": faster[1]})
+    ours, verdict = _relative(res, a=("lrcn", "group"), b=("convlstm", "group"),
+                              single=("02_convlstm", "lrcn (group)", "convlstm (group)"))
+    rows.append({"claim": "the LRCN is more accurate than the ConvLSTM (LRCN - ConvLSTM, held-out groups)",
+                 "paper": f"{PAPER001['lrcn']['accuracy'] - PAPER001['convlstm']['accuracy']:+.4f}",
+                 "ours [95% CI]": ours, "seed spread": "", "verdict": verdict})
+    return pd.DataFrame(rows)
+
+
+def report_paper000(res: _Results) -> pd.DataFrame:
+    rows = []
+    clips = res.test_clips("03_cnn_rnn_hybrid")
+    val = None if res.paper000 is None else res.paper000[res.paper000.set == "validation"].set_index("model")
+    why = ("needs UCF101's 10 classes and the paper's architectures, which it does not give; different data, "
+           "not comparable")
+    for model in ("hybrid", "cnn", "rnn"):
+        paper = PAPER000_TABLES[model]["validation"]
+        has = val is not None and model in val.index
+        rows.append({"claim": f"{model} validation accuracy (Tables I-III)", "paper": f"{paper['accuracy']:.4f}",
+                     "ours [95% CI]": _with_interval(val.loc[model, "accuracy"], clips) if has else "not produced yet",
+                     "seed spread": _spread(res.seed_accuracies(model)), "verdict": f"{NOT_TESTABLE} ({why})"})
+        rows.append({"claim": f"{model} validation loss", "paper": f"{paper['loss']:.4f}",
+                     "ours [95% CI]": f"{val.loc[model, 'loss']:.4f}" if has else "not produced yet",
+                     "seed spread": "", "verdict": f"{NOT_TESTABLE} ({why})"})
+    for other in ("cnn", "rnn"):
+        ours, verdict = _relative(res, a=("hybrid", "group"), b=(other, "group"),
+                                  single=("03_cnn_rnn_hybrid", "hybrid", other))
+        paper_gap = (PAPER000_TABLES["hybrid"]["validation"]["accuracy"]
+                     - PAPER000_TABLES[other]["validation"]["accuracy"])
+        rows.append({"claim": f"the hybrid beats the {other} (hybrid - {other})", "paper": f"{paper_gap:+.4f}",
+                     "ours [95% CI]": ours, "seed spread": "", "verdict": verdict})
+    claims = res.claims000
+    for start, claim, yes in (("SGD is the best optimizer", "SGD is the best optimizer for the hybrid", "yes"),
+                              ("alpha = 0.7 is the best", "alpha = 0.7 is the best fusion weight", "yes"),
+                              ("the RNN on raw pixels learns nothing",
+                               "the RNN learns nothing (at chance; ours on raw pixels)", "at chance")):
+        hit = None if claims is None else claims[claims.claim.str.startswith(start)]
+        if hit is None or not len(hit):
+            rows.append({"claim": claim, "paper": "", "ours [95% CI]": "not produced yet (`make run`)",
+                         "seed spread": "", "verdict": NOT_TESTABLE + " (no results yet)"})
+            continue
+        r = hit.iloc[0]
+        verdict = (f"{REPRODUCED} (on this dataset)" if str(r["verdict"]) == yes
+                   else f"{NOT_REPRODUCED} ({r['verdict']}, on this dataset)")
+        rows.append({"claim": claim, "paper": "" if pd.isna(r["paper"]) else f"{r['paper']:+.4f}",
+                     "ours [95% CI]": f"{r['ours']:+.3f} ({r['test']}, one seed)", "seed spread": "",
+                     "verdict": verdict})
+    return pd.DataFrame(rows)
+
+
+def report_checklist(res: _Results) -> str:
+    """The reproducibility checklist (ML Reproducibility Challenge, NeurIPS, REFORMS), each item answered by a link."""
+    d, env, run = res.dataset, _json(res.dir, "environment.json"), _json(res.dir, "make_run.json")
+    data = (f"{d.get('dataset')}, {d.get('num_clips')} clips, {d.get('num_classes')} classes (`results/dataset.json`)"
+            if d else "not produced yet (`results/dataset.json`)")
+    alphas = _csv(res.dir, "paper000_alpha.csv")
+    optimizers = _csv(res.dir, "paper000_optimizers.csv")
+    tried = []
+    if alphas is not None:
+        tried.append("alpha " + ", ".join(f"{a:g}" for a in alphas.alpha) + " (`results/paper000_alpha.csv`)")
+    if optimizers is not None:
+        tried.append("optimizers " + ", ".join(optimizers.optimizer) + " (`results/paper000_optimizers.csv`)")
+    seeds = res.seeds
+    runs = ("one seed (27) per notebook number; " + (
+        "; ".join(f"{m} ({p}): {n} seeds" for (m, p), n in seeds.groupby(["model", "protocol"]).size().items())
+        + " in `results/seeds.csv`, spread in [Seed spread](#seed-spread-make-seeds)" if seeds is not None
+        else "`make seeds` not run yet: no spread measured"))
+    if seeds is not None and len(res.seed_accuracies("convlstm")) >= 2:
+        runs += (f". The yardstick for a number that moves across CPUs is the ConvLSTM's seed spread: std "
+                 f"{pd.Series(res.seed_accuracies('convlstm')).std():.3f}")
+    compute = ("not measured yet: `make run` writes `results/make_run.json`" if run is None else
+               f"`make run` {run['make_run_s']:.0f} s wall time; per notebook: "
+               + ", ".join(f"{k} {v:.0f} s" for k, v in run.get("notebooks_s", {}).items())
+               + " (`results/make_run.json`); per training run: `train_s` in `results/trained_models.csv`, "
+               "`seconds` in `results/seeds.csv`")
+    machine = ("not recorded yet (`results/environment.json`)" if env is None else
+               f"{env['cpu_model']} ({env['isa_family']}), {env['cpu_count']} CPUs, TensorFlow "
+               f"{env['packages'].get('tensorflow', '?')} (`results/environment.json`); which numbers move across "
+               "CPUs: [Numbers that depend on the CPU](#numbers-that-depend-on-the-cpu)")
+    items = [
+        ("Data and splits", f"{data}; what the embedded data is and the shortcuts it offers: "
+                            "[docs/datasheet.md](docs/datasheet.md); "
+                            "protocols and why the clip split leaks: [docs/datasets.md](docs/datasets.md); "
+                            "the split of every notebook: `protocol_split` in [helpers/splits.py](helpers/splits.py)"),
+        ("Hyperparameters and ranges tried", "the `parameters` and config cells of each notebook "
+                                             "([notebooks/](notebooks/)); ranges tried: "
+                                             + ("; ".join(tried) if tried else "not produced yet")
+                                             + "; winners chosen on the early-stopping groups, not the test clips"),
+        ("Runs per number and their variation", runs),
+        ("Statistics", "McNemar exact (paired), Newcombe (unpaired), Welch over seeds; Holm within each notebook's "
+                       "family: [helpers/stats.py](helpers/stats.py), rows in `results/comparisons.csv`"),
+        ("Compute", compute),
+        ("Machine", machine),
+        ("Environment", "exact pins: [requirements.txt](requirements.txt); ranges: [pyproject.toml](pyproject.toml)"),
+    ]
+    return to_markdown(pd.DataFrame(items, columns=["checklist item", "where the project shows it"]))
+
+
+def section_report(results_dir: Path) -> str:
+    res = _Results(results_dir)
+    verdicts = pd.concat([report_paper001(res), report_paper000(res)]).verdict
+    counts = {v: int(verdicts.str.startswith(v).sum()) for v in (REPRODUCED, NOT_REPRODUCED, NOT_TESTABLE)}
+    return (f"{_dataset_line(results_dir)} One verdict per claim: *{REPRODUCED}*, *{NOT_REPRODUCED}* or "
+            f"*{NOT_TESTABLE}* (with the reason). Our accuracies carry a 95% Wilson interval over the test clips "
+            "and, where `make seeds` ran, the spread over seeds; a claim that one model beats another is tested on "
+            "this dataset (over seeds when measured, else the notebooks' Holm-adjusted single-seed test); an absolute "
+            "number of a paper is testable only on its data. The papers' numbers come from `helpers/papers.py`, ours "
+            f"from `results/`. Verdicts: {counts[REPRODUCED]} {REPRODUCED}, {counts[NOT_REPRODUCED]} "
+            f"{NOT_REPRODUCED}, {counts[NOT_TESTABLE]} {NOT_TESTABLE}.\n\n"
+            "**Paper 001** (UCF50, 4 classes, clip-level split, 122 test clips):\n\n"
+            + to_markdown(report_paper001(res)) + "\n**Paper 000** (UCF101, 10 classes):\n\n"
+            + to_markdown(report_paper000(res)) + "\n**Checklist**\n\n" + report_checklist(res))
 
 
 def section_markdown_file(name: str) -> Callable[[Path], str]:
@@ -232,6 +579,7 @@ SECTIONS: dict[str, Callable[[Path], str]] = {
     "leak": section_leak,
     "paper000": section_paper000,
     "seeds": section_seeds,
+    "report": section_report,
     "comparisons": section_comparisons,
     "model_comparison": section_model_comparison,
     "deployment": section_deployment,

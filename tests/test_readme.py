@@ -95,3 +95,95 @@ def test_a_missing_extraction_table_is_not_announced_as_the_latest_table(tmp_pat
     assert "latest table" not in section_bench_extraction(tmp_path)
     (tmp_path / "bench_extraction.md").write_text("| measure |\n")
     assert section_bench_extraction(tmp_path).endswith("its latest table:\n\n| measure |\n")
+
+
+def toy_results(folder, *, embedded: bool = True):
+    """A results folder like a full run's: every file the report reads."""
+    import numpy as np
+
+    from helpers.stats import compare, compare_unpaired, record_comparisons
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "dataset.json").write_text(json.dumps({
+        "dataset": "embedded (procedural, UCF50 layout)" if embedded else "UCF50", "embedded": embedded,
+        "num_clips": 640, "num_classes": 8 if embedded else 4, "num_frames": 20, "image_size": 64}))
+    acc = {"lrcn": 0.9875, "convlstm": 0.9375, "cnn": 0.75, "rnn": 0.775, "hybrid": 0.8}
+    pd.DataFrame([{"model": m, "protocol": p, "loss": 0.1 + 0.01 * i, "accuracy": acc[m] - 0.05 * (p != "group"),
+                   "ms_per_step": 100.0 + 50 * i} for i, m in enumerate(("lrcn", "convlstm"))
+                  for p in ("group", "random_clip")]).to_csv(folder / "paper001.csv", index=False)
+    pd.DataFrame([{"model": m, "set": s, "loss": 0.5, "accuracy": acc[m], "mse": 0.03, "mae": 0.07,
+                   "auc": 0.98} for m in ("cnn", "rnn", "hybrid") for s in ("training", "validation")]
+                 ).to_csv(folder / "paper000.csv", index=False)
+    pd.DataFrame([{"model": "lrcn", "num_classes": 4, "params": 73060},
+                  {"model": "convlstm", "num_classes": 4, "params": 44524}]
+                 ).to_csv(folder / "parameters.csv", index=False)
+    y = np.zeros(160, int)
+    wrong = {m: np.r_[np.ones(round((1 - a) * 160)), np.zeros(160 - round((1 - a) * 160))] for m, a in acc.items()}
+    rows = [compare_unpaired(round(0.9375 * 160), 160, round(0.9875 * 160), 160, notebook="01_lrcn",
+                             a="lrcn (random_clip)", b="lrcn (group)", shared_clips=37),
+            compare(y, wrong["lrcn"], np.ones(160), notebook="01_lrcn", a="lrcn (group)", b="memoriser (group)")]
+    record_comparisons(folder / "comparisons.csv", rows)
+    record_comparisons(folder / "comparisons.csv", [compare(y, wrong["lrcn"], wrong["convlstm"], notebook="02_convlstm",
+                                                            a="lrcn (group)", b="convlstm (group)")])
+    record_comparisons(folder / "comparisons.csv", [compare(y, wrong["hybrid"], wrong[m], notebook="03_cnn_rnn_hybrid",
+                                                            a="hybrid", b=m) for m in ("cnn", "rnn")])
+    pd.DataFrame([{"claim": "SGD is the best optimizer for the hybrid: SGD - best other", "ours": 0.019,
+                   "paper": float("nan"), "difference": float("nan"), "test": "McNemar exact p = 0.581, Holm 1.000",
+                   "verdict": "a tie (no clear difference)"},
+                  {"claim": "alpha = 0.7 is the best weight: alpha 0.7 - best other", "ours": 0.0,
+                   "paper": float("nan"), "difference": float("nan"), "test": "McNemar exact p = 1.000, Holm 1.000",
+                   "verdict": "yes"},
+                  {"claim": "the RNN on raw pixels learns nothing (Table III): accuracy - chance",
+                   "ours": 0.012, "paper": -0.05, "difference": 0.062,
+                   "test": "0.125 vs Wilson [0.093, 0.190]", "verdict": "at chance"}]
+                 ).to_csv(folder / "paper000_claims.csv", index=False)
+    pd.DataFrame([{"model": m, "protocol": p, "seed": s, "accuracy": acc[m] - 0.01 * k - 0.03 * (p != "group"),
+                   "loss": 0.2 + 0.01 * k, "seconds": 60.0, "settings": "abc"}
+                  for m, p in (("lrcn", "group"), ("lrcn", "random_clip"), ("convlstm", "group"), ("cnn", "group"))
+                  for k, s in enumerate(range(27, 32))]).to_csv(folder / "seeds.csv", index=False)
+    (folder / "make_run.json").write_text(json.dumps({"make_run_s": 3787,
+                                                      "notebooks_s": {"01_lrcn": 531, "02_convlstm": 1866}}))
+    (folder / "environment.json").write_text(json.dumps({"cpu_model": "Toy CPU", "isa_family": "avx2", "cpu_count": 2,
+                                                         "packages": {"tensorflow": "2.21.0"}}))
+    pd.DataFrame({"alpha": [0.0, 0.3, 0.7]}).to_csv(folder / "paper000_alpha.csv", index=False)
+    pd.DataFrame({"optimizer": ["SGD", "Adam"]}).to_csv(folder / "paper000_optimizers.csv", index=False)
+    return folder
+
+
+def test_reproduction_report_verdicts_come_from_results(tmp_path):
+    import re
+
+    from scripts.readme import section_report
+
+    text = section_report(toy_results(tmp_path / "a"))
+    lines = {line.split(" | ")[0].lstrip("| "): line for line in text.splitlines() if line.startswith("| ")}
+    # on the embedded data an absolute number of paper 001 cannot be tested; the parameter count can
+    assert "not testable here (needs UCF50" in lines["LRCN test accuracy (clip split, the paper's protocol)"]
+    assert "| 73,060 | 73,060 | exact | reproduced |" in lines["LRCN parameters with 4 classes"]
+    assert "reproduced (on this dataset)" in lines["the LRCN is more accurate than the ConvLSTM (LRCN - ConvLSTM, "
+                                                   "held-out groups)"]
+    assert "Welch" in lines["the LRCN is more accurate than the ConvLSTM (LRCN - ConvLSTM, held-out groups)"]
+    assert "McNemar" in lines["the hybrid beats the rnn (hybrid - rnn)"]  # no hybrid seeds: the single-seed row
+    assert "not reproduced (a tie" in lines["SGD is the best optimizer for the hybrid"]
+    assert "Toy CPU (avx2)" in text and "01_lrcn 531 s" in text and "alpha 0, 0.3, 0.7" in text
+    # every number of our side comes from results/: from an empty folder the report's `ours` and `seed spread`
+    # cells hold no number at all, and its `paper` cells only the papers' (helpers/papers.py)
+    from helpers.papers import PAPER000_TABLES, PAPER001
+
+    empty = section_report(tmp_path / "empty")
+    rows = [line.split(" | ") for line in empty.splitlines()
+            if line.startswith("| ") and "---" not in line and not line.startswith("| claim")]
+    ours = [cell for row in rows if len(row) == 5 for cell in row[2:4]]
+    assert ours and not any(re.search(r"\d", cell) for cell in ours)
+    paper_values = {v for m in PAPER001.values() for v in m.values()} | {
+        v for t in PAPER000_TABLES.values() for s in t.values() for v in s.values()}
+    for row in (r for r in rows if len(r) == 5 and r[1]):
+        value = float(row[1].replace(",", "").rstrip("x"))
+        derived = [abs(value - v) < 5e-5 for v in paper_values] + [
+            abs(value - (a - b)) < 5e-5 or abs(value - round(a / b, 1)) < 5e-5
+            for a in paper_values for b in paper_values if b]
+        assert any(derived), row
+    # on UCF50 with the paper's 4 classes the accuracy claim gets a verdict
+    ucf = section_report(toy_results(tmp_path / "c", embedded=False))
+    line = next(x for x in ucf.splitlines() if x.startswith("| LRCN test accuracy"))
+    assert "not testable" not in line and ("| reproduced |" in line or "| not reproduced |" in line)

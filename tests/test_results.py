@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from helpers.experiment import PAPER001_COLUMNS
@@ -27,3 +29,22 @@ def test_upsert_rows_replaces_rows_with_the_same_key_and_keeps_the_others(tmp_pa
     assert list(on_disk.columns) == list(PAPER001_COLUMNS) and len(on_disk) == 3
     assert on_disk.set_index(["model", "protocol"]).loc[("toy", "group"), "accuracy"] == 0.75
     assert (tmp_path / "paper001.md").exists()
+
+
+def test_a_written_table_records_the_machine_beside_it(tmp_path):
+    """environment.json: the CPU model, its instruction-set family and the library versions a number depends on."""
+    import json
+    from importlib import metadata
+
+    from helpers.results import ISA_FAMILIES, write_table
+
+    write_table(pd.DataFrame({"model": ["lrcn"], "accuracy": [0.9]}), tmp_path / "paper001.csv")
+    env = json.loads((tmp_path / "environment.json").read_text())
+    assert env["cpu_model"] and env["isa_family"] in {family for _, family in ISA_FAMILIES} | {"unknown"}
+    assert env["packages"]["tensorflow"] == metadata.version("tensorflow")
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists() and " avx2" in cpuinfo.read_text():
+        assert env["isa_family"] in {"avx2", "avx512", "amx"} and "avx2" in env["isa_flags"]
+    before = (tmp_path / "environment.json").stat().st_mtime_ns
+    write_table(pd.DataFrame({"x": [1]}), tmp_path / "other.csv")  # the same machine: the file is left alone
+    assert (tmp_path / "environment.json").stat().st_mtime_ns == before

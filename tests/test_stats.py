@@ -1,4 +1,4 @@
-"""helpers.stats: McNemar's exact test, Wilson intervals, the verdict rule, results/comparisons.csv."""
+"""helpers.stats: McNemar's exact test, Wilson intervals, Holm within a family, the verdict rule, comparisons.csv."""
 
 from __future__ import annotations
 
@@ -7,15 +7,24 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from statsmodels.stats.multitest import multipletests
 
 from helpers.stats import (
     COMPARISON_COLUMNS,
+    POST_HOC,
     accuracy_interval,
     compare,
+    compare_seeds,
     compare_unpaired,
     difference_interval,
+    find_pair,
+    format_p,
+    holm,
     mcnemar_exact,
+    newcombe_p_value,
+    paired_difference_interval,
     record_comparisons,
+    settings_hash,
     verdict,
     wilson_interval,
 )
@@ -78,21 +87,130 @@ def test_verdict_rule():
 
 def test_compare_and_record(tmp_path):
     path = tmp_path / "comparisons.csv"
-    row = compare(*paired(both=10, only_a=0, only_b=12, neither=1), notebook="01_lrcn", a="x", b="y")
+    row = compare(*paired(both=10, only_a=0, only_b=12, neither=1), notebook="01_lrcn", a="x", b="y", settings="h1")
     assert row["verdict"] == "b better" and row["test"] == "McNemar exact" and row["clips"] == 23
+    assert (row["only_a"], row["only_b"], row["family"], row["settings"]) == (0, 12, "01_lrcn", "h1")
+    assert row["ci_high"] < 0  # b better: the interval of accuracy_a - accuracy_b lies below 0
     record_comparisons(path, [row])
-    other = compare(*paired(both=10, only_a=1, only_b=1, neither=1), notebook="02_convlstm", a="x", b="y")
+    other = compare(*paired(both=10, only_a=1, only_b=1, neither=1), notebook="02_convlstm", a="u", b="v")
     record_comparisons(path, [other])
-    again = dict(row, verdict="no clear difference")
-    table = record_comparisons(path, [again])  # same key: replaced, not duplicated
+    again = compare(*paired(both=10, only_a=1, only_b=2, neither=1), notebook="01_lrcn", a="x", b="z")
+    table = record_comparisons(path, [again])  # 01's rows are replaced by its new family, 02's stay
     assert list(table.columns) == COMPARISON_COLUMNS
-    assert len(table) == 2
+    assert sorted(zip(table.notebook, table.b, strict=True)) == [("01_lrcn", "z"), ("02_convlstm", "v")]
     saved = pd.read_csv(path)
     assert saved.set_index("notebook").loc["01_lrcn", "verdict"] == "no clear difference"
     assert (tmp_path / "comparisons.md").exists()
 
 
-def test_compare_unpaired_uses_newcombe_and_the_score_test():
+def test_holm_matches_multipletests_on_a_known_example():
+    p = [0.01, 0.04, 0.03, 0.005]
+    # by hand: sorted 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1 -> 0.02, 0.03, 0.06, 0.06 (running max)
+    assert holm(p) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert holm(p) == pytest.approx(multipletests(p, method="holm")[1])
+
+
+def test_verdict_reads_the_adjusted_p_value_within_each_family(tmp_path):
+    """Two pairs of one notebook, each at raw p = 0.039 ("better"): Holm doubles both to 0.078 and the verdicts flip."""
+    path = tmp_path / "comparisons.csv"
+    weak = compare(*paired(both=140, only_a=8, only_b=1, neither=11), notebook="05", a="lrcn", b="x")
+    twin = compare(*paired(both=140, only_a=8, only_b=1, neither=11), notebook="05", a="lrcn", b="y")
+    strong = compare(*paired(both=140, only_a=12, only_b=0, neither=8), notebook="05", a="lrcn", b="w")
+    assert weak["p_value"] == pytest.approx(0.0390625) and weak["verdict"] == "a better"  # raw: better
+    assert 0 < weak["ci_low"]  # the raw interval agrees with the raw p-value
+    table = record_comparisons(path, [weak, twin, strong]).set_index("b")
+    expected = multipletests([0.0390625, 0.0390625, 2 / 2**12], method="holm")[1]
+    assert table.loc[["x", "y", "w"], "p_adjusted"].tolist() == pytest.approx(expected)
+    assert table.loc["x", "p_adjusted"] == pytest.approx(2 * 0.0390625)
+    assert table.loc["x", "verdict"] == table.loc["y", "verdict"] == "no clear difference"  # flipped by Holm
+    assert table.loc["w", "verdict"] == "a better"
+    # a family of one is not adjusted; another notebook's family leaves this one alone
+    record_comparisons(path, [compare(*paired(both=140, only_a=8, only_b=1, neither=11), notebook="02", a="lrcn",
+                                      b="z")])
+    saved = pd.read_csv(path, dtype={"family": str}).set_index("b")
+    assert saved.loc["z", "p_adjusted"] == pytest.approx(0.0390625) and saved.loc["z", "verdict"] == "a better"
+    assert saved.loc["x", "verdict"] == "no clear difference" and saved.loc["z", "family"] == "02"
+
+
+def test_post_hoc_rows_stay_outside_the_family_and_the_verdicts(tmp_path):
+    path = tmp_path / "comparisons.csv"
+    honest = compare(*paired(both=140, only_a=8, only_b=1, neither=11), notebook="03", a="hybrid", b="cnn")
+    picked = compare(*paired(both=140, only_a=8, only_b=0, neither=12), notebook="03", a="hybrid", b="best",
+                     post_hoc=True)
+    table = record_comparisons(path, [honest, picked]).set_index("b")
+    assert table.loc["best", "verdict"] == POST_HOC and bool(table.loc["best", "post_hoc"])
+    assert table.loc["cnn", "p_adjusted"] == pytest.approx(0.0390625)  # a family of one: the post hoc row is out
+
+
+def test_each_pair_is_tested_once(tmp_path):
+    path = tmp_path / "comparisons.csv"
+    record_comparisons(path, [compare(*paired(both=5, only_a=1, only_b=0, neither=1), notebook="02_convlstm",
+                                      a="lrcn (group)", b="convlstm (group)")])
+    again = compare(*paired(both=5, only_a=1, only_b=0, neither=1), notebook="05_model_comparison",
+                    a="LRCN", b="ConvLSTM")
+    with pytest.raises(ValueError, match="tested twice"):
+        record_comparisons(path, [again])
+    table = pd.read_csv(path)
+    assert find_pair(table, "ConvLSTM", "LRCN")["notebook"] == "02_convlstm"
+    assert find_pair(table, "LRCN", "CNN") is None
+    with pytest.raises(ValueError, match="tests a pair twice"):
+        record_comparisons(tmp_path / "other.csv", [dict(again, a="x", b="y"), dict(again, a="y", b="x")])
+    # a pair belongs to the first notebook that tests it: 02 recording it again drops a later notebook's copy
+    other = tmp_path / "late.csv"
+    record_comparisons(other, [again])  # 05 tested it while 02's row was missing
+    table = record_comparisons(other, [compare(*paired(both=5, only_a=1, only_b=0, neither=1), notebook="02_convlstm",
+                                               a="lrcn (group)", b="convlstm (group)")])
+    assert list(table.notebook) == ["02_convlstm"]
+
+
+def test_unpaired_verdict_and_interval_agree_on_157_vs_150_of_160():
+    """The score test said p = 0.048 ("better") while Newcombe's interval held 0; one method now decides both."""
+    row = compare_unpaired(157, 160, 150, 160, notebook="01_lrcn", a="x", b="y", shared_clips=37)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx(difference_interval(157, 160, 150, 160))
+    assert row["ci_low"] < 0 < row["ci_high"] and row["p_value"] >= 0.05 and row["verdict"] == "no clear difference"
+    assert "37 in both" in row["test"] and "160 vs 160" in row["test"]
+    # everywhere on a grid, p < 0.05 exactly when the 95% interval excludes 0
+    for a, b in [(116, 107), (160, 150), (120, 100), (157, 151), (90, 80), (100, 99), (160, 159)]:
+        low, high = difference_interval(a, 160, b, 160)
+        assert (newcombe_p_value(a, 160, b, 160) < 0.05) == (low > 0 or high < 0), (a, b)
+        # and at other levels too: the p-value is the level at which the interval touches 0
+        p = newcombe_p_value(a, 160, b, 160)
+        if 1e-12 < p < 1:
+            assert min(abs(v) for v in difference_interval(a, 160, b, 160, alpha=p)) == pytest.approx(0, abs=1e-6)
+
+
+def test_paired_interval_agrees_with_mcnemar():
+    for only_a, only_b in [(8, 1), (8, 2), (1, 7), (5, 5), (12, 3), (0, 6)]:
+        y_true, pred_a, pred_b = paired(both=100, only_a=only_a, only_b=only_b, neither=10)
+        p = mcnemar_exact(y_true, pred_a, pred_b)[2]
+        low, high = paired_difference_interval(only_a, only_b, len(y_true))
+        assert low <= (only_a - only_b) / len(y_true) <= high
+        assert (p < 0.05) == (low > 0 or high < 0), (only_a, only_b, p, low, high)
+
+
+def test_p_values_print_without_a_false_zero():
+    assert format_p(0.0004) == "< 0.001" and format_p(0.0391) == "0.039" and format_p(float("nan")) == ""
+
+
+def test_seed_comparison_is_welch_with_its_interval():
+    from scipy import stats
+
+    a, b = [0.988, 0.956, 0.975, 0.969, 0.975], [0.9375, 0.9125, 0.95, 0.925, 0.9375]
+    row = compare_seeds(a, b, a="lrcn", b="convlstm")
+    assert row["p_value"] == pytest.approx(stats.ttest_ind(a, b, equal_var=False).pvalue)
+    assert row["ci_low"] < np.mean(a) - np.mean(b) < row["ci_high"] and row["verdict"] == "a better"
+    with pytest.raises(ValueError, match="two seeds"):
+        compare_seeds([0.9], b, a="x", b="y")
+
+
+def test_settings_hash_changes_with_any_setting():
+    base = {"EPOCHS": 25, "OPTIMIZERS": {"SGD": lambda: 0.01}, "lowercase": 1}
+    assert settings_hash(base) == settings_hash({**base, "lowercase": 2})  # only UPPER_CASE names count
+    assert settings_hash(base) != settings_hash({**base, "EPOCHS": 26})
+    assert settings_hash(base) != settings_hash({**base, "OPTIMIZERS": {"SGD": lambda: 0.02}})
+
+
+def test_compare_unpaired_uses_newcombe_for_verdict_and_interval():
     row = compare_unpaired(116, 122, 107, 122, notebook="01_lrcn", a="x", b="y")
     assert row["test"].startswith("unpaired") and set(COMPARISON_COLUMNS) <= set(row)
     assert (row["ci_low"], row["ci_high"]) == pytest.approx(difference_interval(116, 122, 107, 122))
