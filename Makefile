@@ -165,8 +165,9 @@ export: setup
 readme: setup
 	$(PY) scripts/readme.py $(if $(SECTIONS),--sections $(SECTIONS))
 
-# Seed spread: the LRCN (group protocol) and paper 000's CNN, RNN and hybrid retrained for each seed in
-# HAR_SEEDS (default 27,28,29,30,31) with the notebooks' settings -> results/seeds.csv (resumable; 47 min measured on 2 busy cores).
+# Seed spread: the LRCN (group and random_clip protocols), the ConvLSTM (group) and paper 000's CNN, RNN and hybrid
+# retrained for each seed in HAR_SEEDS (default 27,28,29,30,31) with the notebooks' settings -> results/seeds.csv
+# (resumable; each row's `seconds` column is its measured training time).
 seeds: setup
 	$(PY) scripts/seeds.py
 	$(MAKE) readme
