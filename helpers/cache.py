@@ -9,16 +9,19 @@ dataset) in a temporary folder that replaces the entry when complete
 (:func:`helpers.atomic.atomic_write`), with ``meta.json`` written last; an interrupted
 run leaves no entry. :func:`load_entry` returns a complete entry memory-mapped
 read-only, and None for an entry without its metadata or with a short array file
-(recomputed, never reused).
+(recomputed, never reused). :func:`load_or_build` is the one way callers use both: concurrent
+builders of one entry (several processes, notebooks or jobs on one cache) take turns on a file
+lock, so one builds and the others load what it wrote.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -82,3 +85,52 @@ def write_entry(entry: str | os.PathLike, *, filename: str) -> Iterator[tuple[Bi
         with open(Path(tmp) / filename, "wb") as sink:
             yield sink, meta
         (Path(tmp) / META).write_text(json.dumps(meta))
+
+
+@contextlib.contextmanager
+def entry_lock(entry: str | os.PathLike) -> Iterator[None]:
+    """Hold an exclusive lock on ``<entry>.lock`` (:func:`fcntl.flock`; released when the process dies).
+
+    The holder removes the lock file when it is done, so no lock files pile up; a waiter that then
+    holds the lock of a removed file opens the new one and waits again (the usual flock + inode check).
+    Hand-written because the standard library has flock but no lock-file protocol around it.
+    """
+    path = Path(f"{entry}.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            with contextlib.suppress(FileNotFoundError):
+                if os.fstat(handle).st_ino == os.stat(path).st_ino:
+                    break
+        except BaseException:
+            os.close(handle)
+            raise
+        os.close(handle)
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+        os.close(handle)
+
+
+def load_or_build(entry: str | os.PathLike, *, filename: str, dtype: str | np.dtype,
+                  build: Callable[[BinaryIO, dict], None]) -> tuple[np.ndarray, dict]:
+    """The complete entry (:func:`load_entry`), built first by ``build(sink, meta)`` (:func:`write_entry`) if missing.
+
+    Concurrent callers for one entry take turns (:func:`entry_lock`): the first builds it, the
+    others wait and load it; every caller returns the same complete entry.
+    """
+    loaded = load_entry(entry, filename=filename, dtype=dtype)
+    if loaded is not None:
+        return loaded
+    with entry_lock(entry):
+        loaded = load_entry(entry, filename=filename, dtype=dtype)  # another process may have built it meanwhile
+        if loaded is None:
+            with write_entry(entry, filename=filename) as (sink, meta):
+                build(sink, meta)
+            loaded = load_entry(entry, filename=filename, dtype=dtype)
+    if loaded is None:
+        raise RuntimeError(f"{entry}: the cache entry is incomplete right after it was written")
+    return loaded

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 from tqdm.auto import tqdm
 
-from helpers.cache import cache_key, load_entry, write_entry
+from helpers.cache import cache_key, load_or_build
 from helpers.parallel import parallel_map
 from helpers.video import VideoReadError, frame_extraction
 
@@ -79,14 +79,6 @@ def _cache_key(class_names: list[str], paths: list[Path], num_frames: int, image
     return cache_key(f"clips_{num_frames}x{image_size}", [_CACHE_VERSION, class_names, num_frames, image_size], files)
 
 
-def _load_cache(entry: Path) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
-    loaded = load_entry(entry, filename=_FEATURES, dtype=np.uint8)
-    if loaded is None:
-        return None
-    features, meta = loaded
-    return features, np.asarray(meta["labels"], dtype=np.int64), list(meta["video_files_paths"])
-
-
 def create_dataset(
     dataset_dir: str | os.PathLike,
     *,
@@ -127,17 +119,16 @@ def create_dataset(
         return _extract(paths, all_labels, num_frames=num_frames, image_size=image_size, num_workers=num_workers,
                         progress=progress, sink=None)[:3]
     entry = Path(cache_dir) / _cache_key(class_names, paths, num_frames, image_size)
-    cached = _load_cache(entry)
-    if cached is not None:
-        return cached
-    with write_entry(entry, filename=_FEATURES) as (sink, meta):
+
+    def build(sink: BinaryIO, meta: dict) -> None:
         _, labels, kept, skipped = _extract(paths, all_labels, num_frames=num_frames, image_size=image_size,
                                             num_workers=num_workers, progress=progress, sink=sink)
         meta.update(shape=[len(kept), num_frames, image_size, image_size, 3], labels=labels.tolist(),
                     video_files_paths=kept, class_names=class_names, skipped=skipped,
                     clip_bytes=num_frames * image_size * image_size * 3)
-    return _load_cache(entry)
 
+    features, meta = load_or_build(entry, filename=_FEATURES, dtype=np.uint8, build=build)  # one builder at a time
+    return features, np.asarray(meta["labels"], dtype=np.int64), list(meta["video_files_paths"])
 
 def _extract(paths: list[Path], all_labels: np.ndarray, *, num_frames: int, image_size: int,
              num_workers: int | None, progress: bool, sink: BinaryIO | None
