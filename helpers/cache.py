@@ -88,30 +88,18 @@ def write_entry(entry: str | os.PathLike, *, filename: str) -> Iterator[tuple[Bi
 
 
 @contextlib.contextmanager
-def entry_lock(entry: str | os.PathLike) -> Iterator[None]:
-    """Hold an exclusive lock on ``<entry>.lock`` (:func:`fcntl.flock`; released when the process dies).
+def cache_lock(cache_dir: str | os.PathLike) -> Iterator[None]:
+    """Hold an exclusive lock on the cache folder itself (:func:`fcntl.flock`; released when the process dies).
 
-    The holder removes the lock file when it is done, so no lock files pile up; a waiter that then
-    holds the lock of a removed file opens the new one and waits again (the usual flock + inode check).
-    Hand-written because the standard library has flock but no lock-file protocol around it.
+    One lock a folder, no lock file to leave behind: builders of other entries in the same folder
+    wait too, which costs little since a build already uses every core (:mod:`helpers.parallel`).
     """
-    path = Path(f"{entry}.lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    while True:
-        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            with contextlib.suppress(FileNotFoundError):
-                if os.fstat(handle).st_ino == os.stat(path).st_ino:
-                    break
-        except BaseException:
-            os.close(handle)
-            raise
-        os.close(handle)
+    Path(cache_dir).mkdir(parents=True, exist_ok=True)
+    handle = os.open(cache_dir, os.O_RDONLY)
     try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
         yield
     finally:
-        path.unlink(missing_ok=True)
         os.close(handle)
 
 
@@ -119,13 +107,13 @@ def load_or_build(entry: str | os.PathLike, *, filename: str, dtype: str | np.dt
                   build: Callable[[BinaryIO, dict], None]) -> tuple[np.ndarray, dict]:
     """The complete entry (:func:`load_entry`), built first by ``build(sink, meta)`` (:func:`write_entry`) if missing.
 
-    Concurrent callers for one entry take turns (:func:`entry_lock`): the first builds it, the
-    others wait and load it; every caller returns the same complete entry.
+    Concurrent callers take turns (:func:`cache_lock`): the first builds the entry, the others
+    wait and load it; every caller returns the same complete entry.
     """
     loaded = load_entry(entry, filename=filename, dtype=dtype)
     if loaded is not None:
         return loaded
-    with entry_lock(entry):
+    with cache_lock(Path(entry).parent):
         loaded = load_entry(entry, filename=filename, dtype=dtype)  # another process may have built it meanwhile
         if loaded is None:
             with write_entry(entry, filename=filename) as (sink, meta):

@@ -66,11 +66,8 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 def normalise_url(url: str) -> str:
     """``url`` with its scheme and host in lower case, no default port, no ``#fragment``, ``/`` for an empty path."""
     parts = urllib.parse.urlsplit(url.strip())
-    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
-    host = f"[{host}]" if ":" in host else host  # IPv6
-    port = f":{parts.port}" if parts.port and parts.port != _DEFAULT_PORTS.get(scheme) else ""
-    user = f"{parts.username}{':' + parts.password if parts.password else ''}@" if parts.username else ""
-    return urllib.parse.urlunsplit((scheme, f"{user}{host}{port}", parts.path or "/", parts.query, ""))
+    netloc = parts.netloc.lower().removesuffix(f":{_DEFAULT_PORTS.get(parts.scheme.lower())}")
+    return urllib.parse.urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
 
 
 def url_key(url: str, *, extractor: str | None = None, video_id: str | None = None) -> str:
@@ -101,7 +98,8 @@ def _deadline(seconds: float | None) -> Iterator[float]:
 
     A timer signal (SIGALRM) interrupts a read that waits on a trickling socket, which nothing
     else in yt-dlp or the standard library bounds. Signals reach the main thread only; elsewhere
-    the progress hook checks the yielded end time between chunks. An outer timer is restored.
+    the progress hook checks the yielded end time between chunks. (It replaces any outer real-time
+    timer; nothing in this package sets one.)
     """
     end = time.monotonic() + seconds if seconds is not None else float("inf")
     if seconds is None or threading.current_thread() is not threading.main_thread():
@@ -112,15 +110,12 @@ def _deadline(seconds: float | None) -> Iterator[float]:
         raise _PastDeadline
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
-    outer, interval = signal.setitimer(signal.ITIMER_REAL, seconds)
-    started = time.monotonic()
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield end
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-        if outer:
-            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 1e-3), interval)
 
 
 def js_runtimes() -> dict[str, dict]:

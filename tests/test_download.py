@@ -13,13 +13,13 @@ import pytest
 
 from helpers.download import DownloadError, download_video, js_runtime, js_runtimes, normalise_url, url_key
 from tests.conftest import numbered_frames, write_video
-from tests.serve import QuietHandler, closed_port_url, serve_directory
+from tests.serve import TrickleHandler, closed_port_url, serve_directory
 
 HOSTILE_TITLE = "../../../escaped/evil"
 
 
-class Handler(QuietHandler):
-    """Static files plus a few hostile or broken routes."""
+class Handler(TrickleHandler):
+    """Static files plus a few hostile or broken routes (and /trickle/<file>)."""
 
     def _send(self, data: bytes, *, headers: dict[str, str], length: bool = True) -> None:
         self.send_response(200)
@@ -39,17 +39,6 @@ class Handler(QuietHandler):
         elif self.path.startswith("/stream.mp4"):  # no Content-Length: the size limit must act while streaming
             self.close_connection = True
             self._send((root / "bunny.mp4").read_bytes(), headers={"Content-Type": "video/mp4"}, length=False)
-        elif self.path.startswith("/trickle.mp4"):  # the sniffed head at once, then one byte every 0.25 s
-            data = (root / "bunny.mp4").read_bytes()
-            self.send_response(200)
-            self.send_header("Content-Type", "video/mp4")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data[:4096])
-            for byte in data[4096:4096 + 80]:  # ends by itself after 20 s: the client must give up first
-                self.wfile.flush()
-                time.sleep(0.25)
-                self.wfile.write(bytes([byte]))
         elif self.path.startswith("/slow.mp4"):
             time.sleep(3)
             self._send(b"", headers={"Content-Type": "video/mp4"})
@@ -140,7 +129,7 @@ def test_a_trickling_server_ends_within_the_deadline(base_url, out_dir):
     """One byte every 0.25 s never trips the socket timeout; the overall deadline ends it, in one line."""
     started = time.monotonic()
     with pytest.raises(DownloadError, match=r"took longer than timeout=2 s") as info:
-        fetch(base_url + "trickle.mp4", out_dir, timeout=2.0)
+        fetch(base_url + "trickle/bunny.mp4", out_dir, timeout=2.0)
     assert time.monotonic() - started < 6
     assert "\n" not in str(info.value)
     assert files_under(out_dir) == [] and list(out_dir.iterdir()) == []  # no partial file, no temporary folder
@@ -249,7 +238,7 @@ def test_a_killed_downloads_partial_file_is_removed_by_the_next_download(base_ur
     them (a live download's folder is never touched)."""
     code = ("import sys; from helpers.download import download_video\n"
             "download_video(sys.argv[1], sys.argv[2], progress=False, timeout=60)")
-    child = subprocess.Popen([sys.executable, "-c", code, base_url + "trickle.mp4", str(out_dir)],
+    child = subprocess.Popen([sys.executable, "-c", code, base_url + "trickle/bunny.mp4", str(out_dir)],
                              cwd=Path(__file__).resolve().parents[1])
     try:
         for _ in range(200):  # until the partial file exists
