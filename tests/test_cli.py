@@ -105,9 +105,11 @@ def test_usage_error_is_one_line(tmp_path):
 def test_default_model_path_is_the_trained_lrcn():
     from helpers.__main__ import build_parser
     from helpers.config import project_paths
+    from helpers.download import DEFAULT_DOWNLOAD_TIMEOUT_S
 
     args = build_parser().parse_args(["classify", "video.mp4"])
     assert args.model == project_paths().models_dir / "lrcn.keras"
+    assert args.download_timeout == DEFAULT_DOWNLOAD_TIMEOUT_S
 
 
 # In-process runs below: same main(), without paying a TensorFlow start-up per case.
