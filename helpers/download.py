@@ -16,7 +16,7 @@ safety limits on by default:
 * a file is reused only when it was fetched from the same URL: its name ends with
   :func:`url_key` (the normalised URL and the extractor's video id), never the site's file
   name alone (two hosts, or two folders, serving ``clip.mp4`` are two videos);
-* partial files are written to a private temporary folder that is removed whatever
+* partial files are written to a temporary folder of their own that is removed whatever
   happens (a killed run's folder by the next download into the same folder,
   :func:`helpers.atomic.temp_path`), so a failed download leaves nothing behind;
 * every failure is one :class:`DownloadError` with a one-line message, which ends with
@@ -306,7 +306,7 @@ def download_video(
         raise DownloadError(url, "not an http(s) URL")
     output_dir = Path(output_dir).resolve()
     output_dir.mkdir(parents=True, exist_ok=True)
-    # partial files go to a private folder next to the output, removed whatever happens (a killed run's: next time)
+    # partial files go to a folder of their own next to the output, removed whatever happens (a killed run's: next time)
     tmp_dir = temp_path(output_dir / ".download", directory=True)
     rejected: list[str] = []
     finished: list[str] = []
