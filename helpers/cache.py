@@ -20,6 +20,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -93,7 +94,13 @@ def cache_lock(cache_dir: str | os.PathLike) -> Iterator[None]:
 
     One lock a folder, no lock file to leave behind: builders of other entries in the same folder
     wait too, which costs little since a build already uses every core (:mod:`helpers.parallel`).
+    A spawned worker still re-running an unguarded script (the test of ``helpers.parallel._bootstrapping``)
+    takes no lock: its parent holds it, and the worker must go on to :func:`helpers.parallel.parallel_map`,
+    which stops it and makes the parent explain the missing main guard.
     """
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        yield
+        return
     Path(cache_dir).mkdir(parents=True, exist_ok=True)
     handle = os.open(cache_dir, os.O_RDONLY)
     try:
