@@ -11,7 +11,9 @@ SOURCE is a local file or an http(s) URL (YouTube, Vimeo, a direct link: anythin
 :func:`helpers.download.download_video` accepts). The default model is the LRCN that
 ``make run`` trains (``results/models/lrcn.keras``). Prints the top classes; ``--json``
 prints exactly one JSON object instead. Exit status 0 on success, 1 on any failure
-(with one ``error: ...`` line on stderr), 2 on bad arguments.
+(with one ``error: ...`` line on stderr), 2 on bad arguments (checked before any work, :func:`check_args`:
+numbers, the output's suffix, an output that would replace a folder or an input), 130 on Ctrl-C and
+143 on SIGTERM (handled alike: temporary outputs removed), 141 when stdout's reader has gone (``| head``).
 
 ``--model`` also takes a ``.tflite`` file written by ``export`` (its ``.tflite.json`` metadata beside it):
 it then runs through the LiteRT interpreter (:mod:`helpers.deploy`). ``export`` writes a SavedModel
@@ -24,13 +26,17 @@ FFmpeg, PyAV (the decoder) and its FFmpeg, the GPUs TensorFlow sees, yt-dlp and 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
 import os
 import platform
 import re
+import signal
 import sys
 import urllib.parse
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 from helpers import own_videos
@@ -68,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="where URLs are downloaded (default: %(default)s)")
     classify.add_argument("--max-filesize-mb", type=float, default=200.0, help="download size limit in MiB")
     classify.add_argument("--max-duration", type=float, default=600.0, help="download duration limit in seconds")
+    classify.add_argument("--download-timeout", type=float, default=600.0,  # download.DEFAULT_DOWNLOAD_TIMEOUT_S
+                          help="seconds a whole download may take; a stalled server ends with one line "
+                               "(default: %(default)s)")
     classify.add_argument("--verbose", action="store_true",
                           help="keep TensorFlow's and FFmpeg's native log lines and show tracebacks on errors")
     export = commands.add_parser("export", help="export a .keras model as a SavedModel or a TFLite file",
@@ -92,6 +101,55 @@ def build_parser() -> argparse.ArgumentParser:
     env.add_argument("--verbose", action="store_true", help="keep TensorFlow's native log lines")
     own_videos.add_parser(commands)  # train (its TensorFlow and matplotlib imports wait until it runs)
     return parser
+
+
+#: The suffixes of an annotated video: the keys of helpers.inference.ANNOTATED_CODECS, which imports TensorFlow
+#: (tests/test_cli.py checks that they agree).
+ANNOTATED_SUFFIXES = (".avi", ".m4v", ".mkv", ".mov", ".mp4")
+
+
+def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse bad arguments before any work (one line, exit status 2); remove killed runs' leftovers
+    beside the output (:func:`helpers.atomic.remove_stale`)."""
+    from helpers import atomic
+
+    positive = {"classify": ("window", "stride", "max_filesize_mb", "max_duration", "download_timeout", "top",
+                             "smoothing"), "export": ("calibration_clips",)}.get(args.command, ())
+    for name in positive:
+        value = getattr(args, name)
+        if value is not None and not (math.isfinite(value) and value > 0):
+            parser.error(f"--{name.replace('_', '-')} must be a finite number > 0, got {value}")
+    output = getattr(args, "output", None)
+    if output is None or args.command not in ("classify", "export"):
+        return
+    if args.command == "classify" and output.suffix.lower() not in ANNOTATED_SUFFIXES:
+        parser.error(f"--output {output}: an annotated video ends in one of {', '.join(ANNOTATED_SUFFIXES)}")
+    source = getattr(args, "source", None)
+    inputs = [args.model, getattr(args, "calibration", None), None if source is None or _is_url(source) else source]
+    try:
+        atomic.check_target(output, directory=getattr(args, "format", None) == "saved_model", inputs=inputs)
+    except atomic.RefusedTarget as err:
+        parser.error(f"--output {_printable(str(err))}")
+    atomic.remove_stale(output, whole_folder=True)  # what a killed (SIGKILL) run left beside the output
+
+
+def _check_model_file(path: Path) -> None:
+    """One line for a model path that is missing, a folder or not a .keras archive, before TensorFlow loads."""
+    import zipfile
+
+    if path.is_dir():
+        raise IsADirectoryError(f"{path}: is a folder, not a model file (a .keras or an exported .tflite file)")
+    if not path.is_file():  # before any download or TensorFlow import
+        raise FileNotFoundError(f"{path}: model file does not exist (train one with `python -m helpers train FOLDER`, "
+                                "notebooks/01_lrcn.ipynb or `make run`, and pass it as --model)")
+    if path.suffix == ".keras" and not zipfile.is_zipfile(path):
+        raise ValueError(f"{path}: not a loadable .keras model (not a zip archive: corrupt, cut short or another "
+                         "format)")
+
+
+def _printable(text: str) -> str:
+    """``text`` with control and other non-printable characters escaped: a class or file name cannot forge output."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(text))
 
 
 def _ffmpeg(build_information: str) -> dict | None:
@@ -142,18 +200,14 @@ def classify(args: argparse.Namespace) -> dict:
     if not remote:
         from helpers.video import check_video_file
 
-        check_video_file(args.source)  # the library's messages: missing, a directory, unreadable, empty
-    if not args.model.is_file():  # before any download or TensorFlow import
-        raise FileNotFoundError(f"{args.model}: model file does not exist (train one with `python -m helpers "
-                                "train FOLDER`, notebooks/01_lrcn.ipynb or `make run`, and pass it as --model)")
-    if args.top < 1:
-        raise ValueError(f"--top must be >= 1, got {args.top}")
+        check_video_file(args.source)  # the library's messages: missing, a directory, a pipe, unreadable, empty
+    _check_model_file(args.model)
     progress = sys.stderr.isatty()
     if remote:
         from helpers.download import download_video
 
         video = download_video(args.source, args.download_dir, max_filesize=int(args.max_filesize_mb * 2**20),
-                               max_duration=args.max_duration, progress=progress)
+                               max_duration=args.max_duration, timeout=args.download_timeout, progress=progress)
     else:
         video = Path(args.source)
 
@@ -199,25 +253,17 @@ def classify(args: argparse.Namespace) -> dict:
 
 def export(args: argparse.Namespace) -> dict:
     """Run ``export``; returns the result as a JSON-ready dict (raises on any failure)."""
-    if not args.model.is_file():
-        raise FileNotFoundError(f"{args.model}: model file does not exist")
+    _check_model_file(args.model)
     if (args.quantize == "int8") != (args.calibration is not None):
         raise ValueError("--calibration (a folder of training videos) is needed for --quantize int8, and only for it")
-    import numpy as np
-
-    from helpers.data import frame_extraction
     from helpers.deploy import export_model, metadata_path
     from helpers.models import load_model, model_spec
-    from helpers.video import VIDEO_EXTENSIONS
 
     model, clips = load_model(args.model, compile=False), None
     if args.calibration is not None:
-        videos = sorted(p for p in args.calibration.rglob("*") if p.suffix.lower() in VIDEO_EXTENSIONS)
-        if not videos:
-            raise ValueError(f"{args.calibration}: no videos to calibrate on")
-        spec = model_spec(model)  # spread over the folder (every class), not its first videos
-        clips = np.stack([frame_extraction(v, num_frames=spec.num_frames, image_size=spec.image_size)
-                          for v in videos[::max(1, len(videos) // args.calibration_clips)][:args.calibration_clips]])
+        spec = model_spec(model)
+        clips = calibration_clips(args.calibration, count=args.calibration_clips, num_frames=spec.num_frames,
+                                  image_size=spec.image_size)
     path = export_model(model, args.output, format=args.format, quantize=args.quantize, representative_clips=clips,
                         per_channel=args.per_channel)
     size = path.stat().st_size if path.is_file() else sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
@@ -225,15 +271,53 @@ def export(args: argparse.Namespace) -> dict:
             "quantize": args.quantize, "per_channel": args.per_channel, "size_bytes": size}
 
 
+def calibration_clips(folder: Path, *, count: int, num_frames: int, image_size: int):
+    """uint8 clips ``(num_clips, num_frames, image_size, image_size, 3)`` of up to ``count`` videos spread over
+    ``folder`` (every class, not its first videos); an unreadable video is skipped with a ``note:`` line."""
+    import numpy as np
+
+    from helpers.video import VIDEO_EXTENSIONS, VideoReadError, frame_extraction
+
+    videos = sorted(p for p in folder.rglob("*") if p.suffix.lower() in VIDEO_EXTENSIONS)
+    clips = []
+    for video in videos[::max(1, len(videos) // count)][:count]:
+        try:
+            clips.append(frame_extraction(video, num_frames=num_frames, image_size=image_size))
+        except VideoReadError as err:
+            print(f"note: calibration skips {_printable(str(err))}", file=sys.stderr)
+    if not clips:
+        raise ValueError(f"{folder}: no readable videos to calibrate on")
+    return np.stack(clips)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, a job scheduler) handled like Ctrl-C: ``finally`` blocks remove temporary outputs."""
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Raise :class:`_Terminated` on SIGTERM in the block (run from the main thread, as signals are)."""
+
+    def terminate(signum, frame):
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _print_text(result: dict) -> None:
-    print(f"{result['video']}: {result['label']} ({result['confidence']:.1%})")
-    width = max(len(item["label"]) for item in result["top"])
-    for item in result["top"]:
-        print(f"  {item['label']:<{width}}  {item['probability']:6.1%}")
+    print(f"{_printable(result['video'])}: {_printable(result['label'])} ({result['confidence']:.1%})")
+    top = [(_printable(item["label"]), item["probability"]) for item in result["top"]]
+    width = max(len(label) for label, _ in top)
+    for label, probability in top:
+        print(f"  {label:<{width}}  {probability:6.1%}")
     if "annotated" in result:
         a = result["annotated"]
-        print(f"annotated video: {a['path']} ({a['windows']} windows of {a['window_s']:.2f} s; label changes "
-              f"{a['label_changes_raw']} raw -> {a['label_changes_smoothed']} smoothed over {a['smoothing']})")
+        print(f"annotated video: {_printable(a['path'])} ({a['windows']} windows of {a['window_s']:.2f} s; label "
+              f"changes {a['label_changes_raw']} raw -> {a['label_changes_smoothed']} smoothed over {a['smoothing']})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -242,25 +326,37 @@ def main(argv: list[str] | None = None) -> int:
         argv = sys.argv[1:]
         if Path(sys.argv[0]).name == "har-classify":  # the console script is `classify` itself
             argv = ["classify", *argv]
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    check_args(parser, args)
     if args.verbose:
         os.environ[TF_LOGS_ENV] = "1"  # before TensorFlow's first import: helpers' import hook lets its lines through
         import av.logging
 
         av.logging.set_level(av.logging.WARNING)  # PyAV's FFmpeg is silent unless asked
-    with quiet_native_stderr(not args.verbose):
+    with quiet_native_stderr(not args.verbose), _sigterm_as_interrupt():
         try:
             command = {"classify": classify, "export": export, "train": own_videos.run}.get(args.command)
             result = command(args) if command else environment()
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as err:
             print("error: interrupted", file=sys.stderr)
-            return 130
+            return 143 if isinstance(err, _Terminated) else 130
         except Exception as err:  # any failure: one line, no traceback (unless --verbose)
             if args.verbose:
                 raise
-            message = " ".join(str(err).split()) or type(err).__name__
+            message = _printable(" ".join(str(err).split())) or type(err).__name__
             print(f"error: {message}", file=sys.stderr)
             return 1
+    try:
+        _print_result(args, result)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `| head` closed the pipe: nothing more to say, no traceback at exit either
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    return 0
+
+
+def _print_result(args: argparse.Namespace, result: dict) -> None:
     if args.json:
         print(json.dumps(result))
     elif args.command == "export":
@@ -272,7 +368,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{key}: {value}")
     else:
         _print_text(result)
-    return 0
 
 
 if __name__ == "__main__":

@@ -17,6 +17,12 @@ leftover is stale only when it was made on this host by a process that no longer
 live writer's output, or one made on another host sharing the file system, is never
 touched. The older names ``<target>.tmp-<host>-<pid>`` and ``<target>.tmp-<pid>`` are
 recognised too.
+
+Nothing is destroyed that the caller was not asked to replace (:func:`check_target`, run before
+the block writes anything and again at the rename): a file never replaces a folder, a folder
+replaces only an empty folder or one written here (it holds :data:`OWNED_MARKER`), and an output
+that is one of its inputs (same file through links or hard links, or a folder holding one) is
+refused. Each refusal is a :class:`RefusedTarget` naming the path.
 """
 
 from __future__ import annotations
@@ -26,10 +32,13 @@ import os
 import shutil
 import socket
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 _TAG = ".tmp-"
+#: Empty file inside every folder :func:`replace` moves into place: a later write may replace that
+#: folder; a non-empty folder without it is someone else's and is never replaced.
+OWNED_MARKER = ".written-by-helpers"
 _UMASK = os.umask(0o22)
 os.umask(_UMASK)  # read once: tempfile makes private (0600/0700) paths; outputs get the usual modes
 
@@ -123,15 +132,67 @@ def temp_path(target: str | os.PathLike, *, directory: bool = False, whole_folde
     return path
 
 
-def replace(source: str | os.PathLike, target: str | os.PathLike) -> None:
-    """Move ``source`` onto ``target`` in one rename; an existing target folder is moved aside first.
+class RefusedTarget(ValueError):
+    """An output that would destroy what it was not asked to replace; the message is ``<path>: <reason>``."""
+
+    def __init__(self, path: str | os.PathLike, reason: str):
+        self.path, self.reason = str(path), reason
+        super().__init__(f"{path}: {reason}")
+
+
+def _is_folder(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()  # a link is replaced itself, never what it points to
+
+
+def check_target(target: str | os.PathLike, *, directory: bool = False,
+                 inputs: Iterable[str | os.PathLike | None] = (), owned: bool = False) -> Path:
+    """``target`` as a Path if writing it destroys nothing it was not asked to replace, else :class:`RefusedTarget`.
+
+    Args:
+        target: The file or folder about to be written.
+        directory: The new output is a folder (else a file).
+        inputs: Paths the writer reads (None entries are skipped): the target may be none of them
+            (same file, also through symbolic or hard links) and, as a folder, may hold none of them.
+        owned: ``target``'s folder is this package's (a cache folder): a folder there may be replaced
+            without :data:`OWNED_MARKER` (e.g. a cache entry left half-written by hand or an older version).
+
+    Returns:
+        ``target`` as a Path.
+    """
+    target = Path(target)
+    for source in inputs:
+        source = Path(source) if source is not None else None
+        if source is None or not source.exists():
+            continue
+        if target.exists() and os.path.samefile(source, target):
+            raise RefusedTarget(target, f"is the input {source}; write the output to another path")
+        if _is_folder(target) and source.resolve().is_relative_to(target.resolve()):
+            raise RefusedTarget(target, f"is a folder holding the input {source}; write the output to another path")
+    if not directory and _is_folder(target):
+        raise RefusedTarget(target, "is a folder; a file would replace it (remove it or choose another path)")
+    if directory and target.exists() and not _is_folder(target):
+        raise RefusedTarget(target, "is a file, not a folder (remove it or choose another path)")
+    foreign = not owned and not (target / OWNED_MARKER).exists()
+    if directory and foreign and _is_folder(target) and any(target.iterdir()):
+        raise RefusedTarget(target, "is a folder that was not written here and is not empty; it is never replaced "
+                                    "(remove it or choose another path)")
+    return target
+
+
+def replace(source: str | os.PathLike, target: str | os.PathLike, *, owned: bool = False) -> None:
+    """Move ``source`` onto ``target`` in one rename, after :func:`check_target`; an existing target folder
+    (empty, or one written here) is moved aside first.
 
     :func:`os.replace` cannot replace a folder that is not empty, so an old target folder
     is renamed to a temporary name, the new one renamed into place, then the old one
-    deleted: readers see the old folder or the new one, never a mix.
+    deleted: readers see the old folder or the new one, never a mix. A folder moved into
+    place gets :data:`OWNED_MARKER`. ``owned``: as in :func:`check_target`.
     """
     source, target = Path(source), Path(target)
-    if target.is_dir() and not target.is_symlink():
+    check_target(target, directory=_is_folder(source), owned=owned)
+    if _is_folder(source):
+        (source / OWNED_MARKER).touch()
+    if _is_folder(target):
         old = temp_path(target, directory=True)
         os.replace(target, old)
         os.replace(source, target)
@@ -152,18 +213,19 @@ def atomic_write(target: str | os.PathLike, *, directory: bool = False, whole_fo
     Args:
         target: The file or folder to write (its parent folder is created).
         directory: Yield an empty temporary folder instead of an empty file.
-        whole_folder: Also clean up other targets' leftovers in ``target``'s folder (a cache
-            folder this package owns).
+        whole_folder: ``target``'s folder is one this package owns (a cache folder): also clean
+            up other targets' leftovers there, and replace a folder there even without
+            :data:`OWNED_MARKER` (:func:`check_target`'s ``owned``).
         suffix: End of the temporary name, for writers that check it (``".keras"``).
 
     Yields:
         The temporary file or folder, beside ``target``.
     """
-    target = Path(target)
+    target = check_target(target, directory=directory, owned=whole_folder)  # before any work
     tmp = temp_path(target, directory=directory, whole_folder=whole_folder, suffix=suffix)
     try:
         yield tmp
-        replace(tmp, target)
+        replace(tmp, target, owned=whole_folder)
     finally:
         if tmp.exists():
             _remove(tmp)

@@ -9,16 +9,20 @@ dataset) in a temporary folder that replaces the entry when complete
 (:func:`helpers.atomic.atomic_write`), with ``meta.json`` written last; an interrupted
 run leaves no entry. :func:`load_entry` returns a complete entry memory-mapped
 read-only, and None for an entry without its metadata or with a short array file
-(recomputed, never reused).
+(recomputed, never reused). :func:`load_or_build` is the one way callers use both: concurrent
+builders of one entry (several processes, notebooks or jobs on one cache) take turns on a file
+lock, so one builds and the others load what it wrote.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
+import multiprocessing
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -82,3 +86,46 @@ def write_entry(entry: str | os.PathLike, *, filename: str) -> Iterator[tuple[Bi
         with open(Path(tmp) / filename, "wb") as sink:
             yield sink, meta
         (Path(tmp) / META).write_text(json.dumps(meta))
+
+
+@contextlib.contextmanager
+def cache_lock(cache_dir: str | os.PathLike) -> Iterator[None]:
+    """Hold an exclusive lock on the cache folder itself (:func:`fcntl.flock`; released when the process dies).
+
+    One lock a folder, no lock file to leave behind: builders of other entries in the same folder
+    wait too, which costs little since a build already uses every core (:mod:`helpers.parallel`).
+    A spawned worker still re-running an unguarded script (the test of ``helpers.parallel._bootstrapping``)
+    takes no lock: its parent holds it, and the worker must go on to :func:`helpers.parallel.parallel_map`,
+    which stops it and makes the parent explain the missing main guard.
+    """
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        yield
+        return
+    Path(cache_dir).mkdir(parents=True, exist_ok=True)
+    handle = os.open(cache_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)
+
+
+def load_or_build(entry: str | os.PathLike, *, filename: str, dtype: str | np.dtype,
+                  build: Callable[[BinaryIO, dict], None]) -> tuple[np.ndarray, dict]:
+    """The complete entry (:func:`load_entry`), built first by ``build(sink, meta)`` (:func:`write_entry`) if missing.
+
+    Concurrent callers take turns (:func:`cache_lock`): the first builds the entry, the others
+    wait and load it; every caller returns the same complete entry.
+    """
+    loaded = load_entry(entry, filename=filename, dtype=dtype)
+    if loaded is not None:
+        return loaded
+    with cache_lock(Path(entry).parent):
+        loaded = load_entry(entry, filename=filename, dtype=dtype)  # another process may have built it meanwhile
+        if loaded is None:
+            with write_entry(entry, filename=filename) as (sink, meta):
+                build(sink, meta)
+            loaded = load_entry(entry, filename=filename, dtype=dtype)
+    if loaded is None:
+        raise RuntimeError(f"{entry}: the cache entry is incomplete right after it was written")
+    return loaded

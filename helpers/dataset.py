@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 from tqdm.auto import tqdm
 
-from helpers.cache import cache_key, load_entry, write_entry
+from helpers.cache import cache_key, load_or_build
 from helpers.parallel import parallel_map
 from helpers.video import VideoReadError, frame_extraction
 
@@ -79,18 +79,6 @@ def _cache_key(class_names: list[str], paths: list[Path], num_frames: int, image
     return cache_key(f"clips_{num_frames}x{image_size}", [_CACHE_VERSION, class_names, num_frames, image_size], files)
 
 
-def _load_cache(entry: Path, *, total: int | None) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
-    """The cached clips, labels and paths (None if absent); with ``total`` (videos listed), names the
-    videos the entry skipped."""
-    loaded = load_entry(entry, filename=_FEATURES, dtype=np.uint8)
-    if loaded is None:
-        return None
-    features, meta = loaded
-    if total is not None:
-        _report_skipped(meta.get("skipped"), total=total)
-    return features, np.asarray(meta["labels"], dtype=np.int64), list(meta["video_files_paths"])
-
-
 def create_dataset(
     dataset_dir: str | os.PathLike,
     *,
@@ -134,17 +122,17 @@ def create_dataset(
         _report_skipped(skipped, total=len(paths))
         return features, labels, kept
     entry = Path(cache_dir) / _cache_key(class_names, paths, num_frames, image_size)
-    cached = _load_cache(entry, total=len(paths))
-    if cached is not None:
-        return cached
-    with write_entry(entry, filename=_FEATURES) as (sink, meta):
+
+    def build(sink: BinaryIO, meta: dict) -> None:
         _, labels, kept, skipped = _extract(paths, all_labels, num_frames=num_frames, image_size=image_size,
                                             num_workers=num_workers, progress=progress, sink=sink)
         meta.update(shape=[len(kept), num_frames, image_size, image_size, 3], labels=labels.tolist(),
                     video_files_paths=kept, class_names=class_names, skipped=skipped,
                     clip_bytes=num_frames * image_size * image_size * 3)
-        _report_skipped(skipped, total=len(paths))
-    return _load_cache(entry, total=None)  # skipped videos named above
+
+    features, meta = load_or_build(entry, filename=_FEATURES, dtype=np.uint8, build=build)  # one builder at a time
+    _report_skipped(meta.get("skipped"), total=len(paths))  # built now or read from the cache: named once
+    return features, np.asarray(meta["labels"], dtype=np.int64), list(meta["video_files_paths"])
 
 
 def _report_skipped(skipped: list | int | None, *, total: int) -> None:

@@ -11,8 +11,14 @@ safety limits on by default:
 * a socket timeout, a size limit (checked against ``Content-Length`` *and* while
   streaming) and a duration limit (checked from the site's metadata before the
   download and from the file itself after it, since direct links carry none);
-* partial files are written to a private temporary folder that is removed whatever
-  happens, so a failed download leaves nothing behind;
+* an overall deadline (:data:`DEFAULT_DOWNLOAD_TIMEOUT_S`): a server that trickles a byte
+  every few seconds never trips the socket timeout, so the whole download has one too;
+* a file is reused only when it was fetched from the same URL: its name ends with
+  :func:`url_key` (the normalised URL and the extractor's video id), never the site's file
+  name alone (two hosts, or two folders, serving ``clip.mp4`` are two videos);
+* partial files are written to a temporary folder of their own that is removed whatever
+  happens (a killed run's folder by the next download into the same folder,
+  :func:`helpers.atomic.temp_path`), so a failed download leaves nothing behind;
 * every failure is one :class:`DownloadError` with a one-line message, which ends with
   yt-dlp's own last warning when it gave one (e.g. YouTube's "no JavaScript runtime").
 
@@ -24,14 +30,20 @@ misses it, e.g. after ``pip install --user`` or with a venv that is not activate
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import re
 import shutil
-import tempfile
+import signal
+import threading
+import time
 import unicodedata
 import urllib.parse
+from collections.abc import Iterator
 from pathlib import Path
 
+from helpers.atomic import temp_path
 from helpers.video import VideoReadError, decode_frames, open_video
 
 #: yt-dlp format selection: a stream we can decode without ffmpeg (no merging of
@@ -44,8 +56,23 @@ DEFAULT_FORMAT = (
     "bv*[vcodec^=avc1][height<=?480]/b[vcodec^=avc1][height<=?480]"
     "/bv*[ext=mp4][height<=?480]/b[height<=?480]/bv*/b"
 )
-#: Output template inside ``output_dir``: title and id, each trimmed (bytes), never a folder.
-OUTPUT_TEMPLATE = "%(title).80B-%(id).40B.%(ext)s"
+#: Output template inside ``output_dir``: title and id, each trimmed (bytes), then :func:`url_key`; never a folder.
+OUTPUT_TEMPLATE = "%(title).80B-%(id).40B-%(url_key)s.%(ext)s"
+#: Seconds a whole download may take (the CLI's ``--download-timeout``): 200 MiB at 2.7 Mbit/s.
+DEFAULT_DOWNLOAD_TIMEOUT_S = 600.0
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalise_url(url: str) -> str:
+    """``url`` with its scheme and host in lower case, no default port, no ``#fragment``, ``/`` for an empty path."""
+    parts = urllib.parse.urlsplit(url.strip())
+    netloc = parts.netloc.lower().removesuffix(f":{_DEFAULT_PORTS.get(parts.scheme.lower())}")
+    return urllib.parse.urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
+
+
+def url_key(url: str, *, extractor: str | None = None, video_id: str | None = None) -> str:
+    """12 hex digits of the SHA-256 of the normalised URL and the extractor's video id: the cache key of a download."""
+    return hashlib.sha256(f"{normalise_url(url)}\n{extractor or ''}:{video_id or ''}".encode()).hexdigest()[:12]
 
 
 class DownloadError(ValueError):
@@ -59,6 +86,36 @@ class DownloadError(ValueError):
 
 class _TooLarge(Exception):
     """Raised from the progress hook to stop a download that passed ``max_filesize``."""
+
+
+class _PastDeadline(BaseException):
+    """Raised when a download's overall time is up; a BaseException, so no ``except Exception`` in yt-dlp keeps it."""
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float | None) -> Iterator[float]:
+    """Raise :class:`_PastDeadline` in the block after ``seconds`` (yields the monotonic end time).
+
+    A timer signal (SIGALRM) interrupts a read that waits on a trickling socket, which nothing
+    else in yt-dlp or the standard library bounds. Signals reach the main thread only; elsewhere
+    the progress hook checks the yielded end time between chunks. (It replaces any outer real-time
+    timer; nothing in this package sets one.)
+    """
+    end = time.monotonic() + seconds if seconds is not None else float("inf")
+    if seconds is None or threading.current_thread() is not threading.main_thread():
+        yield end
+        return
+
+    def on_alarm(signum, frame):
+        raise _PastDeadline
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield end
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def js_runtimes() -> dict[str, dict]:
@@ -110,13 +167,16 @@ class _QuietLogger:
         self.messages.append(msg)
 
 
-def _progress_hook(*, max_filesize: int | None, progress: bool):
-    """A yt-dlp progress hook: a tqdm bar, and the size limit enforced while streaming."""
+def _progress_hook(*, max_filesize: int | None, progress: bool, end: float = float("inf")):
+    """A yt-dlp progress hook: a tqdm bar, and the size limit and deadline (monotonic ``end``) enforced while
+    streaming."""
     from tqdm.auto import tqdm
 
     state: dict = {"bar": None}
 
     def hook(status: dict) -> None:
+        if time.monotonic() > end:
+            raise _PastDeadline
         done = status.get("downloaded_bytes") or 0
         if max_filesize is not None and done > max_filesize:
             raise _TooLarge(f"file is larger than max_filesize={max_filesize} bytes")
@@ -201,6 +261,7 @@ def download_video(
     max_filesize: int | None = 200 * 2**20,
     max_duration: float | None = 600.0,
     socket_timeout: float = 20.0,
+    timeout: float | None = DEFAULT_DOWNLOAD_TIMEOUT_S,
     playlist: str = "first",
     video_format: str = DEFAULT_FORMAT,
     retries: int = 2,
@@ -208,8 +269,8 @@ def download_video(
 ) -> Path:
     """Download one video from a URL (YouTube, Vimeo, a direct ``.mp4``/``.avi`` link ...).
 
-    A file that is already in ``output_dir`` under the same name is reused, not
-    fetched again.
+    A file that is already in ``output_dir`` from the same URL (same :func:`url_key`) is
+    reused, not fetched again.
 
     Playlists: with ``playlist="first"`` (default) a playlist URL yields its first
     entry only; ``playlist="refuse"`` raises instead. A video URL that also names a
@@ -221,6 +282,8 @@ def download_video(
         max_filesize: Largest accepted file in bytes (None: no limit).
         max_duration: Longest accepted video in seconds (None: no limit).
         socket_timeout: Seconds without data before a connection counts as dead.
+        timeout: Seconds the whole download may take (a stalled or trickling server ends
+            with one line); None: no limit. Default :data:`DEFAULT_DOWNLOAD_TIMEOUT_S`.
         playlist: ``"first"`` or ``"refuse"``, see above.
         video_format: yt-dlp format selector; the default needs no ffmpeg.
         retries: Retries of a failed HTTP request or fragment.
@@ -231,8 +294,8 @@ def download_video(
 
     Raises:
         DownloadError: Bad URL, unreachable host, HTTP error, no video on the page,
-            a playlist with ``playlist="refuse"``, a file over a limit, or a file that
-            is not a decodable video. Nothing partial is left behind.
+            a playlist with ``playlist="refuse"``, a file over a limit, a download past
+            ``timeout``, or a file that is not a decodable video. Nothing partial is left behind.
     """
     import yt_dlp
 
@@ -243,8 +306,8 @@ def download_video(
         raise DownloadError(url, "not an http(s) URL")
     output_dir = Path(output_dir).resolve()
     output_dir.mkdir(parents=True, exist_ok=True)
-    # partial files go to a private folder next to the output, removed whatever happens
-    tmp_dir = Path(tempfile.mkdtemp(prefix=".download-", dir=output_dir))
+    # partial files go to a folder of their own next to the output, removed whatever happens (a killed run's: next time)
+    tmp_dir = temp_path(output_dir / ".download", directory=True)
     rejected: list[str] = []
     finished: list[str] = []
 
@@ -278,7 +341,7 @@ def download_video(
         "js_runtimes": js_runtimes(),
         "quiet": True,
         "noprogress": True,
-        "progress_hooks": [_progress_hook(max_filesize=max_filesize, progress=progress)],
+        "progress_hooks": [],  # set below, with the deadline
         "post_hooks": [finished.append],
         "cachedir": False,  # nothing written to ~/.cache
         "updatetime": False,  # keep the download time as mtime
@@ -286,7 +349,8 @@ def download_video(
     }
     try:
         try:
-            with yt_dlp.YoutubeDL(options) as ydl:
+            with _deadline(timeout) as end, yt_dlp.YoutubeDL(options) as ydl:
+                ydl.add_progress_hook(_progress_hook(max_filesize=max_filesize, progress=progress, end=end))
                 info = ydl.extract_info(url, download=False)
                 if info is None:
                     raise DownloadError(url, rejected[-1] if rejected else "yt-dlp returned nothing")
@@ -299,10 +363,14 @@ def download_video(
                     info = entries[0]
                 # titles and ids are the site's (or the attacker's) text: reduce them to safe name parts
                 info["title"] = _safe_name(info.get("title"), default="video")
+                info["url_key"] = url_key(url, extractor=info.get("extractor_key"), video_id=info.get("id"))
                 info["id"] = _safe_name(info.get("id"), default="id")
                 ydl.process_ie_result(info, download=True)
         except DownloadError:
             raise
+        except _PastDeadline:
+            raise DownloadError(url, f"the download took longer than timeout={timeout:g} s (a stalled or very slow "
+                                     "server; --download-timeout)") from None
         except (yt_dlp.utils.YoutubeDLError, _TooLarge, OSError) as err:
             raise DownloadError(url, _with_warning(_reason(err), logger.warnings)) from err
         except Exception as err:  # an extractor bug: still one line, with the exception's type

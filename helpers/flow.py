@@ -28,12 +28,13 @@ import os
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import cv2
 import numpy as np
 from tqdm.auto import tqdm
 
-from helpers.cache import cache_key, load_entry, write_entry
+from helpers.cache import cache_key, load_or_build
 from helpers.dataset import init_opencv_worker
 from helpers.parallel import parallel_map
 
@@ -104,12 +105,6 @@ def flow_cache_key(features: np.ndarray, *, params: FarnebackParams, dtype: str)
     return cache_key(f"flow_{frames - 1}x{height}x{width}", settings, clips)
 
 
-def _load_flow_cache(entry: Path, dtype: str) -> np.ndarray | None:
-    """The cached flow, memory-mapped read-only; None unless the entry is complete."""
-    loaded = load_entry(entry, filename=_FLOW, dtype=dtype)
-    return None if loaded is None else loaded[0]
-
-
 def create_flow_dataset(
     features: np.ndarray,
     *,
@@ -158,14 +153,13 @@ def create_flow_dataset(
             out[i] = flow
         return out
     entry = Path(cache_dir) / flow_cache_key(features, params=params, dtype=dtype)
-    cached = _load_flow_cache(entry, dtype)
-    if cached is not None:
-        return cached
-    with write_entry(entry, filename=_FLOW) as (sink, meta):
+
+    def build(sink: BinaryIO, meta: dict) -> None:
         for flow in _flows(features, params=params, num_workers=num_workers, progress=progress):
             sink.write(flow.astype(dtype, copy=False).tobytes())
         meta.update(shape=list(shape), dtype=dtype, params=asdict(params), version=_CACHE_VERSION)
-    return _load_flow_cache(entry, dtype)
+
+    return load_or_build(entry, filename=_FLOW, dtype=dtype, build=build)[0]  # one builder at a time
 
 
 def _flows(features: np.ndarray, *, params: FarnebackParams, num_workers: int | None, progress: bool

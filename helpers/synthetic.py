@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 from tqdm.auto import tqdm
 
-from helpers.atomic import atomic_write
+from helpers.atomic import OWNED_MARKER, atomic_write
 from helpers.parallel import parallel_map
 
 #: Every class of the embedded dataset, sorted. Value: (motion, time-reversed?).
@@ -297,6 +297,8 @@ def generate_dataset(
     marker = out_dir / _COMPLETE_MARKER
     if marker.exists() and not overwrite and marker.read_text().strip() == stamp:
         return out_dir  # already rendered with exactly these settings
+    if marker.exists():  # rendered here before helpers.atomic marked the folders it writes: replaceable
+        (out_dir / OWNED_MARKER).touch()
 
     with atomic_write(out_dir, directory=True) as tmp_dir:  # also removes what killed runs left
         for name in class_names:

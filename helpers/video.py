@@ -27,12 +27,17 @@ converter phase, with the original code's defects fixed).
 * Frames are RGB uint8, upright (a display matrix, e.g. a phone's rotation, is applied).
   Scaling to [0, 1] happens inside the models (a Rescaling layer), never in a float64
   copy of the whole dataset.
-* Bad files raise :class:`VideoReadError` naming the file and the reason.
+* Bad files raise :class:`VideoReadError` naming the file and the reason. Pipes (a FIFO,
+  ``<(cat v.ts)``) are refused at once, never waited on: a clip is decoded twice when its
+  header's frame count is wrong, which a pipe cannot give. Frames larger than
+  :data:`MAX_FRAME_PIXELS` (8K) are refused from the stream's declared size, before any is
+  decoded: a 200 KB file of 8192x8192 frames would otherwise cost gigabytes.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,6 +62,10 @@ LARGE_FRAME_PIXELS = 640 * 480
 #: The frames are the same either way. :func:`create_dataset`'s workers (one process per
 #: core) always use one thread.
 DECODER_THREADS: int | str | None = "auto"
+#: Largest frame (width x height, pixels) :func:`open_video` decodes: 8K UHD, 7680x4320. Larger
+#: frames (a decompression bomb, or a still image posing as video) are refused before one is
+#: allocated; pass ``max_pixels`` to :func:`open_video` or set this to raise it for every caller.
+MAX_FRAME_PIXELS = 7680 * 4320
 
 
 def resolve_decoder_threads(width: int, height: int, decoder_threads: int | str | None = DECODER_THREADS
@@ -126,6 +135,8 @@ def check_video_file(path: str | os.PathLike) -> Path:
         raise VideoReadError(path, "file does not exist")
     if path.is_dir():
         raise VideoReadError(path, "is a directory, not a video file")
+    if stat.S_ISFIFO(mode := path.stat().st_mode) or stat.S_ISSOCK(mode):  # opening one waits for a writer
+        raise VideoReadError(path, "is a pipe, not a video file (save the stream to a file first)")
     try:
         with open(path, "rb") as file:
             empty = not file.read(1)
@@ -136,8 +147,8 @@ def check_video_file(path: str | os.PathLike) -> Path:
     return path
 
 
-def open_video(path: str | os.PathLike, *, threads: int | str | None = DECODER_THREADS
-               ) -> av.container.InputContainer:
+def open_video(path: str | os.PathLike, *, threads: int | str | None = DECODER_THREADS,
+               max_pixels: int | None = None) -> av.container.InputContainer:
     """Open a video with PyAV (FFmpeg), or raise :class:`VideoReadError` naming the file and the reason.
 
     Args:
@@ -145,6 +156,7 @@ def open_video(path: str | os.PathLike, *, threads: int | str | None = DECODER_T
         threads: FFmpeg decoding threads of its first video stream: a count, None (FFmpeg's
             default: frame and slice threads, one per CPU) or ``"auto"``
             (:func:`resolve_decoder_threads` on the stream's frame size).
+        max_pixels: Largest declared frame (width x height); None: :data:`MAX_FRAME_PIXELS`.
 
     Returns:
         The open container (a context manager; close it); decode it with :func:`decode_frames`.
@@ -158,6 +170,12 @@ def open_video(path: str | os.PathLike, *, threads: int | str | None = DECODER_T
         container.close()
         raise VideoReadError(path, "not a readable video (no video stream)")
     context = container.streams.video[0].codec_context
+    cap = MAX_FRAME_PIXELS if max_pixels is None else max_pixels
+    if context.width * context.height > cap:
+        container.close()
+        raise VideoReadError(path, f"frames of {context.width}x{context.height} pixels are over the cap of {cap} "
+                                   "(helpers.video.MAX_FRAME_PIXELS, 8K: 7680x4320)")
+    context.options = {**context.options, "max_pixels": str(cap)}  # FFmpeg's own check: a mid-stream size change
     threads = resolve_decoder_threads(context.width, context.height, threads)
     context.thread_type, context.thread_count = ("AUTO", 0) if threads is None else ("SLICE", int(threads))
     return container

@@ -1,8 +1,9 @@
 """A local HTTP server for a folder: how the tests fetch "videos by URL" without touching
 the internet (CI has no network; paper 001 tested on YouTube URLs). Test-only: notebook 04
 starts the standard library's server itself. Beyond ``http.server`` this adds a context
-manager, a handler hook for tests that need odd responses, and silence for clients that
-hang up early (yt-dlp reads 512 bytes to sniff a file, or stops at a size limit).
+manager, a handler hook for tests that need odd responses (:class:`TrickleHandler`: a server
+that stalls), and silence for clients that hang up early (yt-dlp reads 512 bytes to sniff a
+file, or stops at a size limit).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import socket
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +25,26 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
     def log_message(self, format: str, *args) -> None:
         pass
+
+
+class TrickleHandler(QuietHandler):
+    """``/trickle/<file>``: the file's first 4 KiB at once (yt-dlp sniffs it), then one byte every 0.25 s
+    (never long enough for a socket timeout), giving up after 20 s; other paths as usual."""
+
+    def do_GET(self) -> None:
+        if not self.path.startswith("/trickle/"):
+            super().do_GET()
+            return
+        data = (Path(self.directory) / self.path.removeprefix("/trickle/")).read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Type", "video/mp4")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data[:4096])
+        for byte in data[4096:4096 + 80]:
+            self.wfile.flush()
+            time.sleep(0.25)
+            self.wfile.write(bytes([byte]))
 
 
 class _QuietServer(http.server.ThreadingHTTPServer):

@@ -45,10 +45,10 @@ def test_a_folder_is_replaced_whole_or_not_at_all(tmp_path):
     with pytest.raises(KeyboardInterrupt), atomic.atomic_write(target, directory=True) as tmp:
         (tmp / "b").write_text("2")
         raise KeyboardInterrupt
-    assert sorted(p.name for p in target.iterdir()) == ["a"]
-    with atomic.atomic_write(target, directory=True) as tmp:  # an existing folder is replaced
+    assert sorted(p.name for p in target.iterdir()) == [atomic.OWNED_MARKER, "a"]
+    with atomic.atomic_write(target, directory=True) as tmp:  # an existing folder written here is replaced
         (tmp / "b").write_text("2")
-    assert sorted(p.name for p in target.iterdir()) == ["b"]
+    assert sorted(p.name for p in target.iterdir()) == [atomic.OWNED_MARKER, "b"]
     assert [p.name for p in tmp_path.iterdir()] == ["entry"]
 
 
@@ -102,3 +102,66 @@ def test_writers_clean_up_a_killed_runs_leftovers(tmp_path):
     create_dataset(root, num_frames=4, image_size=16, cache_dir=cache, num_workers=1)
     assert not stale_entry.exists()
     assert not [p for p in cache.iterdir() if ".tmp-" in p.name]
+
+
+def test_a_file_never_replaces_a_folder(tmp_path):
+    """`export --format tflite --output exp/models` turned a folder of models into one file."""
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (folder / "m.keras").write_text("model")
+    with pytest.raises(atomic.RefusedTarget, match=r"models: is a folder; a file would replace it"):
+        with atomic.atomic_write(folder) as tmp:
+            raise AssertionError(f"the block ran: {tmp}")  # refused before any work
+    with pytest.raises(atomic.RefusedTarget, match="is a folder"):
+        atomic.replace(atomic.temp_path(folder), folder)
+    assert (folder / "m.keras").read_text() == "model"
+    (tmp_path / "empty.mp4").mkdir()
+    with pytest.raises(atomic.RefusedTarget, match="is a folder"):  # empty, still a folder
+        atomic.check_target(tmp_path / "empty.mp4")
+
+
+def test_a_folder_replaces_only_an_empty_folder_or_one_written_here(tmp_path):
+    """`export --format saved_model --output r` deleted r/ and the model inside it."""
+    users = tmp_path / "r"
+    (users / "models").mkdir(parents=True)
+    (users / "models" / "m.keras").write_text("model")
+    with pytest.raises(atomic.RefusedTarget, match=r"r: is a folder that was not written here and is not empty"):
+        with atomic.atomic_write(users, directory=True):
+            raise AssertionError("the block ran")
+    assert (users / "models" / "m.keras").read_text() == "model"
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with atomic.atomic_write(empty, directory=True) as tmp:
+        (tmp / "saved_model.pb").write_text("1")
+    with atomic.atomic_write(empty, directory=True) as tmp:  # written here: replaced
+        (tmp / "saved_model.pb").write_text("2")
+    assert (empty / "saved_model.pb").read_text() == "2"
+    file = tmp_path / "file"
+    file.write_text("x")
+    with pytest.raises(atomic.RefusedTarget, match="is a file, not a folder"):
+        atomic.check_target(file, directory=True)
+    entry = tmp_path / "cache" / "clips_abc"  # a cache folder (owned): a half-written entry is replaced
+    entry.mkdir(parents=True)
+    (entry / "features.u8").write_bytes(b"\0")
+    with atomic.atomic_write(entry, directory=True, whole_folder=True) as tmp:
+        (tmp / "meta.json").write_text("{}")
+    assert not (entry / "features.u8").exists()
+
+
+def test_an_output_that_is_an_input_is_refused(tmp_path):
+    """`classify in.mp4 --output in.mp4` replaced the video with its annotated copy."""
+    video = tmp_path / "in.mp4"
+    video.write_bytes(b"original")
+    link = tmp_path / "link.mp4"
+    link.symlink_to(video)
+    hard = tmp_path / "hard.mp4"
+    os.link(video, hard)
+    (tmp_path / "sub").mkdir()
+    for target in (video, link, hard, tmp_path / "sub" / ".." / "in.mp4"):
+        with pytest.raises(atomic.RefusedTarget, match=r"is the input .*in\.mp4"):
+            atomic.check_target(target, inputs=[None, video])
+    with pytest.raises(atomic.RefusedTarget, match="is a folder holding the input"):
+        atomic.check_target(tmp_path, directory=True, inputs=[video])
+    assert atomic.check_target(tmp_path / "out.mp4", inputs=[video]) == tmp_path / "out.mp4"
+    assert video.read_bytes() == b"original"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -105,3 +107,41 @@ def test_undecodable_files_are_named_in_one_line_also_from_the_cache(tmp_path, c
         lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
         assert len(lines) == 1 and lines[0].startswith("WARNING: skipped 2 of 6 videos that could not be decoded: ")
         assert lines[0].count("v_A_g03_c01.avi") == 1 and lines[0].count("v_B_g03_c01.avi") == 1
+
+
+def test_four_concurrent_builders_of_one_cache_return_the_same_complete_dataset(tmp_path):
+    """Four processes on one cold cache: the old code crashed (Directory not empty), returned None or left a
+    full orphaned copy. Now one builds while the others wait on its lock, and all four return its dataset."""
+    root = tmp_path / "ds"
+    for cls in ("A", "B"):
+        (root / cls).mkdir(parents=True)
+        for c in range(6):
+            write_video(root / cls / f"v_{cls}_g01_c{c:02d}.avi", numbered_frames(30 + c, size=48))
+    cache, go = tmp_path / "cache", tmp_path / "go"
+    script = textwrap.dedent(f"""
+        import hashlib, json, os, time
+        import numpy as np
+        import helpers.dataset as d
+        builds, extract = [], d._extract
+        d._extract = lambda *a, **k: builds.append(1) or extract(*a, **k)
+        while not os.path.exists({str(go)!r}):  # start together
+            time.sleep(0.01)
+        features, labels, paths = d.create_dataset({str(root)!r}, num_frames=8, image_size=32,
+                                                   cache_dir={str(cache)!r}, num_workers=1, progress=False)
+        print(json.dumps([hashlib.sha256(np.ascontiguousarray(features)).hexdigest(), list(features.shape),
+                          labels.tolist(), paths, len(builds)]))
+    """)
+    procs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, cwd=Path(__file__).resolve().parents[1]) for _ in range(4)]
+    time.sleep(1.0)  # let them all import
+    go.touch()
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=240)
+        assert proc.returncode == 0, err
+        results.append(json.loads(out))
+    assert [r[:4] for r in results] == [results[0][:4]] * 4  # the same dataset everywhere
+    assert results[0][1] == [12, 8, 32, 32, 3]
+    assert sum(r[4] for r in results) == 1  # built once
+    (entry,) = cache.iterdir()  # one complete entry: no orphaned copy, no lock file
+    assert (entry / "meta.json").exists()

@@ -11,15 +11,15 @@ from pathlib import Path
 import cv2
 import pytest
 
-from helpers.download import DownloadError, download_video, js_runtime, js_runtimes
+from helpers.download import DownloadError, download_video, js_runtime, js_runtimes, normalise_url, url_key
 from tests.conftest import numbered_frames, write_video
-from tests.serve import QuietHandler, closed_port_url, serve_directory
+from tests.serve import TrickleHandler, closed_port_url, serve_directory
 
 HOSTILE_TITLE = "../../../escaped/evil"
 
 
-class Handler(QuietHandler):
-    """Static files plus a few hostile or broken routes."""
+class Handler(TrickleHandler):
+    """Static files plus a few hostile or broken routes (and /trickle/<file>)."""
 
     def _send(self, data: bytes, *, headers: dict[str, str], length: bool = True) -> None:
         self.send_response(200)
@@ -50,6 +50,8 @@ class Handler(QuietHandler):
 def site(tmp_path_factory, real_mp4) -> Path:
     root = tmp_path_factory.mktemp("site")
     write_video(root / "clip.avi", numbered_frames(30, size=32))
+    (root / "v2").mkdir()
+    write_video(root / "v2" / "clip.avi", numbered_frames(30, size=32)[::-1])  # another video, the same file name
     shutil.copy(real_mp4, root / "bunny.mp4")
     (root / "escaped").mkdir()
     shutil.copy(real_mp4, root / "escaped" / "evil.mp4")  # served at /..%2F..%2Fescaped%2Fevil.mp4
@@ -100,6 +102,37 @@ def test_second_download_reuses_the_file(base_url, out_dir):
     first = fetch(base_url + "clip.avi", out_dir)
     assert fetch(base_url + "clip.avi", out_dir) == first
     assert files_under(out_dir) == [first]
+
+
+def test_the_same_file_name_from_two_urls_is_two_downloads(base_url, site, out_dir):
+    """The cache was keyed by the file name: /v2/clip.avi answered with /clip.avi's video."""
+    first = fetch(base_url + "clip.avi", out_dir)
+    second = fetch(base_url + "v2/clip.avi", out_dir)
+    assert first != second
+    assert first.read_bytes() == (site / "clip.avi").read_bytes()
+    assert second.read_bytes() == (site / "v2" / "clip.avi").read_bytes() != first.read_bytes()
+    again = fetch(base_url.replace("http://", "HTTP://") + "clip.avi#t=3", out_dir)  # the same URL, normalised
+    assert again == first and files_under(out_dir) == sorted([first, second])
+
+
+def test_url_key_normalises_the_url_and_keeps_the_video_id():
+    assert normalise_url("HTTPS://Example.COM:443/a/b.mp4?x=1#frag") == "https://example.com/a/b.mp4?x=1"
+    assert normalise_url("http://example.com") == "http://example.com/"
+    assert normalise_url("http://example.com:8080/a") == "http://example.com:8080/a"
+    assert url_key("https://example.com/a.mp4") == url_key("https://EXAMPLE.com/a.mp4#x")
+    assert url_key("https://example.com/a.mp4") != url_key("https://example.com/v2/a.mp4")
+    assert url_key("https://youtu.be/x", extractor="Youtube", video_id="a") != url_key(
+        "https://youtu.be/x", extractor="Youtube", video_id="b")
+
+
+def test_a_trickling_server_ends_within_the_deadline(base_url, out_dir):
+    """One byte every 0.25 s never trips the socket timeout; the overall deadline ends it, in one line."""
+    started = time.monotonic()
+    with pytest.raises(DownloadError, match=r"took longer than timeout=2 s") as info:
+        fetch(base_url + "trickle/bunny.mp4", out_dir, timeout=2.0)
+    assert time.monotonic() - started < 6
+    assert "\n" not in str(info.value)
+    assert files_under(out_dir) == [] and list(out_dir.iterdir()) == []  # no partial file, no temporary folder
 
 
 @pytest.mark.parametrize(("route", "expected"), [
@@ -198,3 +231,25 @@ def test_js_runtime_falls_back_to_the_deno_package(monkeypatch):
     runtimes = js_runtimes()
     assert runtimes["deno"].get("path") and real(path=runtimes["deno"]["path"]).info is not None
     assert js_runtime()["path"] == runtimes["deno"]["path"]
+
+
+def test_a_killed_downloads_partial_file_is_removed_by_the_next_download(base_url, site, out_dir, tmp_path):
+    """SIGKILL mid-download leaves its temporary folder and .part file; the next download into the folder removes
+    them (a live download's folder is never touched)."""
+    code = ("import sys; from helpers.download import download_video\n"
+            "download_video(sys.argv[1], sys.argv[2], progress=False, timeout=60)")
+    child = subprocess.Popen([sys.executable, "-c", code, base_url + "trickle/bunny.mp4", str(out_dir)],
+                             cwd=Path(__file__).resolve().parents[1])
+    try:
+        for _ in range(200):  # until the partial file exists
+            if list(out_dir.glob(".download.tmp-*/*.part")):
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("no partial file appeared")
+    finally:
+        child.kill()
+        child.wait()
+    (leftover,) = out_dir.glob(".download.tmp-*")
+    path = fetch(base_url + "clip.avi", out_dir)
+    assert not leftover.exists() and files_under(out_dir) == [path]

@@ -97,3 +97,23 @@ def test_clapping_hands_meet_in_front_of_the_chest_and_waving_hands_stay_above_t
     for tau in np.linspace(0, 1, 9):
         left, right = _hands("wave", tau)
         assert left[1] < -0.1 and right[1] < -0.1, "waving hands stay above the shoulders"
+
+
+def test_a_dataset_rendered_before_folders_were_marked_is_still_rerendered(tmp_path):
+    """helpers.atomic replaces only folders it marked; an older render (its .complete marker, no atomic marker)
+    is the embedded dataset's own and is re-rendered when the settings change, while a user's folder never is."""
+    from helpers.atomic import OWNED_MARKER, RefusedTarget
+
+    root = tmp_path / "ucf"
+    settings = dict(class_names=["Clapping"], num_groups=1, clips_per_group=1, min_frames=4, max_frames=5,
+                    num_workers=1, progress=False)
+    generate_dataset(root, seed=0, **settings)
+    (root / OWNED_MARKER).unlink()  # as rendered by an older version
+    generate_dataset(root, seed=1, **settings)
+    assert "\"seed\": 1" in (root / ".complete").read_text()
+    users = tmp_path / "mine"
+    users.mkdir()
+    (users / "notes.txt").write_text("keep")
+    with pytest.raises(RefusedTarget, match="not written here"):
+        generate_dataset(users, seed=0, **settings)
+    assert (users / "notes.txt").read_text() == "keep"

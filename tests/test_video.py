@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
+import helpers.video as video_module
 from helpers.video import (
     DECODER_THREADS,
     LARGE_FRAME_PIXELS,
@@ -341,3 +343,68 @@ def test_ffmpeg_log_lines_never_reach_the_terminal(tmp_path):
     done = subprocess.run([sys.executable, "-c", code, str(damaged)], capture_output=True, text=True, timeout=120,
                           cwd=Path(__file__).resolve().parents[1])
     assert done.returncode == 0 and done.stderr == ""
+
+
+def _extract_in_subprocess(path: str, **kwargs) -> subprocess.CompletedProcess:
+    """frame_extraction in a child with a time limit: a test of a pipe fails, never hangs."""
+    code = ("import sys; from helpers.video import frame_extraction\n"
+            "try:\n    frame_extraction(sys.argv[1], num_frames=4, image_size=16)\n"
+            "except ValueError as err:\n    print(err)")
+    return subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parents[1], **kwargs)
+
+
+def test_a_fifo_is_refused_at_once_never_waited_on(tmp_path):
+    fifo = tmp_path / "fifo.mp4"
+    os.mkfifo(fifo)  # no writer: opening it would wait forever
+    done = _extract_in_subprocess(str(fifo))
+    assert done.stdout.strip() == f"{fifo}: is a pipe, not a video file (save the stream to a file first)"
+
+
+def test_an_anonymous_pipe_is_refused_not_half_read(tmp_path):
+    """``classify <(cat v.mp4)``: the old check read its first byte, then FFmpeg saw no decodable frames."""
+    video = write_av_video(tmp_path / "clip.mp4", numbered_frames(10))
+    done = subprocess.run(["bash", "-c", f'{sys.executable} -c "$0" <(cat {video})',
+                           "import sys; from helpers.video import frame_extraction\ntry:\n"
+                           "    frame_extraction(sys.argv[1], num_frames=4, image_size=16)\n"
+                           "except ValueError as err:\n    print(err)"],
+                          capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[1])
+    assert done.stdout.strip().endswith(": is a pipe, not a video file (save the stream to a file first)"), done
+
+
+@pytest.fixture(scope="module")
+def huge_frame_video(tmp_path_factory) -> Path:
+    """One 8192x8192 black H.264 frame: ~200 KB on disk, over 1.5 GB to decode and convert."""
+    path = tmp_path_factory.mktemp("bomb") / "bomb.mp4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25, options={"preset": "ultrafast", "crf": "51"})
+        stream.width = stream.height = 8192
+        stream.pix_fmt = "yuv420p"
+        frame = av.VideoFrame(8192, 8192, "yuv420p")
+        for plane in frame.planes:
+            plane.update(bytes(plane.buffer_size))
+        container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    return path
+
+
+def test_frames_over_the_pixel_cap_are_refused_before_decoding(huge_frame_video, monkeypatch):
+    assert huge_frame_video.stat().st_size < 1_000_000
+    with pytest.raises(VideoReadError, match=r"8192x8192 pixels are over the cap of 33177600") as info:
+        frame_extraction(huge_frame_video, num_frames=1, image_size=16)
+    assert str(huge_frame_video) in str(info.value)
+    monkeypatch.setattr(video_module, "MAX_FRAME_PIXELS", 8192 * 8192)  # the cap is overridable
+    with open_video(huge_frame_video) as container:
+        assert container.streams.video[0].codec_context.width == 8192
+
+
+def test_the_pixel_cap_is_a_parameter_and_holds_mid_stream(tmp_path):
+    path = write_av_video(tmp_path / "small.mp4", numbered_frames(4, size=64))
+    with pytest.raises(VideoReadError, match="64x64 pixels are over the cap of 4095"):
+        open_video(path, max_pixels=64 * 64 - 1)
+    with open_video(path, max_pixels=64 * 64) as container:
+        assert len(list(decode_frames(container))) == 4
+    switch = resolution_change_webm(tmp_path / "switch.webm", noisy_numbered(40, width=96, height=72), switch=20,
+                                    first_size=(64, 48))
+    with open_video(switch, max_pixels=64 * 48) as container:  # the 96x72 half is never decoded
+        assert 0 < len(list(decode_frames(container))) <= 20
