@@ -13,8 +13,9 @@ prints exactly one JSON object instead. Exit status 0 on success, 1 on any failu
 (with one ``error: ...`` line on stderr), 2 on bad arguments.
 
 ``--model`` also takes a ``.tflite`` file written by ``export`` (its ``.tflite.json`` metadata beside it):
-it then runs through the LiteRT interpreter (:mod:`helpers.deploy`). ``export`` writes a SavedModel
-or a TFLite file (float32 or quantized; full int8 calibrated on the training videos of ``--calibration``).
+it then runs through the LiteRT interpreter (:mod:`helpers.runtime`), without importing TensorFlow.
+``export`` writes a SavedModel or a TFLite file (float32 or quantized; full int8 calibrated on the training
+videos of ``--calibration``).
 
 ``env`` describes the machine for a bug report: Python, TensorFlow, Keras, OpenCV and its
 FFmpeg, PyAV (the decoder) and its FFmpeg, the GPUs TensorFlow sees, yt-dlp and its JavaScript runtime.
@@ -154,10 +155,9 @@ def classify(args: argparse.Namespace) -> dict:
     else:
         video = Path(args.source)
 
-    from helpers import inference
-    from helpers.deploy import load_for_inference
+    from helpers import inference  # no TensorFlow until a .keras model is loaded
 
-    model = load_for_inference(args.model)  # a .keras model, or a .tflite file's interpreter
+    model = inference.load_for_inference(args.model)  # a .keras model, or a .tflite file's interpreter
     prediction = inference.predict_single_action(model, video)
     result = {
         "source": args.source,
