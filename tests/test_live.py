@@ -18,6 +18,7 @@ import keras
 import numpy as np
 import pytest
 
+from benchmarks.live_stream import frames, start
 from helpers.deploy import export_model
 from helpers.inference import predict_on_video
 from helpers.live import (
@@ -31,7 +32,6 @@ from helpers.live import (
 from helpers.models import build_lrcn
 from helpers.runtime import TFLitePredictor
 from tests.conftest import write_av_video
-from tests.live_stream import frames
 from tests.test_runtime import BLOCKER
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,14 +43,6 @@ def tflite(tmp_path_factory) -> Path:
     keras.utils.set_random_seed(0)
     model = build_lrcn(num_classes=2, num_frames=NUM_FRAMES, image_size=64, class_names=["bright", "dark"])
     return export_model(model, tmp_path_factory.mktemp("exported") / "lrcn.tflite")
-
-
-def start_stream(*args: str) -> tuple[subprocess.Popen, str]:
-    """``tests.live_stream`` in a subprocess; returns it and its URL once it listens."""
-    writer = subprocess.Popen([sys.executable, "-m", "tests.live_stream", *args], cwd=ROOT, stdout=subprocess.PIPE,
-                              text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    port = int(writer.stdout.readline().split()[1])
-    return writer, f"http://127.0.0.1:{port}/live.ts"
 
 
 def cli(*args: str, tmp_path: Path) -> subprocess.Popen:
@@ -70,7 +62,7 @@ def read_lines(proc: subprocess.Popen) -> list[tuple[float, str]]:
 
 
 def test_a_live_stream_is_classified_while_it_is_written_and_duration_ends_it_playable(tflite, tmp_path):
-    writer, url = start_stream("--seconds", "5")
+    writer, url = start("--seconds", "5")
     out = tmp_path / "live.mp4"
     proc = cli(url, "--live", "--model", str(tflite), "--json", "--window", "0.8", "--duration", "3",
                "--output", str(out), tmp_path=tmp_path)
@@ -91,7 +83,7 @@ def test_a_live_stream_is_classified_while_it_is_written_and_duration_ends_it_pl
 
 
 def test_a_dropped_connection_is_one_line_and_the_output_stays_playable(tflite, tmp_path):
-    writer, url = start_stream("--seconds", "5", "--drop-after", "1.5")
+    writer, url = start("--seconds", "5", "--drop-after", "1.5")
     out = tmp_path / "lost.mkv"
     proc = cli(url, "--live", "--model", str(tflite), "--json", "--window", "0.8", "--reconnect", "1",
                "--output", str(out), tmp_path=tmp_path)
@@ -187,3 +179,22 @@ def test_a_youtube_live_page_is_resolved_by_yt_dlp_without_downloading():
     with pytest.raises(LiveSourceError, match=r"yt-dlp found no stream \(ERROR: \[youtube\] abc: This live event"):
         resolve_stream_url("https://www.youtube.com/watch?v=offline", youtube_dl=FakeYoutubeDL)
     assert resolve_stream_url("rtmp://x.test/app/key") == "rtmp://x.test/app/key"  # PyAV opens it directly
+
+
+def test_ctrl_c_ends_a_live_run_cleanly_with_a_playable_output(tflite, tmp_path):
+    import signal
+
+    writer, url = start("--seconds", "6")
+    out = tmp_path / "interrupted.mp4"
+    proc = cli(url, "--live", "--model", str(tflite), "--json", "--window", "0.8", "--output", str(out),
+               tmp_path=tmp_path)
+    first = proc.stdout.readline()  # a label: the run is under way
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    writer.kill()
+    writer.wait()
+    assert proc.returncode == 0 and not stderr.strip(), stderr
+    summary = json.loads(stdout.splitlines()[-1])["live"]
+    assert json.loads(first)["label"] and summary["ended"] == "interrupted"
+    with av.open(str(out)) as container:
+        assert sum(1 for _ in container.decode(video=0)) == summary["frames"]

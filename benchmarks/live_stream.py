@@ -1,19 +1,22 @@
 """A live MPEG-TS stream on 127.0.0.1, written at real time: what the live tests and the benchmark classify.
 
-    python -m tests.live_stream [--seconds 4] [--fps 25] [--size 96] [--drop-after S] [--action bright]
+    python -m benchmarks.live_stream [--seconds 4] [--fps 25] [--size 96] [--drop-after S] [--action bright]
 
 Prints ``port N`` once listening, then answers one GET with an endless-looking ``video/mp2t`` body that PyAV
 muxes as it encodes (H.264, zero latency), one frame every 1/fps seconds; ``--drop-after S`` cuts the connection
-after S seconds, as a lost network would. Prints ``finished`` when the last frame is written. Test-only (the
-standard library's HTTP server and PyAV: no ffmpeg binary needed).
+after S seconds, as a lost network would. Prints ``finished`` when the last frame is written. For the live tests
+and ``make bench`` (:func:`start` runs it): the standard library's HTTP server and PyAV, no ffmpeg binary needed.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.server
+import os
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import av
 import numpy as np
@@ -44,6 +47,15 @@ def stream_to(out, *, seconds: float, fps: int, size: int, action: str, drop_aft
             container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
             out.flush()
         container.mux(stream.encode())
+
+
+def start(*args: str) -> tuple[subprocess.Popen, str]:
+    """This stream in a subprocess (``args``: its command line); returns it and its URL once it listens."""
+    root = Path(__file__).resolve().parent.parent
+    writer = subprocess.Popen([sys.executable, "-m", "benchmarks.live_stream", *args], cwd=root, stdout=subprocess.PIPE,
+                              text=True, env={**os.environ, "PYTHONPATH": str(root)})
+    port = int(writer.stdout.readline().split()[1])
+    return writer, f"http://127.0.0.1:{port}/live.ts"
 
 
 def main(argv: list[str] | None = None) -> int:
