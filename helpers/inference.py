@@ -76,8 +76,11 @@ def load_for_inference(path: str | os.PathLike):
     :class:`helpers.runtime.TFLitePredictor` (LiteRT only)."""
     if Path(path).suffix == ".tflite":
         return TFLitePredictor(path)
-    from helpers.models import load_model
-
+    try:
+        from helpers.models import load_model
+    except ImportError as err:  # a small device's runtime: LiteRT without TensorFlow
+        raise ImportError(f"{path}: a .keras model needs TensorFlow and Keras ({err}); install requirements.txt, "
+                          "or export it with `python -m helpers export` and pass the .tflite file") from None
     return load_model(path, compile=False)
 
 
