@@ -262,8 +262,9 @@ def export(args: argparse.Namespace) -> dict:
 def _print_text(result: dict) -> None:
     if "live" in result:
         s = result["live"]
-        print(f"{s['source']}: {s['windows']} labels, {s['frames']} frames ({s['dropped']} dropped), latency p50 "
-              f"{s['latency_ms_p50']:.0f} ms, p95 {s['latency_ms_p95']:.0f} ms; ended: {s['ended']}")
+        latency = f"latency p50 {s['latency_ms_p50']:.0f} ms, p95 {s['latency_ms_p95']:.0f} ms" if s["windows"] else ""
+        print(f"{s['source']}: {s['windows']} labels, {s['frames']} frames ({s['dropped']} dropped) {latency}; "
+              f"ended: {s['ended']}")
         return
     print(f"{result['video']}: {result['label']} ({result['confidence']:.1%})")
     width = max(len(item["label"]) for item in result["top"])

@@ -27,7 +27,7 @@ import av
 import numpy as np
 
 from helpers.annotate import ANNOTATED_MAX_SIDE, FALLBACK_FPS, AnnotatedWriter
-from helpers.inference import DEFAULT_SMOOTHING, DEFAULT_STRIDE_S, SlidingWindows, as_predictor
+from helpers.inference import DEFAULT_SMOOTHING, DEFAULT_STRIDE_S, SlidingWindows, as_predictor, count_label_changes
 from helpers.video import decode_frames, frame_to_rgb
 
 #: URL schemes that are live by nature; an http(s) URL is live with ``--live`` or when it names an HLS playlist.
@@ -131,11 +131,12 @@ class LiveSummary:
     output_path: Path | None = None
 
     def as_dict(self) -> dict:
-        lat = np.asarray(self.latencies_ms or [np.nan])
+        lat = np.asarray(self.latencies_ms or [0.0])  # no window ended: no latency (null)
         return {"source": self.source, "fps": self.fps, "frames": self.frames, "dropped": self.dropped,
                 "windows": self.windows, "label_changes": self.label_changes, "wall_s": round(self.wall_s, 3),
                 "frames_per_s": self.frames / self.wall_s if self.wall_s else None,
-                "latency_ms_p50": float(np.nanpercentile(lat, 50)), "latency_ms_p95": float(np.nanpercentile(lat, 95)),
+                "latency_ms_p50": float(np.percentile(lat, 50)) if self.latencies_ms else None,
+                "latency_ms_p95": float(np.percentile(lat, 95)) if self.latencies_ms else None,
                 "ended": self.ended, "output": str(self.output_path) if self.output_path else None}
 
 
@@ -225,8 +226,8 @@ def classify_live(
     if failures:
         raise failures[0]
     summary.wall_s = time.monotonic() - started
-    labels = np.argmax(np.asarray(windows.smoothed), axis=1) if windows.smoothed else np.empty(0)
-    summary.windows, summary.label_changes = len(windows.starts), int(np.count_nonzero(np.diff(labels)))
+    labels = np.argmax(np.asarray(windows.smoothed), axis=1) if windows.smoothed else []
+    summary.windows, summary.label_changes = len(windows.starts), count_label_changes(labels)
     return summary
 
 
