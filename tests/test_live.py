@@ -1,7 +1,7 @@
 """helpers.live: a live MPEG-TS stream on 127.0.0.1 classified while it is written (by the CLI, without
 TensorFlow), a dropped connection in one line, --duration ending with a playable --output, frames dropped (never
 queued without bound) when the model is slow, the file path's windows and smoothing, camera and YouTube-live
-sources resolved without a network."""
+sources resolved without a network, an HLS playlist served on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -198,3 +198,22 @@ def test_ctrl_c_ends_a_live_run_cleanly_with_a_playable_output(tflite, tmp_path)
     assert json.loads(first)["label"] and summary["ended"] == "interrupted"
     with av.open(str(out)) as container:
         assert sum(1 for _ in container.decode(video=0)) == summary["frames"]
+
+
+def test_an_hls_playlist_is_opened_by_pyav_directly(tflite, tmp_path):
+    from tests.serve import serve_directory
+
+    (tmp_path / "hls").mkdir()
+    with av.open(str(tmp_path / "hls" / "index.m3u8"), "w", format="hls", options={"hls_time": "1"}) as container:
+        stream = container.add_stream("libx264", rate=25, options={"preset": "ultrafast"})
+        stream.width = stream.height = 64
+        stream.pix_fmt = "yuv420p"
+        for rgb in frames(seconds=2, fps=25, size=64, action="bright"):
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        container.mux(stream.encode())
+    with serve_directory(tmp_path / "hls") as base:
+        url = f"{base}index.m3u8"
+        assert is_live_url(url)
+        summary = classify_live(TFLitePredictor(tflite), url, window=0.8, pace=False, timeout_s=5)
+    assert summary.frames == 50 and summary.windows >= 5
+    assert "the stream ended or the connection was lost after 2.0 s" in summary.ended
