@@ -26,7 +26,8 @@ runs section 1 alone and writes ``bench_extraction.json`` and ``bench_extraction
    compiled paths (:class:`helpers.inference.WindowPredictor`'s ``tf.function``, and XLA).
 4. Streaming one long video: the original per-frame ``model.predict`` loop against
    :func:`helpers.inference.predict_on_video`; and the peak RSS of ``predict_on_video``
-   writing an annotated copy of 8 s of 4K H.264 (:func:`bench_stream_rss`, issue 17).
+   writing an annotated copy of 8 s of 4K H.264 (:func:`bench_stream_rss`, issue 17); and a live
+   stream written at 25 fps on 127.0.0.1, classified as it plays (:func:`bench_live`, issue 28).
 5. Training ms/step through :func:`helpers.training.train` at batch 4 and 32, and the
    first epoch's overhead (graph tracing).
 6. ``make run``'s wall time, read from ``make_run.json`` (written by the make target).
@@ -97,6 +98,9 @@ SEEK_SPEEDUP = 3.0  # extraction >= 3x faster than the seek way
 STREAM_SPEEDUP = 10.0  # predict_on_video >= 10x the per-frame loop
 REALTIME_FACTOR = 10.0  # >= 10x real time for a 25 fps video
 RSS_FLAT_FACTOR = 1.25  # "flat": peak RSS at 10x the folder <= 1.25 x peak RSS at 1x
+LIVE_KEEP_UP = 0.95  # issue 28: frames processed per second >= this share of the live stream's 25 fps, none dropped
+LIVE_P95_MS = 200.0  # issue 28: capture-to-label latency beyond the window, 95th percentile
+LIVE_CHANGES_PER_10S = 1.0  # issue 28: label changes per 10 s on a stream that shows one action
 STREAM_RSS_MB = 1500.0  # issue 17: predict_on_video writing an annotated copy of 8 s of 4K, peak RSS
 H264_FILES = ("bigbuckbunny.mp4", "bikes.mp4", "carphone_pristine.mp4", "carphone_distorted.mp4")
 
@@ -127,6 +131,7 @@ class BenchSettings:
         train_epochs: Epochs (the first one holds the graph tracing; the rest give ms/step).
         rss_stream_size, rss_stream_s: ``(width, height)`` and seconds of the video (30 fps
             H.264) whose annotated copy ``predict_on_video`` writes in the peak-RSS run.
+        live_stream_s: Seconds of the real-time live stream classified per model (:func:`bench_live`).
         tiny_models: Tiny stand-ins for the LRCN and the ConvLSTM (same structure: a per-frame
             CNN ending at ``frame_features`` + LSTM, and a ConvLSTM2D), so that a test does
             not spend minutes tracing the real ones. Never for numbers anyone reads.
@@ -154,6 +159,7 @@ class BenchSettings:
     tiny_models: bool = False
     rss_stream_size: tuple[int, int] = (3840, 2160)
     rss_stream_s: float = 8.0
+    live_stream_s: float = 20.0
 
 
 SETTINGS: dict[str, BenchSettings] = {
@@ -167,14 +173,15 @@ SETTINGS: dict[str, BenchSettings] = {
         name="quick", reps=2, num_frames=20, image_size=64, h264_files=H264_FILES[2:], avi_videos=8,
         dataset_reps=1, rss_scales=(1, 3, 10), proxy_videos=2, proxy_size=(320, 240), proxy_frames=(190, 208),
         stream_clip_frames=150, stream_size=(320, 240), stream_window_s=2.6, stream_baseline_frames=40,
-        inference_reps=6, xla=True, train_steps=3, train_epochs=2, rss_stream_size=(1920, 1080), rss_stream_s=4.0),
+        inference_reps=6, xla=True, train_steps=3, train_epochs=2, rss_stream_size=(1920, 1080), rss_stream_s=4.0,
+        live_stream_s=10.0),
     # keeps the code working (tests/test_bench.py): tiny videos and models, one repetition
     "smallest": BenchSettings(
         name="smallest", reps=1, num_frames=4, image_size=64, h264_files=H264_FILES[3:], avi_videos=2,
         dataset_reps=1, rss_scales=(1, 3), proxy_videos=1, proxy_size=(64, 48), proxy_frames=(24, 24),
         stream_clip_frames=30, stream_size=(64, 48), stream_window_s=0.4, stream_baseline_frames=8,
         inference_reps=2, xla=False, train_steps=1, train_epochs=2, tiny_models=True, rss_stream_size=(96, 64),
-        rss_stream_s=1.0),
+        rss_stream_s=1.0, live_stream_s=3.0),
 }
 
 
@@ -951,6 +958,51 @@ def bench_stream_rss(work_dir: Path, *, setting: str) -> dict:
     return {**report, "width": width, "height": height, "seconds": settings.rss_stream_s}
 
 
+def bench_live(work_dir: Path, *, settings: BenchSettings, progress: bool = True) -> dict:
+    """A live MPEG-TS stream written at 25 fps on 127.0.0.1 (:mod:`benchmarks.live_stream`, one action) classified
+    by :func:`helpers.live.classify_live` for ``live_stream_s`` seconds, with the LRCN as ``.keras`` and as its
+    full-int8 ``.tflite`` file: frames processed per second (the source's pace is the ceiling), frames dropped,
+    capture-to-label latency beyond the window (p50, p95), and label changes per 10 s (issue 28's targets)."""
+    import keras
+
+    from benchmarks.live_stream import start
+    from helpers.deploy import TFLitePredictor, export_model
+    from helpers.inference import as_predictor
+    from helpers.live import classify_live
+
+    keras.utils.set_random_seed(SEED)
+    model = model_builders(settings)["lrcn"](num_classes=NUM_CLASSES, num_frames=settings.num_frames,
+                                             image_size=settings.image_size)
+    size = settings.image_size
+    calibration = np.random.default_rng(SEED).integers(0, 256, (8, settings.num_frames, size, size, 3), np.uint8)
+    models = {"keras": model, "int8": TFLitePredictor(export_model(model, work_dir / "live_int8.tflite",
+                                                                   quantize="int8", representative_clips=calibration))}
+    flat, details = {}, {}
+    for name, m in tqdm(models.items(), desc="Live stream", unit="model", disable=not progress):
+        predictor = as_predictor(m)  # compiled before the stream starts, as a long-running service would be
+        zeros = np.zeros((1, settings.num_frames, size, size, 3), np.uint8)
+        if predictor.fast:
+            predictor.predict_features(predictor.encode_frames(zeros[0])[None])
+        else:
+            predictor.predict_clips(zeros)
+        writer, url = start("--seconds", f"{settings.live_stream_s + 5:g}", "--size", str(settings.stream_size[1]))
+        try:
+            summary = classify_live(m, url, window=settings.stream_window_s, duration=settings.live_stream_s)
+        finally:
+            writer.kill()
+            writer.wait()
+        s = summary.as_dict()
+        processed = (s["frames"] - s["dropped"]) / summary.wall_s
+        changes = s["label_changes"] / (s["frames"] / s["fps"]) * 10
+        flat.update({f"live_fps_{name}": processed, f"live_latency_p50_ms_{name}": s["latency_ms_p50"],
+                     f"live_latency_p95_ms_{name}": s["latency_ms_p95"], f"live_label_changes_per_10s_{name}": changes})
+        details[name] = {**s, "keeps_up": processed / s["fps"] if s["dropped"] == 0 else 0.0,
+                         "frames_processed_per_s": processed, "label_changes_per_10s": changes}
+    details.update({"stream_s": settings.live_stream_s, "size": settings.stream_size[1],
+                    "window_s": settings.stream_window_s})
+    return {"flat": flat, "details": details}
+
+
 # ----------------------------------------------------------------------------- 5. training
 
 def _step_timer():
@@ -1117,6 +1169,15 @@ def evaluate_targets(bench: dict) -> dict:
     targets["stream_int8_realtime"] = _target(bench["stream"]["int8_realtime_factor"], REALTIME_FACTOR, at_most=False,
                                               text=f"stream_fps_int8 >= {REALTIME_FACTOR:g}x real time "
                                                    f"({REALTIME_FPS:g} fps)")
+    for name in ("keras", "int8") if "live" in bench else ():
+        live = bench["live"][name]
+        targets[f"live_keeps_up_{name}"] = _target(live["keeps_up"], LIVE_KEEP_UP, at_most=False,
+                                                   text=f"frames processed/s >= {LIVE_KEEP_UP:g}x the stream's fps, "
+                                                        "none dropped")
+        targets[f"live_p95_{name}"] = _target(bench[f"live_latency_p95_ms_{name}"], LIVE_P95_MS, at_most=True,
+                                              text=f"p95 latency <= {LIVE_P95_MS:g} ms")
+        targets[f"live_flicker_{name}"] = _target(live["label_changes_per_10s"], LIVE_CHANGES_PER_10S, at_most=True,
+                                                  text=f"<= {LIVE_CHANGES_PER_10S:g} label change per 10 s")
     growth = bench["dataset"]["rss_growth_last_over_first"]
     last = bench["dataset"]["peak_rss_by_scale"][-1]["scale"]
     targets["dataset_rss_flat"] = _target(growth, RSS_FLAT_FACTOR, at_most=True,
@@ -1246,6 +1307,26 @@ def render_extraction_markdown(bench: dict) -> str:
     return caption + to_markdown(pd.DataFrame(rows, columns=_TABLE_COLUMNS))
 
 
+def _live_rows(bench: dict) -> list[list[str]]:
+    """Rows of :func:`bench_live`: per model, frames processed per second and the latency percentiles."""
+    if "live" not in bench:
+        return []
+    live, t, rows = bench["live"], bench["targets"], []
+    for name, label in (("keras", ".keras"), ("int8", "full-int8 .tflite")):
+        d = live[name]
+        what = (f"Live MPEG-TS stream on 127.0.0.1 ({live['size']}x{live['size']}, {d['fps']:g} fps, "
+                f"{live['stream_s']:g} s, one action; window {live['window_s']:g} s), LRCN as {label}:")
+        rows.append([f"{what} frames processed/s ({d['dropped']} dropped); label changes per 10 s "
+                     f"{d['label_changes_per_10s']:.1f} (target <= {LIVE_CHANGES_PER_10S:g}: "
+                     f"{_pass(t.get(f'live_flicker_{name}'))})", _fmt(d["frames_processed_per_s"]),
+                     f"{d['fps']:g} (the stream)", f"{d['keeps_up']:.2f}x", f">= {LIVE_KEEP_UP:g}x, none dropped",
+                     _pass(t.get(f"live_keeps_up_{name}"))])
+        rows.append([f"{what} capture-to-label latency beyond the window, ms: p95 (p50)",
+                     f"{_fmt(d['latency_ms_p95'])} ({_fmt(d['latency_ms_p50'])})", "", "", f"p95 <= {LIVE_P95_MS:g}",
+                     _pass(t.get(f"live_p95_{name}"))])
+    return rows
+
+
 def render_markdown(bench: dict) -> str:
     """The README table: measure, ours, baseline, ratio, target, pass."""
     import pandas as pd
@@ -1298,6 +1379,7 @@ def render_markdown(bench: dict) -> str:
                  f"multiple of real time ({REALTIME_FPS:g} fps)", _fmt(bench["stream_fps_int8"]),
                  _fmt(bench["stream_fps"]), f"{st['int8_realtime_factor']:.1f}x real time", f">= {REALTIME_FACTOR:g}x",
                  _pass(t.get("stream_int8_realtime"))])
+    rows += _live_rows(bench)
     for name, label in (("lrcn", "LRCN"), ("convlstm", "ConvLSTM")):
         for b in (4, 32):
             d = tr[f"{name}_b{b}"]
@@ -1415,6 +1497,8 @@ def run_benchmark(*, setting: str = "full", out_dir: str | os.PathLike | None = 
         stream = bench_stream(video, settings=settings, progress=progress)
         tqdm.write("== 4b. streaming memory with an annotated copy", file=sys.stderr)
         stream_rss = bench_stream_rss(scratch, setting=setting)
+        tqdm.write("== 4c. a live stream", file=sys.stderr)
+        live = bench_live(scratch, settings=settings, progress=progress)
         tqdm.write("== 5. training", file=sys.stderr)
         training = bench_training(features, settings=settings, progress=progress)
         make_run_s, make_run_note = read_make_run([out_dir / "make_run.json",
@@ -1434,6 +1518,7 @@ def run_benchmark(*, setting: str = "full", out_dir: str | os.PathLike | None = 
         **inference["flat"], "inference": inference["details"],
         **stream["flat"], "stream": stream["details"],
         "stream_peak_rss_mb": stream_rss["peak_rss_mb"], "stream_rss": stream_rss,
+        **live["flat"], "live": live["details"],
         **training["flat"], "training": training["details"],
         "make_run_s": make_run_s, "make_run_note": make_run_note,
     }

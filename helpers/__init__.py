@@ -13,17 +13,20 @@ in a one-way stack: a module imports only modules listed before it.
 7. ``dataset``: the dataset of clips and its cache (``create_dataset``, ``list_videos``).
 8. ``splits``: ``split_by_group`` and the split protocols of the experiments.
 9. ``data``: no logic, the stable import path of paper 001's names (``from helpers.data import ...``).
-10. ``layers``: custom Keras layers under names that say what they are.
-11. ``models``: ``clip_input``, save/load with class names, builders; the paper models are
+10. ``flow`` (optical flow), ``annotate`` (labelled frames, the annotated video, joined test videos).
+11. ``runtime``: the model contract (``ModelSpec``) and an exported file's LiteRT runner, no TensorFlow.
+12. ``layers``: custom Keras layers under names that say what they are.
+13. ``models``: ``clip_input``, save/load with class names, builders; the paper models are
     exported from the notebooks' ``#@save`` cells into its generated block.
-12. ``keras_compat``: Keras private-API workarounds, only for a model built under a tf.distribute
+14. ``keras_compat``: Keras private-API workarounds, only for a model built under a tf.distribute
     strategy (the metric-logging patch only under a MultiWorkerMirroredStrategy).
-13. ``training``, ``evaluation``, ``flow`` (optical flow).
-14. ``inference`` (classify a video or a stream of windows), ``download`` (a video by URL).
-15. ``results`` (tables in ``results/``), ``papers`` (the papers' numbers), ``synthetic``
+15. ``training``, ``evaluation``, ``predictor`` (a Keras model's compiled passes for inference).
+16. ``inference`` (classify a video: sliding windows, smoothing; TensorFlow only for a ``.keras`` model),
+    ``live`` (cameras and live streams), ``deploy`` (export), ``download`` (a video by URL).
+17. ``results`` (tables in ``results/``), ``papers`` (the papers' numbers), ``synthetic``
     (the embedded dataset), ``experiment`` (one model under one split protocol), ``plots``.
-16. ``own_videos``: a folder of your own videos -> a trained model, its card and report (``train``).
-17. ``__main__``: the command line, ``python -m helpers classify``.
+18. ``own_videos``: a folder of your own videos -> a trained model, its card and report (``train``).
+19. ``__main__``: the command line, ``python -m helpers classify``.
 
 Tools are not the package: the benchmark is ``benchmarks/bench.py`` (``make bench``), the
 README generator ``scripts/readme.py`` (``make readme``), the UCF download/extract command

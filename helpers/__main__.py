@@ -1,6 +1,7 @@
 """Command line: classify a video file or URL with a saved model.
 
     python -m helpers classify SOURCE [--model PATH] [--output annotated.mp4] [--json]
+    python -m helpers classify {--camera N | rtsp://... | URL.m3u8 | --live URL} [--duration S] [--reconnect N] ...
     python -m helpers export MODEL.keras --format {saved_model,tflite} [--quantize {none,float16,dynamic,int8}]
                              --output PATH [--calibration TRAINING_VIDEOS_DIR [--per-channel]]
     python -m helpers env [--json]
@@ -10,14 +11,16 @@
 SOURCE is a local file or an http(s) URL (YouTube, Vimeo, a direct link: anything
 :func:`helpers.download.download_video` accepts). The default model is the LRCN that
 ``make run`` trains (``results/models/lrcn.keras``). Prints the top classes; ``--json``
-prints exactly one JSON object instead. Exit status 0 on success, 1 on any failure
-(with one ``error: ...`` line on stderr), 2 on bad arguments (checked before any work, :func:`check_args`:
-numbers, the output's suffix, an output that would replace a folder or an input), 130 on Ctrl-C and
-143 on SIGTERM (handled alike: temporary outputs removed), 141 when stdout's reader has gone (``| head``).
+prints exactly one JSON object instead. A camera or live stream (:mod:`helpers.live`) prints one line per
+prediction as it is made (``--json``: one JSON object each, then the run's summary). Exit status 0 on success,
+1 on any failure (with one ``error: ...`` line on stderr), 2 on bad arguments (checked before any work,
+:func:`check_args`: numbers, the output's suffix, an output that would replace a folder or an input), 130 on
+Ctrl-C and 143 on SIGTERM (handled alike: temporary outputs removed), 141 when stdout's reader has gone (``| head``).
 
 ``--model`` also takes a ``.tflite`` file written by ``export`` (its ``.tflite.json`` metadata beside it):
-it then runs through the LiteRT interpreter (:mod:`helpers.deploy`). ``export`` writes a SavedModel
-or a TFLite file (float32 or quantized; full int8 calibrated on the training videos of ``--calibration``).
+it then runs through the LiteRT interpreter (:mod:`helpers.runtime`), without importing TensorFlow.
+``export`` writes a SavedModel or a TFLite file (float32 or quantized; full int8 calibrated on the training
+videos of ``--calibration``).
 
 ``env`` describes the machine for a bug report: Python, TensorFlow, Keras, OpenCV and its
 FFmpeg, PyAV (the decoder) and its FFmpeg, the GPUs TensorFlow sees, yt-dlp and its JavaScript runtime.
@@ -58,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     classify = commands.add_parser("classify", help="classify a video file or URL",
                                    description="Classify a video file or URL with a saved .keras or exported .tflite "
                                                "model.")
-    classify.add_argument("source", help="video file or http(s) URL")
+    classify.add_argument("source", nargs="?", help="video file or URL (rtsp/rtmp/srt/udp/.m3u8: a live stream)")
     classify.add_argument("--model", type=Path, default=paths.models_dir / "lrcn.keras",
                           help="saved .keras model or exported .tflite file (default: %(default)s, trained by "
                                "`make run`)")
@@ -79,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
                                "(default: %(default)s)")
     classify.add_argument("--verbose", action="store_true",
                           help="keep TensorFlow's and FFmpeg's native log lines and show tracebacks on errors")
+    live = classify.add_argument_group("live sources (helpers.live): classified as they play")
+    live.add_argument("--camera", default=None, help="a camera: its number (0) or device path, instead of SOURCE")
+    live.add_argument("--live", action="store_true", help="SOURCE is an http(s) live stream or a YouTube live page")
+    live.add_argument("--duration", type=float, default=None, help="stop after this many seconds of the stream")
+    live.add_argument("--reconnect", type=int, default=0, help="tries to reopen a lost stream (default: %(default)s)")
     export = commands.add_parser("export", help="export a .keras model as a SavedModel or a TFLite file",
                                  description="Export a .keras model (helpers.deploy.export_model), metadata beside it.")
     export.add_argument("model", type=Path, help="saved .keras model")
@@ -114,7 +122,13 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
     from helpers import atomic
 
     positive = {"classify": ("window", "stride", "max_filesize_mb", "max_duration", "download_timeout", "top",
-                             "smoothing"), "export": ("calibration_clips",)}.get(args.command, ())
+                             "smoothing", "duration"), "export": ("calibration_clips",)}.get(args.command, ())
+    if args.command == "classify":  # the live sources' arguments (helpers.live)
+        if (args.source is None) == (args.camera is None):
+            parser.error("give a source (a file or URL) or --camera N, not both" if args.source else
+                         "the following arguments are required: source (a file or URL), or --camera N")
+        if args.reconnect < 0:
+            parser.error(f"--reconnect must be >= 0, got {args.reconnect}")
     for name in positive:
         value = getattr(args, name)
         if value is not None and not (math.isfinite(value) and value > 0):
@@ -196,6 +210,10 @@ def _is_url(source: str) -> bool:
 
 def classify(args: argparse.Namespace) -> dict:
     """Run ``classify``; returns the result as a JSON-ready dict (raises on any failure)."""
+    from helpers.live import is_live_url
+
+    if args.camera is not None or args.live or is_live_url(args.source):
+        return classify_live(args)
     remote = _is_url(args.source)
     if not remote:
         from helpers.video import check_video_file
@@ -211,10 +229,9 @@ def classify(args: argparse.Namespace) -> dict:
     else:
         video = Path(args.source)
 
-    from helpers import inference
-    from helpers.deploy import load_for_inference
+    from helpers import inference  # no TensorFlow until a .keras model is loaded
 
-    model = load_for_inference(args.model)  # a .keras model, or a .tflite file's interpreter
+    model = inference.load_for_inference(args.model)  # a .keras model, or a .tflite file's interpreter
     prediction = inference.predict_single_action(model, video)
     result = {
         "source": args.source,
@@ -249,6 +266,30 @@ def classify(args: argparse.Namespace) -> dict:
             "notes": notes,
         }
     return result
+
+
+def classify_live(args: argparse.Namespace) -> dict:
+    """``classify`` on a camera or live stream: one line per prediction as it is made (``--json``: a JSON object
+    each); returns the run's summary. A lost connection (after ``--reconnect`` tries) raises after it."""
+    from helpers import inference, live
+
+    _check_model_file(args.model)
+    source, fmt = live.camera_source(args.camera) if args.camera is not None else (args.source, None)
+    if args.camera is None and args.live:
+        source = live.resolve_stream_url(args.source)  # a live page (YouTube): its stream URL, nothing downloaded
+    options = {key: value for key, value in (("window", args.window), ("stride", args.stride),
+                                              ("smoothing", args.smoothing)) if value is not None}
+
+    def show(p: live.LivePrediction) -> None:
+        print(json.dumps(p.as_dict()) if args.json else
+              f"{p.time_s:8.1f} s  {p.label} {p.probability:.0%}  ({p.latency_ms:.0f} ms)", flush=True)
+
+    summary = live.classify_live(inference.load_for_inference(args.model), source, format=fmt,
+                                 output_path=args.output, duration=args.duration, reconnect=args.reconnect,
+                                 on_prediction=show, **options).as_dict()
+    if summary["ended"] not in ("duration", "interrupted"):
+        raise live.LiveSourceError(summary["ended"])
+    return {"live": summary}
 
 
 def export(args: argparse.Namespace) -> dict:
@@ -309,6 +350,12 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 
 def _print_text(result: dict) -> None:
+    if "live" in result:
+        s = result["live"]
+        latency = f"latency p50 {s['latency_ms_p50']:.0f} ms, p95 {s['latency_ms_p95']:.0f} ms" if s["windows"] else ""
+        print(f"{_printable(s['source'])}: {s['windows']} labels, {s['frames']} frames ({s['dropped']} dropped) "
+              f"{latency}; ended: {s['ended']}")
+        return
     print(f"{_printable(result['video'])}: {_printable(result['label'])} ({result['confidence']:.1%})")
     top = [(_printable(item["label"]), item["probability"]) for item in result["top"]]
     width = max(len(label) for label, _ in top)

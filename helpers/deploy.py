@@ -12,16 +12,16 @@ quantization) and classify with the exported file through an interpreter only (n
   Full int8 uses one scale per tensor by default (:func:`export_model`), and the names of the graph's
   inner tensors are left out of the file (:func:`_strip_tensor_names`).
 * What inference needs (class names, ``num_frames``, ``image_size``, the inputs) is written atomically
-  to a sidecar ``<file>.json`` (:func:`metadata_path`) with the file's SHA-256, checked on load.
+  to a sidecar ``<file>.json`` (:func:`metadata_path`) with the file's SHA-256, checked on load
+  (:func:`helpers.runtime.read_metadata`).
 
-:class:`TFLitePredictor` runs a ``.tflite`` file with ``ai_edge_litert`` (LiteRT, the interpreter
-without TensorFlow) behind the interface :func:`helpers.inference.predict_single_action` and
-:func:`helpers.inference.predict_on_video` use (``spec``, ``fast``, ``predict_clips``).
+:class:`helpers.runtime.TFLitePredictor` runs a ``.tflite`` file with ``ai_edge_litert`` (LiteRT, without
+TensorFlow); it, :func:`metadata_path`, :func:`read_metadata` and :func:`load_for_inference` are importable
+from here too, their old path.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -32,21 +32,12 @@ import numpy as np
 import tensorflow as tf
 
 from helpers.atomic import atomic_write, write_text
-from helpers.flow import farneback_flow
-from helpers.inference import check_model, model_inputs
-from helpers.models import FLOW_INPUT, ModelSpec, load_model
+from helpers.inference import load_for_inference  # noqa: F401  (its old import path)
+from helpers.predictor import check_model, model_inputs
+from helpers.runtime import TFLitePredictor, file_sha256, metadata_path, read_metadata  # noqa: F401  (old paths)
 
 FORMATS = ("saved_model", "tflite")
 QUANTIZATIONS = ("none", "float16", "dynamic", "int8")
-
-
-def metadata_path(path: str | os.PathLike) -> Path:
-    """The sidecar JSON of an exported model: ``lrcn.tflite`` -> ``lrcn.tflite.json``."""
-    return Path(f"{path}.json")
-
-
-def _sha256(path: Path) -> str | None:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
 
 
 class _ServedAs(keras.layers.Layer):
@@ -245,64 +236,6 @@ def export_model(model: keras.Model, path: str | os.PathLike, *, format: str = "
     write_text(metadata_path(path), json.dumps({
         "format": format, "quantize": quantize, "per_channel": per_channel if quantize == "int8" else None,
         "model": model.name, "class_names": list(spec.class_names),
-        "num_frames": spec.num_frames, "image_size": spec.image_size, "inputs": names, "sha256": _sha256(path)},
+        "num_frames": spec.num_frames, "image_size": spec.image_size, "inputs": names, "sha256": file_sha256(path)},
         indent=1))
     return path
-
-
-def read_metadata(path: str | os.PathLike) -> dict:
-    """The sidecar of an exported model, checked against the file (one-line errors naming the file)."""
-    path, meta_path = Path(path), metadata_path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: model file does not exist")
-    if not meta_path.is_file():
-        raise ValueError(f"{path}: no metadata {meta_path.name} beside it (class names, frames, image size); "
-                         "export the model with `python -m helpers export`")
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise ValueError(f"{meta_path}: unreadable metadata ({type(err).__name__}: {err})") from err
-    if meta.get("sha256") != _sha256(path):
-        raise ValueError(f"{meta_path}: describes another file than {path.name} (SHA-256 differs); export again")
-    return meta
-
-
-class TFLitePredictor:
-    """A ``.tflite`` export run by the LiteRT interpreter, one clip per call (its signature has batch 1).
-
-    Args:
-        path: A file written by :func:`export_model` (its sidecar JSON beside it).
-        num_threads: Interpreter threads. None: every core this process may use, as TensorFlow runs a
-            Keras model (LiteRT's own default is one thread).
-    """
-
-    fast = False  # no per-frame fast path: inference feeds it whole windows
-
-    def __init__(self, path: str | os.PathLike, *, num_threads: int | None = None):
-        from ai_edge_litert.interpreter import Interpreter  # LiteRT: the interpreter alone, no Keras
-
-        meta = read_metadata(path)
-        self.path, self.inputs = Path(path), tuple(meta["inputs"])
-        self.spec = ModelSpec(tuple(meta["class_names"]), int(meta["num_frames"]), int(meta["image_size"]))
-        if num_threads is None:
-            num_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        self._interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
-        self._interpreter.allocate_tensors()
-        self._run = self._interpreter.get_signature_runner()
-
-    def predict_clips(self, clips: np.ndarray) -> np.ndarray:
-        """uint8 ``(batch, num_frames, size, size, 3)`` -> ``(batch, num_classes)`` probabilities."""
-        out = []
-        for clip in np.asarray(clips, dtype=np.uint8):
-            feed = {self.inputs[0]: clip[None]}
-            if FLOW_INPUT in self.inputs:
-                feed[FLOW_INPUT] = farneback_flow(clip)[None]
-            self._interpreter.reset_all_variables()  # the fused LSTM keeps its state between calls: start at zero
-            out.append(next(iter(self._run(**feed).values()))[0])
-        return np.stack(out).astype(np.float32) if out else np.empty((0, len(self.spec.class_names)), np.float32)
-
-
-def load_for_inference(path: str | os.PathLike) -> keras.Model | TFLitePredictor:
-    """A ``.keras`` model (:func:`helpers.models.load_model`) or a ``.tflite`` export's :class:`TFLitePredictor`."""
-    return TFLitePredictor(path) if Path(path).suffix == ".tflite" else load_model(path, compile=False)
-

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import keras
@@ -32,17 +31,9 @@ from helpers.layers import (
     TemporalCentering,
     WeightedConcat,
 )
+from helpers.runtime import CLIP_INPUT, FLOW_INPUT, ModelSpec  # noqa: F401  (the contract, importable from here)
 
 RESCALING_LAYER = "rescaling"
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """What a model expects and predicts."""
-
-    class_names: tuple[str, ...]
-    num_frames: int
-    image_size: int
 
 
 def _class_names(num_classes: int, class_names: Sequence[str] | None) -> list[str]:
@@ -51,10 +42,6 @@ def _class_names(num_classes: int, class_names: Sequence[str] | None) -> list[st
     if len(class_names) != num_classes:
         raise ValueError(f"got {len(class_names)} class names for num_classes={num_classes}")
     return list(class_names)
-
-
-#: Name of every model's uint8 clip input (the two-stream model also has :data:`FLOW_INPUT`).
-CLIP_INPUT = "clip"
 
 
 def clip_input(*, num_classes: int, num_frames: int, image_size: int, class_names: Sequence[str] | None = None
@@ -121,12 +108,6 @@ def load_model(path: str | os.PathLike, *, compile: bool = True) -> keras.Model:
         raise ValueError(f"{path}: not a loadable .keras model ({type(err).__name__}: {err})") from err
     model_spec(model)
     return model
-
-
-
-#: Name of the two-stream model's optical-flow input (notebook 05 builds that model; inference feeds
-#: a saved one the flow it computes, ``(batch, num_frames - 1, image_size, image_size, 2)`` float).
-FLOW_INPUT = "flow"
 
 
 # --- BEGIN exported from the notebooks' #@save cells by `make export`: edit the notebooks, not this block ---

@@ -21,6 +21,8 @@ ISSUE_KEYS = (
     "stream_fps_per_frame_predict", "stream_fps", "stream_peak_rss_mb", "stream_fps_int8",
     "lrcn_train_ms_step_b4", "lrcn_train_ms_step_b32", "convlstm_train_ms_step_b4", "convlstm_train_ms_step_b32",
     "convlstm_keras_train_ms_step_b4",
+    "live_fps_keras", "live_latency_p50_ms_keras", "live_latency_p95_ms_keras", "live_fps_int8",
+    "live_latency_p50_ms_int8", "live_latency_p95_ms_int8",
 )
 EXTRACTION_KEYS = ("decode_floor_ms", "seek_extraction_ms", "extraction_ms")
 
@@ -76,6 +78,10 @@ def test_details_behind_the_ratios(smallest):
     assert result["stream"]["realtime_factor"] == pytest.approx(result["stream_fps"] / bench.REALTIME_FPS)
     assert result["stream"]["int8_realtime_factor"] == pytest.approx(result["stream_fps_int8"] / bench.REALTIME_FPS)
     assert result["stream"]["fast_path"] is True  # the LRCN stand-in has a frame_features layer
+    for name in ("keras", "int8"):  # a real-time stream: frames arrive at its pace, each one counted
+        live = result["live"][name]
+        assert live["frames"] == bench.SETTINGS["smallest"].live_stream_s * live["fps"] and live["windows"] >= 1
+        assert live["ended"] == "duration" and 0 <= live["dropped"] <= live["frames"]
     for run in ("lrcn_b4", "lrcn_b32", "convlstm_b4", "convlstm_b32"):
         assert positive(result["training"][run]["clips_per_s"])
         assert math.isfinite(result["training"][run]["first_epoch_overhead_s"])
@@ -87,7 +93,7 @@ def test_targets_are_booleans(smallest):
         assert 0.0 <= result["machine"]["cpu_steal"] <= 1.0
     names = set(result["targets"])
     assert {"stream_speedup", "stream_realtime", "stream_int8_realtime", "dataset_rss_flat", "extraction_floor_avi",
-            "extraction_vs_seek_avi"} <= names
+            "extraction_vs_seek_avi", "live_keeps_up_keras", "live_p95_int8", "live_flicker_keras"} <= names
     for target in result["targets"].values():
         assert isinstance(target["pass"], bool) and isinstance(target["target"], str)
 

@@ -151,6 +151,35 @@ def test_helpers_form_a_one_way_stack():
     assert loaded.returncode == 0 and loaded.stdout.strip() == "[]", loaded.stdout + loaded.stderr
 
 
+def test_classifying_needs_no_tensorflow_at_import():
+    """What the CLI imports to classify (inference, the LiteRT runtime, the live sources) and every helpers module
+    they import at module level import neither TensorFlow, Keras nor pandas: a ``.keras`` model brings them, in a
+    function. (tests/test_runtime.py runs the CLI with them made unimportable.)"""
+    import ast
+
+    def top_level(module: str) -> tuple[set[str], set[str]]:
+        tree = ast.parse((ROOT / "helpers" / f"{module}.py").read_text(encoding="utf-8"))
+        names = set()
+        for node in tree.body:
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+            elif isinstance(node, ast.Import):
+                names |= {a.name for a in node.names}
+        ours = {n.split(".")[1] for n in names if n.startswith("helpers.")}
+        return {n.split(".")[0] for n in names}, {m for m in ours if (ROOT / "helpers" / f"{m}.py").is_file()}
+
+    seen, todo = set(), ["inference", "runtime", "annotate", "live", "__main__"]
+    while todo:
+        module = todo.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        packages, deps = top_level(module)
+        assert not packages & {"tensorflow", "keras", "pandas"}, (module, packages & {"tensorflow", "keras", "pandas"})
+        todo.extend(deps)
+    assert {"inference", "runtime", "annotate", "live", "video", "flow"} <= seen
+
+
 def test_tools_live_outside_the_package():
     """The benchmark, the README generator, the UCF download CLI and the test server are not in helpers/."""
     names = {p.stem for p in (ROOT / "helpers").glob("*.py")}
