@@ -92,9 +92,11 @@ def test_bad_arguments_exit_2(capsys):
         assert capsys.readouterr().err.startswith("error: ")
 
 
-def test_recipes_are_the_notebooks_settings():
+def test_recipes_are_the_notebooks_settings(monkeypatch):
     """Each model trains with its notebook's config cell (epochs, batch, patience; the hybrid's alpha)."""
     from scripts.seeds import notebook_config
+
+    monkeypatch.setenv("HAR_QUICK", "0")  # the full profile's budgets, whatever an earlier test's setup() left
 
     for name, (builder, options, epochs, batch_size, patience, notebook) in RECIPES.items():
         cfg = notebook_config(ROOT / "notebooks" / f"{notebook}.ipynb")
