@@ -15,11 +15,11 @@ in a one-way stack: a module imports only modules listed before it.
 9. ``data``: no logic, the stable import path of paper 001's names (``from helpers.data import ...``).
 10. ``flow`` (optical flow), ``annotate`` (labelled frames, the annotated video, joined test videos).
 11. ``runtime``: the model contract (``ModelSpec``) and an exported file's LiteRT runner, no TensorFlow.
-12. ``layers``: custom Keras layers under names that say what they are.
-13. ``models``: ``clip_input``, save/load with class names, builders; the paper models are
+12. ``keras_compat``: every use of Keras' and the TFLite converter's private API (two attributes, the per-tensor
+    switch, the tf.distribute workarounds for a model built under a strategy).
+13. ``layers``: custom Keras layers under names that say what they are.
+14. ``models``: ``clip_input``, save/load with class names, builders; the paper models are
     exported from the notebooks' ``#@save`` cells into its generated block.
-14. ``keras_compat``: Keras private-API workarounds, only for a model built under a tf.distribute
-    strategy (the metric-logging patch only under a MultiWorkerMirroredStrategy).
 15. ``training``, ``evaluation``, ``predictor`` (a Keras model's compiled passes for inference).
 16. ``inference`` (classify a video: sliding windows, smoothing; TensorFlow only for a ``.keras`` model),
     ``live`` (cameras and live streams), ``deploy`` (export), ``download`` (a video by URL).

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from helpers.keras_compat import apply_strategy_fixes
+from helpers.keras_compat import apply_strategy_fixes, built_under_strategy
 
 ModelOrBuilder = keras.Model | Callable[[], keras.Model]
 Features = np.ndarray | Mapping[str, np.ndarray]  # clips, or {input name: array} for multi-input models
@@ -264,7 +264,7 @@ def train(
     if backup_dir is not None:
         all_callbacks.append(keras.callbacks.BackupAndRestore(backup_dir=str(backup_dir)))
     all_callbacks.extend(callbacks)
-    if getattr(model, "_distribute_strategy", None) is not None:  # built under a strategy
+    if built_under_strategy(model):
         apply_strategy_fixes(model, train_ds)
     # the dataset is already shuffled (training set only); shuffle=False silences Keras' warning
     return model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=all_callbacks, verbose=verbose,
