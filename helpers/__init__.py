@@ -4,6 +4,7 @@ The notebooks show each paper's method (model, compile, fit, evaluate) in their 
 cells; this package holds what no reader wants to see twice. One module per concern,
 in a one-way stack: a module imports only modules listed before it.
 
+0. ``logs``: TensorFlow's native log lines (the import hook ``import helpers`` installs, fd-2 redirection).
 1. ``config``: seeds, the quick profile (``HAR_QUICK``), the project's folders.
 2. ``atomic``: the one atomic "write then rename" (and clean-up of killed runs' leftovers).
 3. ``cache``: the one on-disk array cache (memmap arrays + meta), for clips and optical flow.
@@ -37,6 +38,6 @@ line ``scripts/ucf_data.py`` (``make data``), test helpers live in ``tests/``. H
 __version__ = "0.1.0"
 
 # Before TensorFlow's first import (a notebook's first import line is `import helpers`): hide its native log lines.
-from helpers.config import quiet_tensorflow_logs  # noqa: E402
+from helpers.logs import quiet_tensorflow_logs  # noqa: E402
 
 quiet_tensorflow_logs()
