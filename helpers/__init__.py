@@ -21,10 +21,12 @@ in a one-way stack: a module imports only modules listed before it.
 13. ``layers``: custom Keras layers under names that say what they are.
 14. ``models``: ``clip_input``, save/load with class names, builders; the paper models are
     exported from the notebooks' ``#@save`` cells into its generated block.
-15. ``training``, ``evaluation``, ``predictor`` (a Keras model's compiled passes for inference).
+15. ``pipeline`` (the tf.data pipeline ``make_dataset`` and ``compile_model``), then ``training``,
+    ``evaluation``, ``predictor`` (a Keras model's compiled passes for inference).
 16. ``inference`` (classify a video: sliding windows, smoothing; TensorFlow only for a ``.keras`` model),
     ``live`` (cameras and live streams), ``deploy`` (export), ``download`` (a video by URL).
-17. ``results`` (tables in ``results/``), ``papers`` (the papers' numbers), ``synthetic``
+17. ``results`` (tables in ``results/``), ``stats`` (intervals, tests, Holm: computed here, the
+    comparisons table written through ``results``), ``papers`` (the papers' numbers), ``synthetic``
     (the embedded dataset), ``experiment`` (one model under one split protocol), ``plots``.
 18. ``own_videos``: a folder of your own videos -> a trained model, its card and report (``train``).
 19. ``__main__``: the command line, ``python -m helpers classify``.
