@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from helpers.keras_compat import apply_strategy_fixes, built_under_strategy
-from helpers.pipeline import (  # noqa: F401  (take, AUGMENTATIONS: their old import path, notebooks 01/02/05)
+from helpers.pipeline import (  # noqa: F401  (take, AUGMENTATIONS: old paths of notebooks 01/02/05, experiment)
     AUGMENTATIONS,
     Features,
     compile_model,
