@@ -53,7 +53,7 @@ lab: setup
 	$(PY) -m jupyter lab notebooks
 
 embedded: setup
-	$(PY) -m helpers.synthetic $(EMBEDDED_DIR) $(if $(RUN_QUICK),--quick)
+	$(PY) scripts/embedded.py $(EMBEDDED_DIR) $(if $(RUN_QUICK),--quick)
 
 # Executes the notebooks top to bottom with papermill (executed copies in results/notebooks/), incrementally:
 # make's own rules over stamp files, one per notebook, written only after a successful execution. A notebook
@@ -101,7 +101,7 @@ run: $(if $(HAR_DATASET_DIR),setup,embedded)
 
 # Only reached without the data (a dry run on a fresh clone): `embedded` renders it before the notebooks run.
 $(EMBEDDED_DIR)/.complete:
-	$(PY) -m helpers.synthetic $(EMBEDDED_DIR) $(if $(RUN_QUICK),--quick)
+	$(PY) scripts/embedded.py $(EMBEDDED_DIR) $(if $(RUN_QUICK),--quick)
 
 $(NB_STAMPS_DIR):
 	mkdir -p $@ $(RUN_DIR)/notebooks

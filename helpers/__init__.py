@@ -4,6 +4,7 @@ The notebooks show each paper's method (model, compile, fit, evaluate) in their 
 cells; this package holds what no reader wants to see twice. One module per concern,
 in a one-way stack: a module imports only modules listed before it.
 
+0. ``logs``: TensorFlow's native log lines (the import hook ``import helpers`` installs, fd-2 redirection).
 1. ``config``: seeds, the quick profile (``HAR_QUICK``), the project's folders.
 2. ``atomic``: the one atomic "write then rename" (and clean-up of killed runs' leftovers).
 3. ``cache``: the one on-disk array cache (memmap arrays + meta), for clips and optical flow.
@@ -15,15 +16,17 @@ in a one-way stack: a module imports only modules listed before it.
 9. ``data``: no logic, the stable import path of paper 001's names (``from helpers.data import ...``).
 10. ``flow`` (optical flow), ``annotate`` (labelled frames, the annotated video, joined test videos).
 11. ``runtime``: the model contract (``ModelSpec``) and an exported file's LiteRT runner, no TensorFlow.
-12. ``layers``: custom Keras layers under names that say what they are.
-13. ``models``: ``clip_input``, save/load with class names, builders; the paper models are
+12. ``keras_compat``: every use of Keras' and the TFLite converter's private API (two attributes, the per-tensor
+    switch, the tf.distribute workarounds for a model built under a strategy).
+13. ``layers``: custom Keras layers under names that say what they are.
+14. ``models``: ``clip_input``, save/load with class names, builders; the paper models are
     exported from the notebooks' ``#@save`` cells into its generated block.
-14. ``keras_compat``: Keras private-API workarounds, only for a model built under a tf.distribute
-    strategy (the metric-logging patch only under a MultiWorkerMirroredStrategy).
-15. ``training``, ``evaluation``, ``predictor`` (a Keras model's compiled passes for inference).
+15. ``pipeline`` (the tf.data pipeline ``make_dataset`` and ``compile_model``), then ``training``,
+    ``evaluation``, ``predictor`` (a Keras model's compiled passes for inference).
 16. ``inference`` (classify a video: sliding windows, smoothing; TensorFlow only for a ``.keras`` model),
     ``live`` (cameras and live streams), ``deploy`` (export), ``download`` (a video by URL).
-17. ``results`` (tables in ``results/``), ``papers`` (the papers' numbers), ``synthetic``
+17. ``results`` (tables in ``results/``), ``stats`` (intervals, tests, Holm: computed here, the
+    comparisons table written through ``results``), ``papers`` (the papers' numbers), ``synthetic``
     (the embedded dataset), ``experiment`` (one model under one split protocol), ``plots``.
 18. ``own_videos``: a folder of your own videos -> a trained model, its card and report (``train``).
 19. ``__main__``: the command line, ``python -m helpers classify``.
@@ -37,6 +40,6 @@ line ``scripts/ucf_data.py`` (``make data``), test helpers live in ``tests/``. H
 __version__ = "0.1.0"
 
 # Before TensorFlow's first import (a notebook's first import line is `import helpers`): hide its native log lines.
-from helpers.config import quiet_tensorflow_logs  # noqa: E402
+from helpers.logs import quiet_tensorflow_logs  # noqa: E402
 
 quiet_tensorflow_logs()

@@ -33,6 +33,7 @@ import tensorflow as tf
 
 from helpers.atomic import atomic_write, write_text
 from helpers.inference import load_for_inference  # noqa: F401  (its old import path)
+from helpers.keras_compat import disable_per_channel
 from helpers.predictor import check_model, model_inputs
 from helpers.runtime import TFLitePredictor, file_sha256, metadata_path, read_metadata  # noqa: F401  (old paths)
 
@@ -223,10 +224,7 @@ def export_model(model: keras.Model, path: str | os.PathLike, *, format: str = "
             if quantize == "int8":
                 converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
                 if not per_channel:
-                    if not hasattr(converter, "_experimental_disable_per_channel"):
-                        raise RuntimeError(f"{path}: this TensorFlow's converter has no per-tensor switch; "
-                                           "export with per_channel=True (--per-channel)")
-                    converter._experimental_disable_per_channel = True
+                    disable_per_channel(converter, path=path)
                 converter.representative_dataset = lambda: (  # named like the signature's inputs
                     x if isinstance(x := model_inputs(model, clip[None]), dict) else {names[0]: x}
                     for clip in representative_clips)

@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from helpers.training import compile_model, make_dataset
+from helpers.pipeline import compile_model, make_dataset
 
 
 @dataclass
@@ -73,7 +73,7 @@ def evaluate(model: keras.Model, test_data: tuple[np.ndarray, np.ndarray], *, ba
     Args:
         model: A trained model (compiled with categorical cross-entropy if not compiled).
         test_data: ``(features, labels)``, uint8 ``(n, num_frames, h, w, 3)`` (or a dict of
-            inputs, see :func:`helpers.training.make_dataset`) and int ``(n,)``.
+            inputs, see :func:`helpers.pipeline.make_dataset`) and int ``(n,)``.
         batch_size: Batch size of evaluate and predict.
         class_names: Row labels of the per-class table; defaults to ``class_i``.
 

@@ -1,4 +1,10 @@
-"""Workarounds for Keras 3's ``fit`` under a tf.distribute strategy (Keras private API).
+"""Every use of Keras' (and the TFLite converter's) private API, in one module.
+
+* :func:`layer_takes_training`, :func:`built_under_strategy`: two private attributes read by
+  :mod:`helpers.layers` and :mod:`helpers.training`, each with a public fallback.
+* :func:`disable_per_channel`: the converter's per-tensor int8 switch (:mod:`helpers.deploy`).
+* :func:`apply_strategy_fixes`: Keras 3's ``fit`` under a tf.distribute strategy.
+
 
 Under a strategy Keras 3 first peeks at one batch and ``strategy.reduce``-s it to build
 the model. The peek consumes one shuffle order, so a distributed run would see other
@@ -15,6 +21,8 @@ logging patch applies only to a MultiWorkerMirroredStrategy.
 
 from __future__ import annotations
 
+import inspect
+import os
 import warnings
 
 import keras
@@ -28,6 +36,26 @@ def keras_version_checked(version: str | None = None) -> bool:
     """Whether ``version`` (default: the installed Keras) is one the workarounds were checked on."""
     major = (version or keras.version()).split(".", 1)[0]
     return major.isdigit() and int(major) == CHECKED_KERAS_MAJOR
+
+
+def layer_takes_training(layer: keras.layers.Layer) -> bool:
+    """Whether ``layer.call`` takes a ``training`` argument (Keras' own private flag; the signature otherwise)."""
+    flag = getattr(layer, "_call_has_training_arg", None)
+    return bool(flag) if flag is not None else "training" in inspect.signature(layer.call).parameters
+
+
+def built_under_strategy(model: keras.Model) -> bool:
+    """Whether ``model`` was created inside a tf.distribute strategy's scope (its private ``_distribute_strategy``)."""
+    return getattr(model, "_distribute_strategy", None) is not None
+
+
+def disable_per_channel(converter: tf.lite.TFLiteConverter, *, path: str | os.PathLike) -> None:
+    """Make ``converter`` quantize int8 weights per tensor: its private ``_experimental_disable_per_channel``
+    switch, the only route. Raises a one-line RuntimeError naming ``path`` where this TensorFlow lacks it."""
+    if not hasattr(converter, "_experimental_disable_per_channel"):
+        raise RuntimeError(f"{path}: this TensorFlow's converter has no per-tensor switch; "
+                           "export with per_channel=True (--per-channel)")
+    converter._experimental_disable_per_channel = True
 
 
 def _build_without_peeking(model: keras.Model, train_ds: tf.data.Dataset) -> None:

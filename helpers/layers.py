@@ -22,6 +22,8 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
+from helpers.keras_compat import layer_takes_training
+
 
 @keras.saving.register_keras_serializable(package="helpers")
 class ClipRescaling(layers.Rescaling):
@@ -62,7 +64,7 @@ class FoldedTimeDistributed(layers.TimeDistributed):
             return super().call(inputs, training=training, mask=mask)
         shape = keras.ops.shape(inputs)
         folded = keras.ops.reshape(inputs, (-1, *inputs.shape[2:]))
-        kwargs = {"training": training} if self.layer._call_has_training_arg else {}
+        kwargs = {"training": training} if layer_takes_training(self.layer) else {}
         outputs = self.layer.call(folded, **kwargs)
         return keras.ops.reshape(outputs, (shape[0], shape[1], *outputs.shape[1:]))
 

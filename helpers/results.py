@@ -7,7 +7,7 @@ typed by hand.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -86,6 +86,18 @@ def record_environment(results_dir: str | os.PathLike) -> Path:
     if not path.exists() or path.read_text() != text:
         write_text(path, text)
     return path
+
+
+def update_table(path: str | os.PathLike, update: Callable[[pd.DataFrame], pd.DataFrame], *,
+                 columns: Sequence[str], dtype: Mapping[str, type] | None = None) -> pd.DataFrame:
+    """Read the table at ``path`` (an empty one with ``columns`` where there is none), apply the pure ``update``
+    to it, write what it returns (:func:`write_table`, atomic) and return that: the file side of a table that
+    code elsewhere computes (e.g. :func:`helpers.stats.record_comparisons`)."""
+    path = Path(path)
+    old = pd.read_csv(path, dtype=dtype) if path.exists() else pd.DataFrame(columns=list(columns))
+    table = update(old)
+    write_table(table, path)
+    return table
 
 
 def upsert_rows(path: str | os.PathLike, rows: pd.DataFrame, *, key: Sequence[str], columns: Sequence[str]

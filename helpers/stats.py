@@ -36,7 +36,7 @@ from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from helpers.results import write_table
+from helpers.results import update_table
 
 #: Significance level of every verdict in the project (applied to the Holm-adjusted p-value).
 ALPHA = 0.05
@@ -315,9 +315,9 @@ def notebook_of(rows: pd.DataFrame) -> str:
     return ", ".join(sorted(set(map(str, rows["notebook"]))))
 
 
-def record_comparisons(path: str | os.PathLike, rows: Sequence[dict] | pd.DataFrame, *,
-                       alpha: float = ALPHA) -> pd.DataFrame:
-    """Write one notebook's comparisons into ``path`` (``results/comparisons.csv``), Holm-adjusted, atomically.
+def merge_comparisons(old: pd.DataFrame, rows: Sequence[dict] | pd.DataFrame, *, alpha: float = ALPHA
+                      ) -> pd.DataFrame:
+    """The comparisons table ``old`` with one notebook's ``rows`` recorded, Holm-adjusted (pure: no files).
 
     The rows replace *every* old row of their notebooks (a notebook records its whole family at
     once, so a pair it no longer tests, or a row made with other settings, does not survive);
@@ -332,12 +332,9 @@ def record_comparisons(path: str | os.PathLike, rows: Sequence[dict] | pd.DataFr
             read that row (:func:`find_pair`) instead of testing again.
 
     Returns:
-        The whole table.
+        The whole table, sorted by family, notebook and pair.
     """
     new = pd.DataFrame(list(rows) if not isinstance(rows, pd.DataFrame) else rows)
-    path = os.fspath(path)
-    text_columns = dict.fromkeys(["family", "notebook", "a", "b", "test", "verdict", "settings"], str)
-    old = pd.read_csv(path, dtype=text_columns) if os.path.exists(path) else pd.DataFrame(columns=COMPARISON_COLUMNS)
     if "family" not in old.columns:
         old = old.iloc[0:0].reindex(columns=COMPARISON_COLUMNS)
     old = old[~old["notebook"].isin(set(new["notebook"]))]
@@ -353,5 +350,21 @@ def record_comparisons(path: str | os.PathLike, rows: Sequence[dict] | pd.DataFr
     table = adjust(pd.concat([old.reindex(columns=COMPARISON_COLUMNS), new.reindex(columns=COMPARISON_COLUMNS)],
                              ignore_index=True), alpha=alpha)
     table = table.sort_values(["family", "notebook", "a", "b"], kind="stable").reset_index(drop=True)
-    write_table(table, path)
     return table
+
+
+def record_comparisons(path: str | os.PathLike, rows: Sequence[dict] | pd.DataFrame, *,
+                       alpha: float = ALPHA) -> pd.DataFrame:
+    """Write one notebook's comparisons into ``path`` (``results/comparisons.csv``), Holm-adjusted, atomically.
+
+    The policy is :func:`merge_comparisons`'s; reading and writing the file, :func:`helpers.results.update_table`'s.
+
+    Raises:
+        ValueError: A pair is tested twice (see :func:`merge_comparisons`).
+
+    Returns:
+        The whole table.
+    """
+    text_columns = dict.fromkeys(["family", "notebook", "a", "b", "test", "verdict", "settings"], str)
+    return update_table(path, lambda old: merge_comparisons(old, rows, alpha=alpha), columns=COMPARISON_COLUMNS,
+                        dtype=text_columns)

@@ -330,22 +330,3 @@ def embedded_settings(*, quick: bool = False) -> dict:
     if quick:
         return {"num_groups": 4, "clips_per_group": 2, "min_frames": 24, "max_frames": 40}
     return {}
-
-
-def main(argv: list[str] | None = None) -> None:
-    """``python -m helpers.synthetic OUT_DIR [--quick] [--seed N] [--overwrite]``."""
-    import argparse
-
-    parser = argparse.ArgumentParser(description="Render the embedded UCF50-layout dataset.")
-    parser.add_argument("out_dir")
-    parser.add_argument("--quick", action="store_true", help="the small quick-profile dataset")
-    parser.add_argument("--seed", type=int, default=27)
-    parser.add_argument("--overwrite", action="store_true")
-    args = parser.parse_args(argv)
-    root = generate_dataset(args.out_dir, seed=args.seed, overwrite=args.overwrite,
-                            **embedded_settings(quick=args.quick))
-    print(f"embedded dataset ready: {root}")
-
-
-if __name__ == "__main__":
-    main()

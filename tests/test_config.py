@@ -114,17 +114,6 @@ def test_load_clips_refuses_a_profile_that_disagrees_with_the_paths(tmp_path):
         load_clips(project_paths(root=tmp_path, quick=False), quick=True)
 
 
-def test_importing_helpers_first_hides_tensorflow_native_logs():
-    """`import helpers` before TensorFlow: no absl/oneDNN/cuInit lines on stderr; Python's stderr still works."""
-    script = ("import helpers, sys; import keras, tensorflow as tf; tf.config.list_physical_devices('GPU'); "
-              "keras.layers.Dense(2)(tf.zeros((1, 3))); print('python stderr', file=sys.stderr)")
-    env = {k: v for k, v in os.environ.items() if k not in {"TF_CPP_MIN_LOG_LEVEL", "HAR_TF_LOGS"}}
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)},
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert done.stderr.strip() == "python stderr", done.stderr
-
-
 def _dataset_as_seen(cwd: Path, **env: str) -> dict:
     """project_paths()'s dataset folder and results folder in a fresh interpreter started in ``cwd``."""
     script = ("import json; from helpers.config import project_paths; p = project_paths(quick=False); "

@@ -53,7 +53,7 @@ def test_make_targets_resolve_on_a_clean_clone(tmp_path):
     _tracked()
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
-    for target, expected in (("run", ["venv", "-r requirements.txt", "helpers.synthetic", "papermill"]),
+    for target, expected in (("run", ["venv", "-r requirements.txt", "scripts/embedded.py", "papermill"]),
                              ("test", ["venv", "-r requirements.txt", "pytest", '-m "not slow"', "--nbmake",
                                        "HAR_QUICK=1"]),
                              ("test-all", ["pytest -q tests", "--nbmake"]),

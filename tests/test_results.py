@@ -48,3 +48,20 @@ def test_a_written_table_records_the_machine_beside_it(tmp_path):
     before = (tmp_path / "environment.json").stat().st_mtime_ns
     write_table(pd.DataFrame({"x": [1]}), tmp_path / "other.csv")  # the same machine: the file is left alone
     assert (tmp_path / "environment.json").stat().st_mtime_ns == before
+
+
+def test_update_table_reads_applies_and_writes(tmp_path):
+    """The file side of a computed table: an empty frame with the columns when there is no file, then the file."""
+    from helpers.results import update_table
+
+    path = tmp_path / "t.csv"
+    seen = []
+
+    def add(old: pd.DataFrame) -> pd.DataFrame:
+        seen.append(list(old.columns))
+        return pd.concat([old, pd.DataFrame({"a": ["x"], "b": [len(old)]})], ignore_index=True)
+
+    assert update_table(path, add, columns=["a", "b"], dtype={"a": str})["b"].tolist() == [0]
+    table = update_table(path, add, columns=["a", "b"], dtype={"a": str})
+    assert seen == [["a", "b"], ["a", "b"]] and table["b"].tolist() == [0, 1]
+    assert pd.read_csv(path)["b"].tolist() == [0, 1] and path.with_suffix(".md").exists()

@@ -117,3 +117,19 @@ def test_a_dataset_rendered_before_folders_were_marked_is_still_rerendered(tmp_p
     with pytest.raises(RefusedTarget, match="not written here"):
         generate_dataset(users, seed=0, **settings)
     assert (users / "notes.txt").read_text() == "keep"
+
+
+def test_make_embedded_command_line_renders_the_profile_s_settings(tmp_path, monkeypatch, capsys):
+    """``python scripts/embedded.py OUT [--quick] [--seed N] [--overwrite]`` (``make embedded``): the profile's
+    settings reach generate_dataset; a missing folder is a usage error (exit 2)."""
+    from helpers.synthetic import embedded_settings
+    from scripts import embedded
+
+    calls = []
+    monkeypatch.setattr(embedded, "generate_dataset", lambda out, **kw: calls.append((out, kw)) or tmp_path)
+    embedded.main([str(tmp_path / "e"), "--quick", "--seed", "5"])
+    assert calls == [(str(tmp_path / "e"), {"seed": 5, "overwrite": False, **embedded_settings(quick=True)})]
+    assert "embedded dataset ready" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_info:
+        embedded.main([])
+    assert exit_info.value.code == 2
