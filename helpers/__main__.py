@@ -43,7 +43,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from helpers import own_videos
-from helpers.config import TF_LOGS_ENV, project_paths, quiet_native_stderr
+from helpers.config import project_paths
+from helpers.logs import TF_LOGS_ENV, quiet_native_stderr
 
 
 class _OneLineParser(argparse.ArgumentParser):

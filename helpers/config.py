@@ -21,8 +21,6 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.logs import TF_LOGS_ENV, quiet_native_stderr  # noqa: F401  (old path: helpers/__main__.py imports them here)
-
 QUICK_ENV = "HAR_QUICK"
 HOME_ENV = "HAR_HOME"
 CWD_ENV = "HAR_CWD"  # the folder a command was started in (the Makefile exports it): relative paths mean that
