@@ -15,6 +15,7 @@ in a one-way stack: a module imports only modules listed before it.
 9. ``data``: no logic, the stable import path of paper 001's names (``from helpers.data import ...``).
 10. ``flow`` (optical flow), ``annotate`` (labelled frames, the annotated video, joined test videos).
 11. ``runtime``: the model contract (``ModelSpec``) and an exported file's LiteRT runner, no TensorFlow.
+    ``cards``: the model card beside every saved model and in an export's sidecar, no TensorFlow.
 12. ``layers``: custom Keras layers under names that say what they are.
 13. ``models``: ``clip_input``, save/load with class names, builders; the paper models are
     exported from the notebooks' ``#@save`` cells into its generated block.
