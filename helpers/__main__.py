@@ -299,7 +299,11 @@ def _card_summary(model_path: Path) -> dict:
     """The model card's ``trained_on`` and ``limits`` (None without a card, :func:`helpers.cards.read_card`)."""
     from helpers.cards import read_card
 
-    card = read_card(model_path) or {}
+    with warnings.catch_warnings(record=True) as caught:  # a stale card: one note line, and no card
+        warnings.simplefilter("always")
+        card = read_card(model_path) or {}
+    for w in caught:
+        print(f"note: {_printable(str(w.message))}", file=sys.stderr)
     return {"trained_on": card.get("trained_on"), "limits": card.get("limits")}
 
 

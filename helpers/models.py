@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -144,7 +145,9 @@ def load_model(path: str | os.PathLike, *, compile: bool = True) -> keras.Model:
     except Exception as err:  # keras raises many types for a bad zip/config
         raise ValueError(f"{path}: not a loadable .keras model ({type(err).__name__}: {err})") from err
     model_spec(model)
-    _CARDS[model] = (cards.read_card(path), _fingerprint(model))
+    with warnings.catch_warnings():  # a stale card is not attached; cards.read_card says why when asked
+        warnings.simplefilter("ignore")
+        _CARDS[model] = (cards.read_card(path), _fingerprint(model))
     return model
 
 

@@ -4,6 +4,7 @@ reported by ``classify --json`` (``trained_on``)."""
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import keras
@@ -13,6 +14,7 @@ import pytest
 from helpers import cards
 from helpers.__main__ import main
 from helpers.dataset import create_dataset
+from helpers.evaluation import evaluate
 from helpers.experiment import ClipData, model_card
 from helpers.models import build_lrcn, card_of, load_model, save_model
 from helpers.runtime import metadata_path
@@ -84,6 +86,10 @@ def test_real_data_has_no_rendered_clips_caveat_and_no_card_says_not_recorded(sa
     card = model_card(saved["model"], data=real, split=saved["split"], held_out=(saved["y_true"], saved["y_pred"]))
     assert not card["data"]["embedded"] and card["trained_on"].startswith("UCF50")
     assert cards.RENDERED_CLIPS not in card["limits"] and card["seed_spread"] is None
+    evaluation = evaluate(saved["model"], (real.features[saved["split"].test_idx], saved["y_true"]),
+                          class_names=real.class_names)  # notebooks 03 and 05 pass their Evaluation
+    from_evaluation = model_card(saved["model"], data=real, split=saved["split"], held_out=evaluation)
+    assert from_evaluation["held_out"] == card["held_out"]
     with pytest.raises(ValueError, match="held_out has 2 clips"):
         model_card(saved["model"], data=real, split=saved["split"], held_out=([0, 1], [0, 1]))
 
@@ -94,14 +100,20 @@ def test_real_data_has_no_rendered_clips_caveat_and_no_card_says_not_recorded(sa
     assert "Held-out accuracy**: not recorded" in cards.markdown_path(bare).read_text()
 
 
-def test_a_stale_card_or_a_foreign_markdown_file_is_never_taken_for_the_models(saved, tmp_path):
+def test_a_stale_card_or_a_foreign_markdown_file_is_never_taken_for_the_models(saved, video, tmp_path, capsys):
     path = tmp_path / "lrcn.keras"
     path.write_bytes(saved["path"].read_bytes())
     cards.card_path(path).write_text(cards.card_path(saved["path"]).read_text())
     assert cards.read_card(path)["trained_on"]
-    path.write_bytes(path.read_bytes() + b"\0")  # another file than the card describes
+    with zipfile.ZipFile(path, "a") as archive:  # still a loadable model, but another file than the card describes
+        archive.writestr("extra.txt", "changed")
     with pytest.warns(UserWarning, match="describes another file"):
         assert cards.read_card(path) is None
+    assert main(["classify", str(video), "--model", str(path), "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["trained_on"] is None
+    assert err.strip().splitlines() == [f"note: {cards.card_path(path)}: describes another file than lrcn.keras "
+                                        "(SHA-256 differs); ignored"]
 
     notes = tmp_path / "notes.md"
     notes.write_text("my notes\n")
