@@ -22,6 +22,7 @@ from helpers.splits import protocol_split
 from helpers.stats import wilson_interval
 from helpers.synthetic import GENERATOR_VERSION
 from tests.conftest import numbered_frames, write_video
+from tests.test_runtime import run_without_tensorflow
 
 NUM_FRAMES, IMAGE_SIZE = 8, 64
 
@@ -147,6 +148,8 @@ def test_classify_json_reports_trained_on_from_the_keras_card_and_the_tflite_sid
     assert sidecar["card"] == cards.read_card(saved["path"]) and cards.read_card(tflite)["trained_on"] == trained_on
     assert main(["classify", str(video), "--model", str(tflite), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["trained_on"] == trained_on
+    proc = run_without_tensorflow("classify", str(video), "--model", str(tflite), "--json", cwd=tmp_path)
+    assert proc.returncode == 0 and json.loads(proc.stdout)["trained_on"] == trained_on, proc.stderr  # TF-free path
 
     bare = save_model(build_lrcn(num_classes=3, num_frames=NUM_FRAMES, image_size=IMAGE_SIZE),
                       tmp_path / "bare.keras", class_names=saved["data"].class_names)
