@@ -16,6 +16,7 @@ in a one-way stack: a module imports only modules listed before it.
 9. ``data``: no logic, the stable import path of paper 001's names (``from helpers.data import ...``).
 10. ``flow`` (optical flow), ``annotate`` (labelled frames, the annotated video, joined test videos).
 11. ``runtime``: the model contract (``ModelSpec``) and an exported file's LiteRT runner, no TensorFlow.
+    ``cards``: the model card beside every saved model and in an export's sidecar, no TensorFlow.
 12. ``keras_compat``: every use of Keras' and the TFLite converter's private API (two attributes, the per-tensor
     switch, the tf.distribute workarounds for a model built under a strategy).
 13. ``layers``: custom Keras layers under names that say what they are.

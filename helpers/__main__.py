@@ -19,6 +19,8 @@ Ctrl-C and 143 on SIGTERM (handled alike: temporary outputs removed), 141 when s
 
 ``--model`` also takes a ``.tflite`` file written by ``export`` (its ``.tflite.json`` metadata beside it):
 it then runs through the LiteRT interpreter (:mod:`helpers.runtime`), without importing TensorFlow.
+The model's card (:mod:`helpers.cards`) says what it was trained on: ``--json`` gives its ``trained_on`` and
+``limits`` (null without a card), the text output its first limit, once.
 ``export`` writes a SavedModel or a TFLite file (float32 or quantized; full int8 calibrated on the training
 videos of ``--calibration``).
 
@@ -238,6 +240,7 @@ def classify(args: argparse.Namespace) -> dict:
         "source": args.source,
         "video": str(video),
         "model": str(args.model),
+        **_card_summary(args.model),
         "label": prediction.label,
         "confidence": prediction.confidence,
         "probabilities": prediction.probabilities,
@@ -290,7 +293,19 @@ def classify_live(args: argparse.Namespace) -> dict:
                                  on_prediction=show, **options).as_dict()
     if summary["ended"] not in ("duration", "interrupted"):
         raise live.LiveSourceError(summary["ended"])
-    return {"live": summary}
+    return {"live": summary, **_card_summary(args.model)}
+
+
+def _card_summary(model_path: Path) -> dict:
+    """The model card's ``trained_on`` and ``limits`` (None without a card, :func:`helpers.cards.read_card`)."""
+    from helpers.cards import read_card
+
+    with warnings.catch_warnings(record=True) as caught:  # a stale card: one note line, and no card
+        warnings.simplefilter("always")
+        card = read_card(model_path) or {}
+    for w in caught:
+        print(f"note: {_printable(str(w.message))}", file=sys.stderr)
+    return {"trained_on": card.get("trained_on"), "limits": card.get("limits")}
 
 
 def export(args: argparse.Namespace) -> dict:
@@ -356,16 +371,19 @@ def _print_text(result: dict) -> None:
         latency = f"latency p50 {s['latency_ms_p50']:.0f} ms, p95 {s['latency_ms_p95']:.0f} ms" if s["windows"] else ""
         print(f"{_printable(s['source'])}: {s['windows']} labels, {s['frames']} frames ({s['dropped']} dropped) "
               f"{latency}; ended: {s['ended']}")
-        return
-    print(f"{_printable(result['video'])}: {_printable(result['label'])} ({result['confidence']:.1%})")
-    top = [(_printable(item["label"]), item["probability"]) for item in result["top"]]
-    width = max(len(label) for label, _ in top)
-    for label, probability in top:
-        print(f"  {label:<{width}}  {probability:6.1%}")
+    else:
+        print(f"{_printable(result['video'])}: {_printable(result['label'])} ({result['confidence']:.1%})")
+        top = [(_printable(item["label"]), item["probability"]) for item in result["top"]]
+        width = max(len(label) for label, _ in top)
+        for label, probability in top:
+            print(f"  {label:<{width}}  {probability:6.1%}")
     if "annotated" in result:
         a = result["annotated"]
         print(f"annotated video: {_printable(a['path'])} ({a['windows']} windows of {a['window_s']:.2f} s; label "
               f"changes {a['label_changes_raw']} raw -> {a['label_changes_smoothed']} smoothed over {a['smoothing']})")
+    if result.get("trained_on") or result.get("limits"):  # the model card's first limit, once
+        print(f"model card: trained on {_printable(result['trained_on'] or 'data not recorded')}. "
+              f"{_printable((result['limits'] or [''])[0])}".rstrip())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,7 @@ quantization) and classify with the exported file through an interpreter only (n
   inner tensors are left out of the file (:func:`_strip_tensor_names`).
 * What inference needs (class names, ``num_frames``, ``image_size``, the inputs) is written atomically
   to a sidecar ``<file>.json`` (:func:`metadata_path`) with the file's SHA-256, checked on load
-  (:func:`helpers.runtime.read_metadata`).
+  (:func:`helpers.runtime.read_metadata`), and the model's card (:mod:`helpers.cards`) when it has one.
 
 :class:`helpers.runtime.TFLitePredictor` runs a ``.tflite`` file with ``ai_edge_litert`` (LiteRT, without
 TensorFlow); it, :func:`metadata_path`, :func:`read_metadata` and :func:`load_for_inference` are importable
@@ -34,6 +34,7 @@ import tensorflow as tf
 from helpers.atomic import atomic_write, write_text
 from helpers.inference import load_for_inference  # noqa: F401  (its old import path)
 from helpers.keras_compat import disable_per_channel
+from helpers.models import card_of
 from helpers.predictor import check_model, model_inputs
 from helpers.runtime import TFLitePredictor, file_sha256, metadata_path, read_metadata  # noqa: F401  (old paths)
 
@@ -175,7 +176,8 @@ def _strip_tensor_names(flatbuffer: bytes) -> bytes:
 
 
 def export_model(model: keras.Model, path: str | os.PathLike, *, format: str = "tflite", quantize: str = "none",
-                 representative_clips: np.ndarray | None = None, per_channel: bool = False) -> Path:
+                 representative_clips: np.ndarray | None = None, per_channel: bool = False,
+                 card: dict | None = None) -> Path:
     """Export ``model`` with its metadata sidecar, both written atomically.
 
     Args:
@@ -191,6 +193,8 @@ def export_model(model: keras.Model, path: str | os.PathLike, *, format: str = "
             (Krishnamoorthi 2018) and costs 12 bytes a channel (4 KiB of the LRCN's 83 KiB file; notebook 06
             measures both). Per-tensor is the converter's ``_experimental_disable_per_channel`` switch: its
             only route, checked to exist and tested to take effect.
+        card: The model card the sidecar carries (key ``card``, :mod:`helpers.cards`); None: the card of the file
+            the model was saved to or loaded from, while its weights are unchanged (:func:`helpers.models.card_of`).
 
     Returns:
         ``path``; its metadata is at :func:`metadata_path` ``(path)``.
@@ -231,9 +235,10 @@ def export_model(model: keras.Model, path: str | os.PathLike, *, format: str = "
             flatbuffer = _strip_tensor_names(converter.convert())
         with atomic_write(path, suffix=".tflite") as tmp:
             Path(tmp).write_bytes(flatbuffer)
+    card = card_of(model) if card is None else card
     write_text(metadata_path(path), json.dumps({
         "format": format, "quantize": quantize, "per_channel": per_channel if quantize == "int8" else None,
         "model": model.name, "class_names": list(spec.class_names),
-        "num_frames": spec.num_frames, "image_size": spec.image_size, "inputs": names, "sha256": file_sha256(path)},
-        indent=1))
+        "num_frames": spec.num_frames, "image_size": spec.image_size, "inputs": names, "sha256": file_sha256(path),
+        **({"card": card} if card else {})}, indent=1))
     return path

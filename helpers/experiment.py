@@ -26,17 +26,27 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from helpers import cards
 from helpers.config import Paths, set_seed
 from helpers.dataset import create_dataset, list_videos
 from helpers.evaluation import Evaluation, evaluate
 from helpers.results import record_dataset
 from helpers.splits import ALL_PROTOCOLS, PROTOCOLS, Split, protocol_split  # noqa: F401 (re-exported)
-from helpers.synthetic import GENERATOR_VERSION, embedded_settings, generate_dataset
+from helpers.synthetic import GENERATOR_VERSION, embedded_settings, generate_dataset, rendered_version
 from helpers.training import Features, run_folders, take, train
 from helpers.ucf import video_groups
 
 #: The 4 UCF50 classes paper 001 trained on; picked by default when the dataset has them.
 UCF50_PAPER_CLASSES = ("WalkingWithDog", "TaiChi", "Swing", "HorseRace")
+#: What each protocol holds out, for model cards.
+PROTOCOL_TEXT = {
+    "group": "whole groups (clips of one long video) held out for the test, and whole groups of the rest for "
+             "validation (early stopping)",
+    "random_clip": "the paper's clip-level random split: clips of one group on both sides, so the held-out "
+                   "accuracy overstates the accuracy on unseen actors and scenes",
+    "logo": "leave-one-group-out: one group held out for the test",
+    "official": "UCF101's official train/test split",
+}
 #: Columns of ``results/paper001.csv``.
 PAPER001_COLUMNS = ("model", "protocol", "loss", "accuracy", "ms_per_step")
 
@@ -156,3 +166,42 @@ def run_experiment(build: Callable[[], keras.Model], features: Features, labels:
     seconds = time.perf_counter() - start
     evaluation = evaluate(model, (take(features, split.test_idx), labels[split.test_idx]), class_names=class_names)
     return RunResult(model, history.history, evaluation, split, seconds, len(history.history["loss"]))
+
+
+def model_card(model: keras.Model, *, data: ClipData, split: Split, held_out: Evaluation | tuple,
+               results_dir: str | Path | None = None) -> dict:
+    """The model card of ``model`` trained on ``data`` under ``split`` (:mod:`helpers.cards`), for
+    :func:`helpers.models.save_model`'s ``card``.
+
+    Args:
+        model: The trained model (its name finds its rows in ``results_dir/seeds.csv``).
+        data: From :func:`load_clips`.
+        split: The split it was trained and tested on.
+        held_out: Its :class:`helpers.evaluation.Evaluation` on ``split``'s test clips, or ``(y_true, y_pred)``,
+            each ``(num_test_clips,)``.
+        results_dir: With it, the seed spread from ``seeds.csv`` there (``make seeds``), when it has rows of
+            this model under this protocol.
+    """
+    y_true, y_pred = (held_out.y_true, held_out.y_pred) if isinstance(held_out, Evaluation) else held_out
+    if len(y_true) != len(split.test_idx):
+        raise ValueError(f"held_out has {len(y_true)} clips, the split tests {len(split.test_idx)}")
+    described = cards.describe_data(dataset_dir=data.dataset_dir, class_names=data.class_names,
+                                    num_clips=len(data.labels), num_groups=_num_groups(data.video_files_paths),
+                                    generator_version=rendered_version(data.dataset_dir))
+    embedded, dataset = described["data"]["embedded"], described["data"]["dataset"]
+    what = ", ".join(data.class_names)
+    return {
+        **described,
+        "protocol": f"{split.protocol}: {PROTOCOL_TEXT.get(split.protocol, split.protocol)}",
+        "split": {"protocol": split.protocol, "train": len(split.train_idx), "validation": len(split.val_idx),
+                  "test": len(split.test_idx)},
+        "held_out": cards.held_out(y_true, y_pred),
+        "seed_spread": None if results_dir is None else cards.seed_spread(Path(results_dir) / "seeds.csv",
+                                                                          model=model.name, protocol=split.protocol),
+        "intended_use": ("Checking that the code runs, and the questions the embedded dataset was made for (does a "
+                         f"split leak, does a model read frame order); it labels clips as one of {what}."
+                         if embedded else f"Telling {what} apart in videos like those of {dataset}: "
+                         "`python -m helpers classify VIDEO --model FILE`."),
+        "limits": cards.limits(embedded=embedded,
+                               where=f"the held-out groups of {'the embedded dataset' if embedded else dataset}"),
+    }

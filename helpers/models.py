@@ -1,4 +1,4 @@
-"""Model builders, and saving/loading models together with their class names.
+"""Model builders, and saving/loading models together with their class names (and their cards, :mod:`helpers.cards`).
 
 Every model takes the raw uint8 RGB clips that :func:`helpers.data.create_dataset`
 returns, shape ``(batch, num_frames, image_size, image_size, 3)``: scaling to [0, 1]
@@ -16,13 +16,17 @@ defined in that notebook; other users load its saved ``.keras`` files.
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Sequence
+import warnings
+import weakref
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import keras
 from keras import layers
 
+from helpers import cards
 from helpers.atomic import atomic_write
 from helpers.layers import (
     ClipRescaling,
@@ -78,21 +82,55 @@ def set_class_names(model: keras.Model, class_names: Sequence[str]) -> None:
     model.get_layer(RESCALING_LAYER).class_names = [str(c) for c in class_names]
 
 
-def save_model(model: keras.Model, path: str | os.PathLike, *, class_names: Sequence[str] | None = None) -> Path:
-    """Save a model as ``.keras`` with its class names, atomically (:func:`helpers.atomic.atomic_write`)."""
+def _fingerprint(model: keras.Model) -> str:
+    """SHA-1 of a model's weights: a card follows a model only while its weights are those it was saved with."""
+    digest = hashlib.sha1()
+    for weight in model.weights:
+        digest.update(keras.ops.convert_to_numpy(weight).tobytes())
+    return digest.hexdigest()
+
+
+#: model -> (its card, the fingerprint of its weights then), for the models saved or loaded in this process.
+_CARDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def card_of(model: keras.Model) -> dict | None:
+    """The card of the file ``model`` was saved to or loaded from (:mod:`helpers.cards`), while its weights are
+    unchanged; else None (a model trained or pruned since is another model)."""
+    card, fingerprint = _CARDS.get(model, (None, None))
+    return card if card is not None and fingerprint == _fingerprint(model) else None
+
+
+def save_model(model: keras.Model, path: str | os.PathLike, *, class_names: Sequence[str] | None = None,
+               card: Mapping | None = None) -> Path:
+    """Save a model as ``.keras`` with its class names, atomically (:func:`helpers.atomic.atomic_write`), and its
+    model card beside it (``<model>.card.json`` and ``<model>.md``, :func:`helpers.cards.write_card`).
+
+    Args:
+        card: What the card says beyond the model itself: :func:`helpers.experiment.model_card` (data,
+            protocol, held-out accuracy, seed spread, intended use and limits). None: a card that says
+            only what the model carries (its data and test are "not recorded").
+    """
     path = Path(path)
     if path.suffix != ".keras":
         raise ValueError(f"{path}: model files must end in .keras")
     if class_names is not None:
         set_class_names(model, class_names)
-    model_spec(model)  # refuse to save a model that inference could not use
+    spec = model_spec(model)  # refuse to save a model that inference could not use
+    cards.check_markdown_target(path)  # before anything is written
     with atomic_write(path, suffix=".keras") as tmp:  # Keras requires the .keras ending
         model.save(tmp)
+    described = {"model": model.name, "description": (
+        f"`{model.name}`, {model.count_params():,} parameters; input {spec.num_frames} frames of "
+        f"{spec.image_size}x{spec.image_size} RGB; classes {', '.join(spec.class_names)}"), "trained_on": None,
+        "held_out": None, "seed_spread": None, "limits": None}
+    cards.write_card(path, {**described, **(card or {})})
+    _CARDS[model] = (cards.read_card(path), _fingerprint(model))
     return path
 
 
 def load_model(path: str | os.PathLike, *, compile: bool = True) -> keras.Model:
-    """Load a ``.keras`` model saved by :func:`save_model`, with Keras' safe mode on.
+    """Load a ``.keras`` model saved by :func:`save_model`, with Keras' safe mode on (its card: :func:`card_of`).
 
     Raises:
         FileNotFoundError: The file does not exist.
@@ -107,6 +145,9 @@ def load_model(path: str | os.PathLike, *, compile: bool = True) -> keras.Model:
     except Exception as err:  # keras raises many types for a bad zip/config
         raise ValueError(f"{path}: not a loadable .keras model ({type(err).__name__}: {err})") from err
     model_spec(model)
+    with warnings.catch_warnings():  # a stale card is not attached; cards.read_card says why when asked
+        warnings.simplefilter("ignore")
+        _CARDS[model] = (cards.read_card(path), _fingerprint(model))
     return model
 
 

@@ -7,8 +7,9 @@ present, else each file its own group, stratified by class) -> a notebook's ``#@
 training settings (:data:`RECIPES`) -> :func:`helpers.experiment.run_experiment` (EarlyStopping,
 TensorBoard, BackupAndRestore: an interrupted run called again resumes) -> the held-out accuracy with its
 Wilson interval, the per-class report and the confusion figure -> the model (with its class names), its
-model card (``<model>.md``) and the run's report (``<model>.json``) in ``results/<dataset>/models/train/``,
-and a TFLite file if asked (:func:`helpers.deploy.export_model`).
+model card (``<model>.card.json`` and ``<model>.md``, :mod:`helpers.cards`) and the run's report
+(``<model>.json``) in ``results/<dataset>/models/train/``, and a TFLite file if asked
+(:func:`helpers.deploy.export_model`; its sidecar carries the card).
 
 The function is the command: a notebook that calls it with the same arguments gets the same numbers
 (seeded with :func:`helpers.config.set_seed`). TensorFlow and matplotlib are imported inside the
@@ -49,36 +50,39 @@ class FolderRun:
     report: dict  # the JSON report: data, split, settings, held-out accuracy and interval, per class, files
 
 
-def _card(report: dict) -> str:
-    """The model card (Markdown) from the run's report."""
+def _card(report: dict, *, dataset_dir: os.PathLike, class_names: list[str], generator_version: int | None) -> dict:
+    """The model card (:mod:`helpers.cards`) from the run's report."""
     import pandas as pd
 
+    from helpers import cards
     from helpers.results import to_markdown
 
-    acc, cfg, data, n = report["held_out"], report["settings"], report["data"], len(report["classes"])
+    cfg, data, n = report["settings"], report["data"], len(report["classes"])
+    described = cards.describe_data(dataset_dir=dataset_dir, class_names=class_names, num_clips=data["clips"],
+                                    num_groups=data["groups"], generator_version=generator_version)
+    described["trained_on"] = described["trained_on"].replace(" groups", " groups (recordings)")
     table = to_markdown(pd.DataFrame.from_dict(report["classes"], orient="index").rename_axis("class").reset_index(),
                         floatfmt=".3f")
-    skipped = "; ".join(report["skipped"]) or "none"
-    return f"""# Model card: {report['model']} trained on {data['folder']}
-
-* **Model**: `{report['model']}` ({cfg['builder']}, the settings of notebook {cfg['notebook']}),
-  {cfg['parameters']:,} parameters; input {cfg['num_frames']} frames of {cfg['image_size']}x{cfg['image_size']} RGB
-  sampled over the whole video; {cfg['epochs_run']} of at most {cfg['epochs']} epochs (early stopping on validation
-  loss, patience {cfg['patience']}), batch {cfg['batch_size']}, seed {cfg['seed']}.
-* **Data**: `{data['folder']}`, {data['clips']} clips of {n} classes in {data['groups']} groups (recordings);
-  files that could not be decoded, skipped: {skipped}.
-* **Protocol**: {report['protocol']}. Clips: {report['split']['train']} training, {report['split']['validation']}
-  validation, {report['split']['test']} test.
-* **Held-out accuracy**: {acc['accuracy']:.3f} ({acc['correct']} of {acc['clips']} test clips), 95% Wilson interval
-  {acc['ci_low']:.3f}-{acc['ci_high']:.3f}.
-* **Intended use**: telling these {n} actions apart in videos like those of this folder (same kind of camera,
-  scenes and people): `python -m helpers classify clip.mp4 --model {report['files']['model']}`.
-* **Limits**: the accuracy holds for recordings like the held-out ones of this folder, not for other cameras,
-  scenes or people; with few test clips the interval above is wide. Every video gets one of these labels: there
-  is no "none of these". Clips cut from one recording must share a `_gNN_` tag, or the test leaks them. Not for
-  decisions about people (surveillance, hiring, health) without a study of its errors on them.
-
-{table}"""
+    where = "the held-out recordings of this folder"
+    return {
+        **described,
+        "data": {**described["data"], "skipped": report["skipped"]},
+        "description": (f"`{report['model']}` ({cfg['builder']}, the settings of notebook {cfg['notebook']}), "
+                        f"{cfg['parameters']:,} parameters; input {cfg['num_frames']} frames of {cfg['image_size']}x"
+                        f"{cfg['image_size']} RGB sampled over the whole video; {cfg['epochs_run']} of at most "
+                        f"{cfg['epochs']} epochs (early stopping on validation loss, patience {cfg['patience']}), "
+                        f"batch {cfg['batch_size']}, seed {cfg['seed']}"),
+        "protocol": report["protocol"],
+        "split": {"protocol": "group", **{key: report["split"][key] for key in ("train", "validation", "test")}},
+        "held_out": report["held_out"],
+        "seed_spread": None,
+        "intended_use": (f"Telling these {n} actions apart in videos like those of this folder (same kind of camera, "
+                         "scenes and people): `python -m helpers classify clip.mp4 --model "
+                         f"{report['files']['model']}`."),
+        "limits": [*cards.limits(embedded=generator_version is not None, where=where),
+                   "Clips cut from one recording must share a `_gNN_` tag, or the test leaks them."],
+        "table": table,
+    }
 
 
 def train_folder(dataset_dir: str | os.PathLike, *, model: str = "lrcn", epochs: int | None = None,
@@ -115,14 +119,13 @@ def train_folder(dataset_dir: str | os.PathLike, *, model: str = "lrcn", epochs:
         raise ValueError(f"export must be 'tflite' or None, got {export!r}")
     import matplotlib.pyplot as plt
 
-    from helpers import models
-    from helpers.atomic import write_text
+    from helpers import cards, models
     from helpers.dataset import create_dataset, list_videos
     from helpers.experiment import run_experiment
     from helpers.plots import plot_confusion_matrix, save_figure
     from helpers.results import write_json
     from helpers.splits import protocol_split
-    from helpers.stats import accuracy_interval
+    from helpers.synthetic import rendered_version
     from helpers.ucf import video_groups
 
     builder, options, default_epochs, batch_size, patience, notebook = RECIPES[model]
@@ -156,18 +159,9 @@ def train_folder(dataset_dir: str | os.PathLike, *, model: str = "lrcn", epochs:
                          features, labels, split, class_names=class_names, epochs=epochs, batch_size=batch_size,
                          patience=patience, seed=seed, verbose=verbose, results_dir=results_dir)
     ev = run.evaluation
-    accuracy, low, high = accuracy_interval(ev.y_true, ev.y_pred)
     groups = video_groups(clip_paths, warn=False)
-    out.mkdir(parents=True, exist_ok=True)
-    model_path = models.save_model(run.model, out / f"{model}.keras", class_names=class_names)
-    figure = plot_confusion_matrix(ev.confusion, class_names, title=f"{model} on {dataset_dir.name}: held-out clips")
-    figure_path = save_figure(figure, out / f"{model}_confusion.png")
-    plt.close(figure)
-    export_path = None
-    if export == "tflite":
-        from helpers.deploy import export_model
-
-        export_path = export_model(run.model, out / f"{model}.tflite", format="tflite")
+    model_path, figure_path = out / f"{model}.keras", out / f"{model}_confusion.png"
+    export_path = out / f"{model}.tflite" if export == "tflite" else None
     report = {
         "model": model,
         "data": {"folder": str(dataset_dir), "clips": int(len(labels)), "groups": int(len(set(groups.tolist()))),
@@ -181,19 +175,27 @@ def train_folder(dataset_dir: str | os.PathLike, *, model: str = "lrcn", epochs:
                      "parameters": int(run.model.count_params()), "num_frames": num_frames, "image_size": image_size,
                      "epochs": epochs, "epochs_run": run.epochs_run, "batch_size": batch_size, "patience": patience,
                      "seed": seed},
-        "held_out": {"accuracy": accuracy, "ci_low": low, "ci_high": high, "alpha": 0.05,
-                     "correct": int((ev.y_true == ev.y_pred).sum()), "clips": int(len(ev.y_true)),
-                     "loss": ev.loss},
+        "held_out": {**cards.held_out(ev.y_true, ev.y_pred), "alpha": 0.05, "loss": ev.loss},
         "classes": {name: {"clips": int((labels == i).sum()),
                            "groups": int(len(set(groups[labels == i].tolist()))),
                            "test_clips": int((labels[split.test_idx] == i).sum()),
                            **{k: float(ev.per_class.loc[name, k]) for k in ("precision", "recall", "f1")}}
                     for i, name in enumerate(class_names)},
-        "files": {"model": str(model_path), "card": str(out / f"{model}.md"), "report": str(out / f"{model}.json"),
+        "files": {"model": str(model_path), "card": str(cards.markdown_path(model_path)),
+                  "card_json": str(cards.card_path(model_path)), "report": str(out / f"{model}.json"),
                   "confusion": str(figure_path), "export": str(export_path) if export_path else None,
                   "logs": str(results_dir / "logs")},
     }
-    write_text(out / f"{model}.md", _card(report))
+    out.mkdir(parents=True, exist_ok=True)
+    models.save_model(run.model, model_path, class_names=class_names, card=_card(
+        report, dataset_dir=dataset_dir, class_names=class_names, generator_version=rendered_version(dataset_dir)))
+    figure = plot_confusion_matrix(ev.confusion, class_names, title=f"{model} on {dataset_dir.name}: held-out clips")
+    save_figure(figure, figure_path)
+    plt.close(figure)
+    if export_path is not None:
+        from helpers.deploy import export_model
+
+        export_model(run.model, export_path, format="tflite")  # its sidecar carries the card
     write_json(out / f"{model}.json", report)
     return FolderRun(run.model, ev, report)
 

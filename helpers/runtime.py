@@ -33,6 +33,9 @@ FLOW_INPUT = "flow"
 #: The sidecar's required keys and their types (``sha256`` is checked against the file, null for a folder).
 METADATA_SCHEMA = {"format": str, "quantize": str, "model": str, "class_names": list, "num_frames": int,
                    "image_size": int, "inputs": list}
+#: Optional keys: ``card``, the model card of the exported model (:mod:`helpers.cards`), whose ``trained_on`` is a
+#: string or null.
+OPTIONAL_METADATA = {"card": dict}
 
 
 @dataclass(frozen=True)
@@ -57,12 +60,16 @@ def file_sha256(path: Path) -> str | None:
 def _check_schema(meta: object, meta_path: Path) -> dict:
     if not isinstance(meta, dict):
         raise ValueError(f"{meta_path}: metadata must be a JSON object, not {type(meta).__name__}")
-    for key, kind in METADATA_SCHEMA.items():
+    for key, kind in {**METADATA_SCHEMA, **OPTIONAL_METADATA}.items():
+        if key not in meta and key in OPTIONAL_METADATA:
+            continue
         if key not in meta:
             raise ValueError(f"{meta_path}: metadata key {key!r} is missing; export the model again")
         if not isinstance(meta[key], kind) or isinstance(meta[key], bool):  # JSON true is no frame count
             raise ValueError(f"{meta_path}: metadata key {key!r} must be a {kind.__name__}, "
                              f"not {type(meta[key]).__name__}")
+    if not isinstance(meta.get("card", {}).get("trained_on", ""), str | None):
+        raise ValueError(f"{meta_path}: metadata key 'card' must have a string or null 'trained_on'")
     for key in ("class_names", "inputs"):
         if not meta[key] or not all(isinstance(item, str) for item in meta[key]):
             raise ValueError(f"{meta_path}: metadata key {key!r} must be a non-empty list of strings")

@@ -18,6 +18,8 @@ house style wants on screen.) The models are the notebooks' ``#@save`` builders,
 ``helpers.models``. The config cell's ``SETTINGS_HASH`` (:func:`helpers.stats.settings_hash`) goes
 into every row.
 
+The saved models' cards (``results/models/<model>.md``, :mod:`helpers.cards`) get the spread at the end.
+
 Resumable: a (model, protocol, seed) already in ``seeds.csv`` with the current settings is skipped,
 and each finished run is written at once (atomically), so an interrupted ``make seeds`` continues
 where it stopped. A row made with other settings is not skipped: the first new row of its (model,
@@ -42,6 +44,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from helpers.cards import refresh_seed_spread
 from helpers.config import PROJECT_ROOT, setup
 from helpers.experiment import load_clips, run_experiment
 from helpers.models import build_cnn, build_convlstm, build_hybrid, build_lrcn, build_rnn
@@ -186,6 +189,7 @@ def main(argv: list[str] | None = None, *, root: Path = PROJECT_ROOT, notebooks:
     todo = [(m, p, s) for m, p in runs for s in seeds if (m, p, s) not in done]
     print(f"{out}: {len(todo)} runs to do, {len(runs) * len(seeds) - len(todo)} already there with these settings")
     if not todo:
+        refresh_cards(out, models=models)
         return []
     plans = experiments(config, root=root, runs=sorted({(m, p) for m, p, _ in todo}))
     trained = []
@@ -195,7 +199,16 @@ def main(argv: list[str] | None = None, *, root: Path = PROJECT_ROOT, notebooks:
         trained.append(row)
         print(f"{name} ({protocol}) seed {seed}: accuracy {row['accuracy']:.4f}, loss {row['loss']:.4f}, "
               f"{row['seconds']:.0f} s", flush=True)
+    refresh_cards(out, models=models)
     return trained
+
+
+def refresh_cards(seeds_csv: Path, *, models: Sequence[str]) -> None:
+    """The seed spread into the cards of the notebooks' saved models (``results/models/<model>.keras``), which
+    were written before these seeds ran (:func:`helpers.cards.refresh_seed_spread`)."""
+    for name in models:
+        if refresh_seed_spread(seeds_csv.parent / "models" / f"{name}.keras", seeds_csv) is not None:
+            print(f"{name}: seed spread written into its model card", flush=True)
 
 
 if __name__ == "__main__":

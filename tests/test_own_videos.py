@@ -55,6 +55,8 @@ def test_train_writes_a_model_card_and_report_and_names_the_bad_file_once(own_fo
     for fact in (str(own_folder), "Held-out accuracy", f"{held_out['accuracy']:.3f}", "Wilson interval",
                  "Intended use", "Limits", "broken.avi", "StandUp", "group"):
         assert fact in card, fact
+    assert card.startswith("# Model card: rnn trained on my videos")
+    assert json.loads((out_dir / "rnn.card.json").read_text())["held_out"]["correct"] == held_out["correct"]
     for name, row in report["classes"].items():  # the per-class table, counts as integers
         assert f"| {name} | {row['clips']} | {row['groups']} | {row['test_clips']} | {row['precision']:.3f} |" in card
     assert (out_dir / "rnn_confusion.png").stat().st_size > 0
@@ -67,6 +69,9 @@ def test_train_writes_a_model_card_and_report_and_names_the_bad_file_once(own_fo
     assert run.report["held_out"] == held_out and run.report["classes"] == report["classes"]
     export = Path(run.report["files"]["export"])
     assert export.is_file() and Path(f"{export}.json").is_file()
+    sidecar = json.loads(Path(f"{export}.json").read_text())  # the export carries the model's card
+    trained_on = f"my videos (`{own_folder}`): 18 clips of 3 classes in 9 groups (recordings)"
+    assert sidecar["card"]["trained_on"] == trained_on
 
 
 def test_a_class_left_with_too_few_clips_stops_the_run_in_one_line(tmp_path, monkeypatch, capsys):

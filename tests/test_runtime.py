@@ -105,6 +105,8 @@ def tampered(tflite: Path, folder: Path, **changes) -> Path:
     ({"inputs": ["frames"]}, "'inputs' says ['frames'], the file takes ['clip']"),
     ({"inputs": []}, "'inputs' must be a non-empty list of strings"),
     ({"format": None}, "'format' must be a str"),
+    ({"card": ["a card"]}, "'card' must be a dict"),  # optional (helpers.cards), but a dict when there
+    ({"card": {"trained_on": 3}}, "'card' must have a string or null 'trained_on'"),
 ])
 def test_a_tampered_sidecar_is_one_line_naming_the_key(tflite, tmp_path, changes, needle):
     with pytest.raises(ValueError) as caught:
