@@ -25,7 +25,8 @@ in a one-way stack: a module imports only modules listed before it.
     ``live`` (cameras and live streams), ``deploy`` (export), ``download`` (a video by URL).
 17. ``results`` (tables in ``results/``), ``papers`` (the papers' numbers), ``synthetic``
     (the embedded dataset), ``experiment`` (one model under one split protocol), ``plots``.
-18. ``own_videos``: a folder of your own videos -> a trained model, its card and report (``train``).
+18. ``own_videos``: a folder of your own videos -> a trained model, its card and report (``train``);
+    ``demo``: the page in the browser (``python -m helpers demo``; Gradio, imported only when it serves).
 19. ``__main__``: the command line, ``python -m helpers classify``.
 
 Tools are not the package: the benchmark is ``benchmarks/bench.py`` (``make bench``), the

@@ -151,6 +151,16 @@ def setup(*, seed: int = SEED, quick: bool | None = None, root: Path | str | Non
     return paths
 
 
+def printable(text: str) -> str:
+    """``text`` with control and other non-printable characters escaped: a class or file name cannot forge output."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(text))
+
+
+def error_line(err: BaseException) -> str:
+    """A failure as the one line the CLI prints after ``error:`` (and the demo page shows)."""
+    return printable(" ".join(str(err).split())) or type(err).__name__
+
+
 @contextlib.contextmanager
 def quiet_native_stderr(enabled: bool = True) -> Iterator[None]:
     """Send C-level writes to fd 2 (TensorFlow/absl start-up lines) to /dev/null while
