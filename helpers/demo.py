@@ -25,8 +25,8 @@ DOWNLOAD_LIMITS = {"max_filesize": 200 * 2**20, "max_duration": 600.0, "timeout"
 #: Seconds between webcam frames the browser sends; the camera's windows count frames at this rate.
 CAMERA_FRAME_S = 0.1
 #: What the page says of the default model when no card says more.
-DEFAULT_TRAINED_ON = ("trained on the embedded dataset: rendered clips of simple figures (`make run`), not on "
-                      "recordings of real people; expect it to be wrong on real videos")
+DEFAULT_TRAINED_ON = ("the embedded dataset (`make run`): rendered clips of simple figures, not recordings of real "
+                      "people; expect it to be wrong on real videos")
 
 
 def model_caveat(model_path: str | os.PathLike, class_names: tuple[str, ...]) -> str:
@@ -155,7 +155,7 @@ def build_page(model, *, model_path: str | os.PathLike, download_dir: Path, work
                         f"(about {spec.num_frames} frames spread over the last seconds), smoothed as a file is.")
             with gr.Row():
                 webcam = gr.Image(label="Webcam", sources=["webcam"], streaming=True, type="numpy")
-                live_label = gr.Label(label="Now", num_top_classes=3)
+                live_label = gr.Label(label="Now", num_top_classes=3, elem_id="camera-label")
             state = gr.State(None)
             webcam.stream(camera, [webcam, state], [live_label, state], stream_every=CAMERA_FRAME_S,
                           concurrency_limit=None, api_name="camera")

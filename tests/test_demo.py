@@ -80,16 +80,19 @@ def server(tflite, tmp_path_factory):
     try:
         yield url
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        proc.terminate()  # SIGTERM, handled as Ctrl-C: the server closes and the command ends in one line, status 0
+        out = proc.communicate(timeout=30)[0]
+    assert proc.returncode == 0 and out.strip().endswith(f"{url}: stopped"), out
 
 
-def _cli_error(*args: str) -> str:
-    """The CLI's one stderr line for ``classify ARGS``."""
-    done = subprocess.run([sys.executable, "-m", "helpers", "classify", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    (line,) = done.stderr.strip().splitlines()
-    assert done.returncode == 1 and line.startswith("error: "), done.stderr
+def _cli_error(capsys, *args: str) -> str:
+    """The CLI's one stderr line for ``classify ARGS`` (run in this process: the same code, no interpreter start)."""
+    from helpers.__main__ import main
+
+    capsys.readouterr()
+    status = main(["classify", *args])
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert status == 1 and line.startswith("error: "), line
     return line
 
 
@@ -115,10 +118,10 @@ def test_the_page_classifies_an_upload_and_a_url_as_the_cli_does(server, tflite,
             container.close()
 
 
-def test_bad_input_is_the_cli_s_one_line_on_the_page(server, tflite, clips):
+def test_bad_input_is_the_cli_s_one_line_on_the_page(server, tflite, clips, capsys):
     client = gradio_client.Client(server, verbose=False)
     text_file = clips / "notes.mp4"
-    cli = _cli_error(str(text_file), "--model", str(tflite))
+    cli = _cli_error(capsys, str(text_file), "--model", str(tflite))
     with pytest.raises(gradio_client.exceptions.AppError) as caught:
         client.predict(gradio_client.handle_file(str(text_file)), "", api_name="/classify")
     assert str(caught.value) == cli.replace(str(text_file), text_file.name)  # named by the file, not gradio's cache
@@ -126,7 +129,7 @@ def test_bad_input_is_the_cli_s_one_line_on_the_page(server, tflite, clips):
     dead = closed_port_url()
     with pytest.raises(gradio_client.exceptions.AppError) as caught:
         client.predict(None, dead, api_name="/classify")
-    assert str(caught.value) == _cli_error(dead, "--model", str(tflite))
+    assert str(caught.value) == _cli_error(capsys, dead, "--model", str(tflite))
     with pytest.raises(gradio_client.exceptions.AppError, match="^error: upload a video or paste its URL first$"):
         client.predict(None, " ", api_name="/classify")
 
@@ -178,10 +181,11 @@ def test_the_page_downloads_with_classify_s_limits():
                                "timeout": args.download_timeout}
 
 
-def test_demo_with_a_missing_model_is_one_line(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "helpers", "demo", "--model", str(tmp_path / "none.tflite")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 1 and done.stderr.strip() == (
+def test_demo_with_a_missing_model_is_one_line(tmp_path, capsys):
+    from helpers.__main__ import main
+
+    assert main(["demo", "--model", str(tmp_path / "none.tflite")]) == 1
+    assert capsys.readouterr().err.strip() == (
         f"error: {tmp_path / 'none.tflite'}: model file does not exist (train one with `python -m helpers train "
         "FOLDER`, notebooks/01_lrcn.ipynb or `make run`, and pass it as --model)")
 
@@ -199,14 +203,15 @@ def test_a_headless_chromium_uploads_a_clip_and_sees_the_label(server, tflite, c
     profile = tempfile.mkdtemp(prefix="chromium-")
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", f"--user-data-dir={profile}"):
+                 "--disable-dev-shm-usage", "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                 f"--user-data-dir={profile}"):
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
     try:
         driver.get(server)
         wait = WebDriverWait(driver, 40)
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "input[type=file]")))
-        assert "trained on the embedded dataset" in driver.find_element(By.TAG_NAME, "body").text
+        assert "Trained on: the embedded dataset" in driver.find_element(By.TAG_NAME, "body").text
         driver.find_element(By.CSS_SELECTOR, "input[type=file]").send_keys(str(clips / "clip.mp4"))
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "video")))
         button = wait.until(ec.element_to_be_clickable((By.XPATH, "//button[normalize-space()='Classify']")))
@@ -219,6 +224,17 @@ def test_a_headless_chromium_uploads_a_clip_and_sees_the_label(server, tflite, c
 
         assert wait.until(shown) == ["Top classes", want.label, *(f"{p:.0%}" if i else name for name, p in want.top(3)
                                                                    for i in (0, 1))]
+        # the Camera tab: Chromium's fake webcam (a test pattern) streams; a label comes once a window has ended
+        driver.find_element(By.XPATH, "//button[@role='tab' and normalize-space()='Camera']").click()
+        for name in ("Click to Access Webcam", "Record"):
+            wait.until(ec.element_to_be_clickable((By.XPATH, f"//button[normalize-space()='{name}']"))).click()
+
+        def camera_label(d) -> list[str]:  # the lines under the block's title "Now" (a timer may come before it)
+            lines = d.find_element(By.CSS_SELECTOR, "#camera-label").text.splitlines()
+            return lines[lines.index("Now") + 1:] if "Now" in lines else []
+
+        live = wait.until(camera_label)
+        assert live[0] in CLASS_NAMES and live[1] == live[0] and live[2].endswith("%"), live
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
