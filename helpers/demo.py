@@ -149,7 +149,9 @@ def build_page(model, *, model_path: str | os.PathLike, download_dir: Path, work
             timeline = gr.LinePlot(x="time_s", y="probability", color="class", label="Per window (smoothed)",
                                    x_title="end of window (s)", y_lim=[0, 1])
             annotated = gr.Video(label="Annotated video", interactive=False)
-            button.click(classify, [upload, url], [labels, timeline, annotated], api_name="classify")
+            # one model call at a time, from any tab or visitor: a LiteRT interpreter is not thread-safe
+            button.click(classify, [upload, url], [labels, timeline, annotated], api_name="classify",
+                         concurrency_id="model", concurrency_limit=1)
         with gr.Tab("Camera"):
             gr.Markdown(f"Frames from your webcam every {CAMERA_FRAME_S:g} s; a label every window "
                         f"(about {spec.num_frames} frames spread over the last seconds), smoothed as a file is.")
@@ -158,7 +160,7 @@ def build_page(model, *, model_path: str | os.PathLike, download_dir: Path, work
                 live_label = gr.Label(label="Now", num_top_classes=3, elem_id="camera-label")
             state = gr.State(None)
             webcam.stream(camera, [webcam, state], [live_label, state], stream_every=CAMERA_FRAME_S,
-                          concurrency_limit=None, api_name="camera")
+                          concurrency_id="model", concurrency_limit=1, api_name="camera")
     return page
 
 
@@ -174,7 +176,6 @@ def serve(model_path: str | os.PathLike, *, host: str = "127.0.0.1", port: int |
     model = load_for_inference(model_path)
     work_dir = Path(tempfile.mkdtemp(prefix="har-demo-"))
     page = build_page(model, model_path=model_path, download_dir=Path(download_dir), work_dir=work_dir)
-    page.queue(default_concurrency_limit=1)  # one video at a time: the model's compiled passes are shared
     page.launch(server_name=host, server_port=port, prevent_thread_lock=not block, inbrowser=False, share=False,
                 max_file_size=DOWNLOAD_LIMITS["max_filesize"], allowed_paths=[str(work_dir)], quiet=not block)
     return page if not block else page.local_url
