@@ -104,7 +104,11 @@ class CameraWindows:
 def build_page(model, *, model_path: str | os.PathLike, download_dir: Path, work_dir: Path):
     """The page (a ``gradio.Blocks``): a video tab (upload or URL; endpoint ``/classify``) and a camera tab."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # a local page reports nothing anywhere
-    import gradio as gr
+    try:
+        import gradio as gr
+    except ImportError as err:
+        raise ImportError(f"the page needs Gradio ({err}): pip install '.[demo]' (or gradio from requirements.txt)") \
+            from None
     import pandas as pd
 
     from helpers.download import download_video

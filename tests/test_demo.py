@@ -181,13 +181,16 @@ def test_the_page_downloads_with_classify_s_limits():
                                "timeout": args.download_timeout}
 
 
-def test_demo_with_a_missing_model_is_one_line(tmp_path, capsys):
+def test_demo_without_a_model_or_gradio_is_one_line(tflite, tmp_path, capsys, monkeypatch):
     from helpers.__main__ import main
 
     assert main(["demo", "--model", str(tmp_path / "none.tflite")]) == 1
     assert capsys.readouterr().err.strip() == (
         f"error: {tmp_path / 'none.tflite'}: model file does not exist (train one with `python -m helpers train "
         "FOLDER`, notebooks/01_lrcn.ipynb or `make run`, and pass it as --model)")
+    monkeypatch.setitem(sys.modules, "gradio", None)  # `import gradio` raises ImportError
+    assert main(["demo", "--model", str(tflite)]) == 1
+    assert capsys.readouterr().err.strip().endswith("pip install '.[demo]' (or gradio from requirements.txt)")
 
 
 @pytest.mark.skipif(not (Path(CHROMIUM).is_file() and CHROMEDRIVER),
