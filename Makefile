@@ -17,10 +17,10 @@ KERNEL ?= har-reproduction
 # notebook kernel, which runs in notebooks/ (helpers.config.user_path reads this).
 export HAR_CWD ?= $(CURDIR)
 
-.PHONY: setup check-python lab embedded run test test-all unit nbtest lint format export readme seeds bench classify train data extractor clean help
+.PHONY: setup check-python lab embedded run test test-all unit nbtest lint format export readme seeds bench classify train data extractor browser clean help
 
 help:
-	@echo "make setup | check-python | lab | embedded | run | test | test-all | unit | nbtest | lint | export | readme | seeds | bench | classify SOURCE=... [MODEL=...] | train DATA=... [ARGS=...] | data DATASET=ucf50|ucf101 | extractor | clean"
+	@echo "make setup | check-python | lab | embedded | run | test | test-all | unit | nbtest | lint | export | readme | seeds | bench | classify SOURCE=... [MODEL=...] | train DATA=... [ARGS=...] | data DATASET=ucf50|ucf101 | extractor | browser | clean"
 	@echo "make run [FORCE=1] [QUICK=1]: only the notebooks changed since their last successful run (and those reading their outputs)"
 
 setup: $(STAMP)
@@ -140,11 +140,11 @@ run-notebooks: $(NB_STAMPS)
 # e.g. two-process MultiWorkerMirroredStrategy training; `make test-all` runs them too.
 test: unit nbtest
 
-test-all: setup
+test-all: setup browser
 	$(PY) -m pytest -q tests
 	$(MAKE) nbtest
 
-unit: setup
+unit: setup browser
 	$(PY) -m pytest -q -m "not slow" tests
 
 # The quick profile (HAR_QUICK=1) shrinks data and epochs; the notebooks run the same code.
@@ -199,6 +199,16 @@ extractor:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq unar; \
 	else echo "make extractor: unar not found; install it once with: sudo make extractor" \
 	  "(or sudo apt-get install unar / brew install unar)" >&2; fi
+
+# Chromium and its WebDriver for tests/test_demo.py's browser test (Debian's chromium, chromium-driver): installed
+# with apt-get when run as root; otherwise, or when apt-get fails, a note and that test skips with its reason.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; } \
+	    || echo "make browser: apt-get could not install chromium; the browser test will skip" >&2; \
+	else echo "make browser: chromium or chromedriver not found; the browser test will skip (install once with:" \
+	  "sudo make browser, or sudo apt-get install chromium chromium-driver)" >&2; fi
 
 clean:
 	rm -rf $(RESULTS) data/cache data/embedded data/embedded_quick

@@ -29,7 +29,8 @@ in a one-way stack: a module imports only modules listed before it.
 17. ``results`` (tables in ``results/``), ``stats`` (intervals, tests, Holm: computed here, the
     comparisons table written through ``results``), ``papers`` (the papers' numbers), ``synthetic``
     (the embedded dataset), ``experiment`` (one model under one split protocol), ``plots``.
-18. ``own_videos``: a folder of your own videos -> a trained model, its card and report (``train``).
+18. ``own_videos``: a folder of your own videos -> a trained model, its card and report (``train``);
+    ``demo``: the page in the browser (``python -m helpers demo``; Gradio, imported only when it serves).
 19. ``__main__``: the command line, ``python -m helpers classify``.
 
 Tools are not the package: the benchmark is ``benchmarks/bench.py`` (``make bench``), the

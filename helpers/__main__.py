@@ -6,6 +6,7 @@
                              --output PATH [--calibration TRAINING_VIDEOS_DIR [--per-channel]]
     python -m helpers env [--json]
     python -m helpers train FOLDER [--model lrcn|convlstm|cnn|rnn|hybrid] [--epochs N] [--export tflite] [--output DIR]
+    python -m helpers demo [--model PATH] [--host 127.0.0.1] [--port N]   (a page in the browser: pip install .[demo])
 
 
 SOURCE is a local file or an http(s) URL (YouTube, Vimeo, a direct link: anything
@@ -46,7 +47,8 @@ from pathlib import Path
 
 from helpers import own_videos
 from helpers.config import project_paths
-from helpers.logs import TF_LOGS_ENV, quiet_native_stderr
+from helpers.logs import TF_LOGS_ENV, error_line, quiet_native_stderr
+from helpers.logs import printable as _printable
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -110,6 +112,16 @@ def build_parser() -> argparse.ArgumentParser:
                               description="Python, TensorFlow, Keras, OpenCV/FFmpeg, GPUs, yt-dlp and its JS runtime.")
     env.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     env.add_argument("--verbose", action="store_true", help="keep TensorFlow's native log lines")
+    demo = commands.add_parser("demo", help="a page in the browser: upload a video, paste a URL or use the webcam",
+                               description="Serve a local page that classifies videos (helpers.demo; needs the "
+                                           "[demo] extra: Gradio).")
+    demo.add_argument("--model", type=Path, default=paths.models_dir / "lrcn.keras",
+                      help="saved .keras model or exported .tflite file (default: %(default)s)")
+    demo.add_argument("--host", default="127.0.0.1", help="interface to serve on (default: %(default)s, this machine)")
+    demo.add_argument("--port", type=int, default=None, help="port (default: the first free one from 7860)")
+    demo.add_argument("--download-dir", type=Path, default=paths.data_dir / "downloads", help=argparse.SUPPRESS)
+    demo.add_argument("--verbose", action="store_true", help="show tracebacks on errors")
+    demo.set_defaults(json=False)
     own_videos.add_parser(commands)  # train (its TensorFlow and matplotlib imports wait until it runs)
     return parser
 
@@ -162,11 +174,6 @@ def _check_model_file(path: Path) -> None:
     if path.suffix == ".keras" and not zipfile.is_zipfile(path):
         raise ValueError(f"{path}: not a loadable .keras model (not a zip archive: corrupt, cut short or another "
                          "format)")
-
-
-def _printable(text: str) -> str:
-    """``text`` with control and other non-printable characters escaped: a class or file name cannot forge output."""
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(text))
 
 
 def _ffmpeg(build_information: str) -> dict | None:
@@ -308,6 +315,14 @@ def _card_summary(model_path: Path) -> dict:
     return {"trained_on": card.get("trained_on"), "limits": card.get("limits")}
 
 
+def demo(args: argparse.Namespace) -> dict:
+    """Run ``demo`` until Ctrl-C (:mod:`helpers.demo`, which imports Gradio)."""
+    _check_model_file(args.model)
+    from helpers import demo as page
+
+    return {"demo": page.serve(args.model, host=args.host, port=args.port, download_dir=args.download_dir)}
+
+
 def export(args: argparse.Namespace) -> dict:
     """Run ``export``; returns the result as a JSON-ready dict (raises on any failure)."""
     _check_model_file(args.model)
@@ -402,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
         av.logging.set_level(av.logging.WARNING)  # PyAV's FFmpeg is silent unless asked
     with quiet_native_stderr(not args.verbose), _sigterm_as_interrupt():
         try:
-            command = {"classify": classify, "export": export, "train": own_videos.run}.get(args.command)
+            command = {"classify": classify, "export": export, "train": own_videos.run, "demo": demo}.get(args.command)
             result = command(args) if command else environment()
         except KeyboardInterrupt as err:
             print("error: interrupted", file=sys.stderr)
@@ -410,8 +425,7 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as err:  # any failure: one line, no traceback (unless --verbose)
             if args.verbose:
                 raise
-            message = _printable(" ".join(str(err).split())) or type(err).__name__
-            print(f"error: {message}", file=sys.stderr)
+            print(f"error: {error_line(err)}", file=sys.stderr)
             return 1
     try:
         _print_result(args, result)
@@ -429,6 +443,8 @@ def _print_result(args: argparse.Namespace, result: dict) -> None:
         print(f"{result['output']}: {result['size_bytes'] / 1024:.1f} KiB, metadata {result['metadata']}")
     elif args.command == "train":
         own_videos.print_text(result)
+    elif args.command == "demo":
+        print(f"{result['demo']}: stopped")
     elif args.command == "env":
         for key, value in result.items():
             print(f"{key}: {value}")

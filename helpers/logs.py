@@ -1,4 +1,5 @@
-"""TensorFlow's native log lines: the fd-2 redirection and the import hook that hides them.
+"""What reaches the terminal: TensorFlow's native log lines hidden (the fd-2 redirection and the import hook),
+and a failure or a name made one printable line (:func:`error_line`, :func:`printable`).
 
 ``import helpers`` installs the hook (:func:`quiet_tensorflow_logs`) before TensorFlow's first import;
 ``HAR_TF_LOGS=1`` keeps the lines. The command line runs with :func:`quiet_native_stderr` unless ``--verbose``.
@@ -87,3 +88,13 @@ def quiet_tensorflow_logs() -> None:
         return
     if not any(isinstance(hook, _QuietTensorFlowImport) for hook in sys.meta_path):
         sys.meta_path.insert(0, _QuietTensorFlowImport())
+
+
+def printable(text: str) -> str:
+    """``text`` with control and other non-printable characters escaped: a class or file name cannot forge output."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(text))
+
+
+def error_line(err: BaseException) -> str:
+    """A failure as the one line the CLI prints after ``error:`` (and the demo page shows)."""
+    return printable(" ".join(str(err).split())) or type(err).__name__

@@ -103,11 +103,13 @@ def test_wheel_declares_the_dependencies(wheel_metadata):
     assert {"tensorflow", "keras", "opencv-python-headless", "numpy", "pandas", "matplotlib", "tqdm",
             "yt-dlp"} <= runtime
     assert {"default", "deno"} <= next(req.extras for req in requires if req.name == "yt-dlp" and req.marker is None)
-    assert {"gpu", "dev"} <= set(wheel_metadata.get_all("Provides-Extra"))
+    assert {"gpu", "dev", "demo"} <= set(wheel_metadata.get_all("Provides-Extra"))
     gpu = [req for req in requires if req.marker is not None and req.marker.evaluate({"extra": "gpu"})]
     assert any(req.name == "tensorflow" and "and-cuda" in req.extras for req in gpu)
     dev = {req.name for req in requires if req.marker is not None and req.marker.evaluate({"extra": "dev"})}
-    assert {"pytest", "ruff", "nbmake", "jupyter"} <= dev
+    assert {"pytest", "ruff", "nbmake", "jupyter", "selenium"} <= dev
+    demo = [req for req in requires if req.marker is not None and req.marker.evaluate({"extra": "demo"})]
+    assert [req.name for req in demo] == ["gradio"] and demo[0].specifier.contains(_pins()["gradio"])
 
 
 def test_wheel_ships_the_helpers_package_and_the_entry_point(wheel_metadata):
