@@ -16,8 +16,8 @@ in a one-way stack: a module imports only modules listed before it.
 10. ``flow`` (optical flow), ``annotate`` (labelled frames, the annotated video, joined test videos).
 11. ``runtime``: the model contract (``ModelSpec``) and an exported file's LiteRT runner, no TensorFlow.
 12. ``layers``: custom Keras layers under names that say what they are.
-13. ``models``: ``clip_input``, save/load with class names, builders; the paper models are
-    exported from the notebooks' ``#@save`` cells into its generated block.
+13. ``models``: ``clip_input``, save/load with class names; ``paper_models``: the paper models'
+    builders, generated from the notebooks' ``#@save`` definitions by ``make export`` (never edited by hand).
 14. ``keras_compat``: Keras private-API workarounds, only for a model built under a tf.distribute
     strategy (the metric-logging patch only under a MultiWorkerMirroredStrategy).
 15. ``training``, ``evaluation``, ``predictor`` (a Keras model's compiled passes for inference).

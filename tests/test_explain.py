@@ -11,8 +11,8 @@ import pytest
 from keras import layers
 
 from helpers.layers import FoldedTimeDistributed
-from helpers.models import build_lrcn
-from tests.notebook_defs import definitions
+from helpers.paper_models import build_lrcn
+from scripts.notebook_source import definitions
 
 ROOT = Path(__file__).resolve().parents[1]
 nb = definitions(ROOT / "notebooks/05_model_comparison.ipynb")

@@ -25,7 +25,7 @@ from helpers.models import (  # noqa: E402
 )
 from helpers.papers import PAPER000_METRICS, PAPER000_TABLES, paper000_metrics  # noqa: E402
 from helpers.training import train  # noqa: E402
-from tests.notebook_defs import definitions  # noqa: E402
+from scripts.notebook_source import definitions  # noqa: E402
 
 # Tables I-III's layout is defined in notebook 03, the one place that uses it
 NB = definitions(Path(__file__).resolve().parents[1] / "notebooks/03_cnn_rnn_hybrid.ipynb",
