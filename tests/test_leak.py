@@ -1,4 +1,4 @@
-"""Notebook 01's nearest-neighbour memoriser on colour histograms, the model that shows the leak.
+"""Notebook 09's nearest-neighbour memoriser on colour histograms, the model that shows the leak.
 
 Tested through scripts/notebook_source."""
 
@@ -14,7 +14,7 @@ from helpers.splits import protocol_split
 from helpers.synthetic import generate_dataset
 from scripts.notebook_source import definitions
 
-NB = definitions(Path(__file__).resolve().parent.parent / "notebooks" / "01_lrcn.ipynb")
+NB = definitions(Path(__file__).resolve().parent.parent / "notebooks" / "09_leak.ipynb")
 colour_histograms, nearest_neighbour_predict = NB.colour_histograms, NB.nearest_neighbour_predict
 
 
