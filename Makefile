@@ -89,6 +89,7 @@ NB_READS_02_convlstm := 01_lrcn
 NB_READS_04_predict := 01_lrcn
 NB_READS_05_model_comparison := 01_lrcn 02_convlstm 03_cnn_rnn_hybrid
 NB_READS_06_deployment := 01_lrcn 02_convlstm 05_model_comparison
+NB_READS_07_explainability := 05_model_comparison
 NB_READS_09_leak := 01_lrcn
 
 .PHONY: run-notebooks run-force
