@@ -94,11 +94,11 @@ def test_bad_arguments_exit_2(capsys):
 
 def test_recipes_are_the_notebooks_settings():
     """Each model trains with its notebook's config cell (epochs, batch, patience; the hybrid's alpha)."""
-    from scripts.seeds import notebook_config
+    from scripts.notebook_source import notebook_config
 
     for name, (builder, options, epochs, batch_size, patience, notebook) in RECIPES.items():
         cfg = notebook_config(ROOT / "notebooks" / f"{notebook}.ipynb")
         assert (epochs, batch_size, patience) == (cfg["EPOCHS"], cfg["BATCH_SIZE"], cfg["PATIENCE"]), name
         assert options == ({"alpha": cfg["ALPHA"]} if name == "hybrid" else {}), name
         assert cfg.get("OPTIMIZER", "Adam") == "Adam" and cfg.get("AUGMENT") is None
-        assert f"def {builder}(" in (ROOT / "helpers" / "models.py").read_text()
+        assert f"def {builder}(" in (ROOT / "helpers" / "paper_models.py").read_text()
