@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh clone:
 #   make run   - venv + requirements + embedded dataset + every notebook top to bottom (outputs in results/)
-#   make test  - same set-up, then unit tests (not the `slow` ones) + every notebook through nbmake in the quick profile
+#   make test  - same set-up, then ruff (make lint), unit tests (not the `slow` ones) + every notebook through nbmake in the quick profile
 #   make lab   - same set-up, registers the venv as a Jupyter kernel and opens JupyterLab on notebooks/
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -89,6 +89,8 @@ NB_READS_02_convlstm := 01_lrcn
 NB_READS_04_predict := 01_lrcn
 NB_READS_05_model_comparison := 01_lrcn 02_convlstm 03_cnn_rnn_hybrid
 NB_READS_06_deployment := 01_lrcn 02_convlstm 05_model_comparison
+NB_READS_07_explainability := 05_model_comparison
+NB_READS_09_leak := 01_lrcn
 
 .PHONY: run-notebooks run-force
 
@@ -136,9 +138,9 @@ run-notebooks: $(NB_STAMPS)
 	  > $(RUN_DIR)/make_run.json.tmp && mv $(RUN_DIR)/make_run.json.tmp $(RUN_DIR)/make_run.json; \
 	echo "make run: $$total s; ran [$$ran], skipped [$$skipped]; $(RUN_DIR)/make_run.json"
 
-# What CI runs (.ci/run). Tests marked `slow` (pyproject.toml) cover opt-in paths no notebook takes,
+# What CI runs (.ci/run): ruff first, then the tests. Tests marked `slow` (pyproject.toml) cover opt-in paths no notebook takes,
 # e.g. two-process MultiWorkerMirroredStrategy training; `make test-all` runs them too.
-test: unit nbtest
+test: lint unit nbtest
 
 test-all: setup browser
 	$(PY) -m pytest -q tests
@@ -151,13 +153,14 @@ unit: setup browser
 nbtest: setup
 	HAR_QUICK=1 $(PY) -m pytest -q --nbmake --nbmake-timeout=900 -p no:randomly $(NOTEBOOKS)
 
+# ruff over the package, the tools, the tests and the notebooks (pyproject.toml's extend-include reads .ipynb).
 lint: setup
-	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff check helpers scripts benchmarks tests notebooks
 
 format: setup
 	$(VENV)/bin/ruff format helpers tests
 
-# Copies the notebooks' #@save cells (the paper models) into helpers/models.py; a test checks they agree.
+# Writes helpers/paper_models.py (wholly generated) from the notebooks' #@save definitions; a test checks they agree.
 export: setup
 	$(PY) scripts/export_notebooks.py
 

@@ -44,7 +44,7 @@ def keras_convlstm_builder(settings: BenchSettings, ours: Callable) -> Callable:
         return ours
     from functools import partial
 
-    from helpers.models import build_convlstm
+    from helpers.paper_models import build_convlstm
 
     return partial(build_convlstm, fast=False)
 
@@ -53,6 +53,6 @@ def model_builders(settings: BenchSettings) -> dict[str, Callable]:
     """``{"lrcn": builder, "convlstm": builder}``: the paper's models, or tiny stand-ins."""
     if settings.tiny_models:
         return {"lrcn": _tiny_lrcn, "convlstm": _tiny_convlstm}
-    from helpers.models import build_convlstm, build_lrcn
+    from helpers.paper_models import build_convlstm, build_lrcn
 
     return {"lrcn": build_lrcn, "convlstm": build_convlstm}

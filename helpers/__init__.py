@@ -20,8 +20,8 @@ in a one-way stack: a module imports only modules listed before it.
 12. ``keras_compat``: every use of Keras' and the TFLite converter's private API (two attributes, the per-tensor
     switch, the tf.distribute workarounds for a model built under a strategy).
 13. ``layers``: custom Keras layers under names that say what they are.
-14. ``models``: ``clip_input``, save/load with class names, builders; the paper models are
-    exported from the notebooks' ``#@save`` cells into its generated block.
+14. ``models``: ``clip_input``, save/load with class names; ``paper_models``: the paper models'
+    builders, generated from the notebooks' ``#@save`` definitions by ``make export`` (never edited by hand).
 15. ``pipeline`` (the tf.data pipeline ``make_dataset`` and ``compile_model``), then ``training``,
     ``evaluation``, ``predictor`` (a Keras model's compiled passes for inference).
 16. ``inference`` (classify a video: sliding windows, smoothing; TensorFlow only for a ``.keras`` model),

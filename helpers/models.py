@@ -8,9 +8,9 @@ parameters, so the paper's counts hold, and a saved ``.keras`` file carries
 everything inference needs. The one exception is notebook 05's two-stream model, which also
 takes the clip's optical flow (``{"clip": ..., "flow": ...}``, see :mod:`helpers.flow`).
 
-Builders: paper 001 (:func:`build_lrcn`, :func:`build_convlstm`), paper 000
-(:func:`build_cnn`, :func:`build_rnn`, :func:`build_hybrid`), exported from the notebooks'
-``#@save`` cells. The families only notebook 05 trains (3D CNN, two-stream, transfer) are
+The paper models' builders (paper 001's ``build_lrcn``, ``build_convlstm``; paper 000's ``build_cnn``,
+``build_rnn``, ``build_hybrid``) are in :mod:`helpers.paper_models`, generated from the notebooks'
+``#@save`` definitions. The families only notebook 05 trains (3D CNN, two-stream, transfer) are
 defined in that notebook; other users load its saved ``.keras`` files.
 """
 
@@ -24,17 +24,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import keras
-from keras import layers
 
 from helpers import cards
 from helpers.atomic import atomic_write
-from helpers.layers import (
-    ClipRescaling,
-    FoldedTimeDistributed,
-    FusedConvLSTM2D,
-    TemporalCentering,
-    WeightedConcat,
-)
+from helpers.layers import ClipRescaling
 from helpers.runtime import CLIP_INPUT, FLOW_INPUT, ModelSpec  # noqa: F401  (the contract, importable from here)
 
 RESCALING_LAYER = "rescaling"
@@ -70,7 +63,7 @@ def model_spec(model: keras.Model) -> ModelSpec:
         layer = None
     if not isinstance(layer, ClipRescaling):
         raise ValueError(f"model {model.name!r} has no ClipRescaling layer named {RESCALING_LAYER!r}; "
-                         "build it with a helpers.models builder")
+                         "build it with a helpers.paper_models builder")
     return ModelSpec(tuple(layer.class_names), layer.num_frames, layer.image_size)
 
 
@@ -149,249 +142,3 @@ def load_model(path: str | os.PathLike, *, compile: bool = True) -> keras.Model:
         warnings.simplefilter("ignore")
         _CARDS[model] = (cards.read_card(path), _fingerprint(model))
     return model
-
-
-# --- BEGIN exported from the notebooks' #@save cells by `make export`: edit the notebooks, not this block ---
-
-# from notebooks/01_lrcn.ipynb
-def build_lrcn(*, num_classes: int, num_frames: int = 20, image_size: int = 64,
-               class_names: Sequence[str] | None = None) -> keras.Model:
-    """HiSVidClassifier (paper 001, Figure 8, notebook 01): an LRCN.
-
-    TimeDistributed [Conv2D(16) -> MaxPool(4) -> Dropout(0.25) -> Conv2D(32) -> MaxPool(4)
-    -> Dropout(0.25) -> Conv2D(64) -> MaxPool(2) -> Dropout(0.25) -> Conv2D(64) -> MaxPool(2)
-    -> Flatten] -> LSTM(32) -> Dense softmax. 73,060 parameters with 4 classes.
-
-    Args:
-        num_classes: Output classes.
-        num_frames: Frames per clip.
-        image_size: Frame height and width (64 in the paper).
-        class_names: Optional labels, stored in the model.
-
-    Returns:
-        A model mapping uint8 ``(batch, num_frames, image_size, image_size, 3)`` to
-        class probabilities ``(batch, num_classes)``.
-    """
-    inputs, x = clip_input(num_classes=num_classes, num_frames=num_frames, image_size=image_size,
-                           class_names=class_names)
-    # feature extractor, on every frame
-    x = FoldedTimeDistributed(layers.Conv2D(16, (3, 3), padding="same", activation="relu"))(x)
-    x = FoldedTimeDistributed(layers.MaxPooling2D((4, 4)))(x)
-    x = FoldedTimeDistributed(layers.Dropout(0.25))(x)
-    x = FoldedTimeDistributed(layers.Conv2D(32, (3, 3), padding="same", activation="relu"))(x)
-    x = FoldedTimeDistributed(layers.MaxPooling2D((4, 4)))(x)
-    x = FoldedTimeDistributed(layers.Dropout(0.25))(x)
-    x = FoldedTimeDistributed(layers.Conv2D(64, (3, 3), padding="same", activation="relu"))(x)
-    x = FoldedTimeDistributed(layers.MaxPooling2D((2, 2)))(x)
-    x = FoldedTimeDistributed(layers.Dropout(0.25))(x)
-    x = FoldedTimeDistributed(layers.Conv2D(64, (3, 3), padding="same", activation="relu"))(x)
-    x = FoldedTimeDistributed(layers.MaxPooling2D((2, 2)))(x)
-    x = FoldedTimeDistributed(layers.Flatten(), name="frame_features")(x)  # (batch, num_frames, 64)
-    # classifier, over the sequence of frame features
-    x = layers.LSTM(32, name="lstm")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", name="classifier")(x)
-    return keras.Model(inputs, outputs, name="lrcn")
-
-# from notebooks/02_convlstm.ipynb
-def build_convlstm(*, num_classes: int, num_frames: int = 20, image_size: int = 64,
-                   class_names: Sequence[str] | None = None, fast: bool = True) -> keras.Model:
-    """The ConvLSTM baseline of paper 001 (notebook 02; 44,524 parameters with 4 classes).
-
-    ConvLSTM2D with 4, 8, 14, 16 filters (3x3, tanh, recurrent_dropout 0.2,
-    return_sequences), each followed by MaxPooling3D((1, 2, 2)) and, except the last,
-    TimeDistributed(Dropout(0.2)); Flatten; Dense softmax.
-
-    Args:
-        num_classes: Output classes.
-        num_frames: Frames per clip.
-        image_size: Frame height and width (64 in the paper).
-        class_names: Optional labels, stored in the model.
-        fast: Use :class:`helpers.layers.FusedConvLSTM2D` (same weights and outputs,
-            faster); False uses ``keras.layers.ConvLSTM2D`` itself (the benchmark compares the two).
-
-    Returns:
-        A model mapping uint8 ``(batch, num_frames, image_size, image_size, 3)`` to
-        class probabilities ``(batch, num_classes)``.
-    """
-    conv_lstm = FusedConvLSTM2D if fast else layers.ConvLSTM2D
-    inputs, x = clip_input(num_classes=num_classes, num_frames=num_frames, image_size=image_size,
-                           class_names=class_names)
-    for i, filters in enumerate((4, 8, 14, 16)):
-        x = conv_lstm(filters, (3, 3), activation="tanh", data_format="channels_last", recurrent_dropout=0.2,
-                      return_sequences=True)(x)
-        x = layers.MaxPooling3D((1, 2, 2), padding="same", data_format="channels_last")(x)
-        if i < 3:
-            x = FoldedTimeDistributed(layers.Dropout(0.2))(x)
-    x = layers.Flatten()(x)
-    outputs = layers.Dense(num_classes, activation="softmax", name="classifier")(x)
-    return keras.Model(inputs, outputs, name="convlstm")
-
-# from notebooks/03_cnn_rnn_hybrid.ipynb
-# Paper 000 (Tables I-III, notebook 03): the CNN and RNN feature extractors and the three models.
-FRAME_MODES = ("raw", "centered", "motion")
-
-
-def _frames(x: keras.KerasTensor, *, frames: str, prefix: str) -> keras.KerasTensor:
-    """``raw`` frames, ``centered`` (minus the clip's mean frame) or ``motion`` (its magnitude)."""
-    if frames not in FRAME_MODES:
-        raise ValueError(f"frames must be one of {FRAME_MODES}, got {frames!r}")
-    if frames == "raw":
-        return x
-    return TemporalCentering(absolute=frames == "motion", name=f"{prefix}_{frames}")(x)
-
-
-def cnn_features(x: keras.KerasTensor, *, frame_size: int = 32, filters: Sequence[int] = (8, 16), units: int = 32,
-                 dropout: float = 0.25, frames: str = "centered") -> keras.KerasTensor:
-    """The order-blind CNN branch: a small 2D CNN on every frame, features averaged over time.
-
-    Per frame: area-resize to ``frame_size x frame_size`` -> (``frames``) subtract the
-    clip's mean frame -> [Conv2D(f, 3x3, relu) -> MaxPool(2)] for each f in ``filters`` ->
-    Flatten -> Dropout -> Dense(units, relu). Then the mean over frames, so the result is
-    the same for any order of the frames: the CNN sees space, never order (the mean frame
-    does not depend on their order either).
-
-    Args:
-        x: Float clips ``(batch, num_frames, height, width, 3)`` in [0, 1].
-        frame_size: Side of the frames the convolutions see (downscaled to stay cheap on a CPU).
-        filters: Filters of each Conv2D block.
-        units: Width of the per-frame feature vector.
-        dropout: Dropout rate before the per-frame Dense.
-        frames: ``"centered"`` subtracts each clip's mean frame (:class:`TemporalCentering`),
-            i.e. removes the static background, which differs between groups; ``"raw"`` lets
-            the CNN see the scene; ``"motion"`` is the magnitude of the centered frames.
-
-    Returns:
-        Features ``(batch, units)``.
-    """
-    x = FoldedTimeDistributed(layers.Resizing(frame_size, frame_size, interpolation="area"), name="cnn_downscale")(x)
-    x = _frames(x, frames=frames, prefix="cnn")
-    for i, f in enumerate(filters, start=1):
-        x = FoldedTimeDistributed(layers.Conv2D(f, (3, 3), padding="same", activation="relu"), name=f"cnn_conv{i}")(x)
-        x = FoldedTimeDistributed(layers.MaxPooling2D((2, 2)), name=f"cnn_pool{i}")(x)
-    x = FoldedTimeDistributed(layers.Flatten(), name="cnn_flatten")(x)
-    if dropout:
-        x = layers.Dropout(dropout, name="cnn_dropout")(x)
-    x = FoldedTimeDistributed(layers.Dense(units, activation="relu"), name="cnn_frame_features")(x)
-    return layers.GlobalAveragePooling1D(name="cnn_time_average")(x)
-
-# from notebooks/03_cnn_rnn_hybrid.ipynb
-def rnn_features(x: keras.KerasTensor, *, frame_size: int = 16, units: int = 32, frames: str = "motion"
-                 ) -> keras.KerasTensor:
-    """The RNN branch: an LSTM over the pixels of downscaled frames (no convolutions).
-
-    Per frame: area-resize to ``frame_size x frame_size`` -> (``frames``) the magnitude of
-    the difference from the clip's mean frame -> Flatten (``frame_size**2 * 3`` values) ->
-    LayerNormalization; then LSTM(units) over the frames, in order. On ``"raw"`` pixels the
-    static background dominates and differs between groups, and the LSTM generalises to
-    held-out groups about at chance level (like paper 000's RNN); ``"centered"`` removes
-    the background; ``"motion"`` also drops the sign, which depends on the actor's colour
-    against the background, so the LSTM sees where things moved, frame by frame, whatever
-    their colour.
-
-    Args:
-        x: Float clips ``(batch, num_frames, height, width, 3)`` in [0, 1].
-        frame_size: Side of the downscaled frame fed to the LSTM.
-        units: LSTM units (the width of the feature vector).
-        frames: ``"raw"``, ``"centered"`` or ``"motion"`` (:class:`TemporalCentering`).
-
-    Returns:
-        Features ``(batch, units)``: the LSTM's last hidden state.
-    """
-    x = FoldedTimeDistributed(layers.Resizing(frame_size, frame_size, interpolation="area"), name="rnn_downscale")(x)
-    x = _frames(x, frames=frames, prefix="rnn")
-    x = FoldedTimeDistributed(layers.Flatten(), name="rnn_flatten")(x)
-    x = layers.LayerNormalization(name="rnn_norm")(x)
-    return layers.LSTM(units, name="rnn_lstm")(x)
-
-# from notebooks/03_cnn_rnn_hybrid.ipynb
-def build_cnn(*, num_classes: int, num_frames: int = 20, image_size: int = 64,
-              class_names: Sequence[str] | None = None, frame_size: int = 32, filters: Sequence[int] = (8, 16),
-              units: int = 32, dropout: float = 0.25, frames: str = "centered") -> keras.Model:
-    """Paper 000's "CNN model" (Table II): a frame-level 2D CNN, features averaged over time.
-
-    It sees the content of every frame but not their order: its output is the same for a
-    clip and the clip played backwards. Layers: :func:`cnn_features` -> Dense softmax.
-
-    Args:
-        num_classes: Output classes.
-        num_frames: Frames per clip.
-        image_size: Frame height and width.
-        class_names: Optional labels, stored in the model.
-        frame_size, filters, units, dropout, frames: See :func:`cnn_features`.
-
-    Returns:
-        A model mapping uint8 ``(batch, num_frames, image_size, image_size, 3)`` to class
-        probabilities ``(batch, num_classes)``.
-    """
-    inputs, x = clip_input(num_classes=num_classes, num_frames=num_frames, image_size=image_size,
-                           class_names=class_names)
-    x = cnn_features(x, frame_size=frame_size, filters=filters, units=units, dropout=dropout, frames=frames)
-    outputs = layers.Dense(num_classes, activation="softmax", name="classifier")(x)
-    return keras.Model(inputs, outputs, name="cnn")
-
-
-def build_rnn(*, num_classes: int, num_frames: int = 20, image_size: int = 64,
-              class_names: Sequence[str] | None = None, frame_size: int = 16, units: int = 32,
-              frames: str = "motion") -> keras.Model:
-    """Paper 000's "RNN model" (Table III): an LSTM over downscaled raw frames.
-
-    It sees the order of the frames but has no convolutional features. Layers:
-    :func:`rnn_features` -> Dense softmax.
-
-    Args:
-        num_classes: Output classes.
-        num_frames: Frames per clip.
-        image_size: Frame height and width.
-        class_names: Optional labels, stored in the model.
-        frame_size, units, frames: See :func:`rnn_features`.
-
-    Returns:
-        A model mapping uint8 ``(batch, num_frames, image_size, image_size, 3)`` to class
-        probabilities ``(batch, num_classes)``.
-    """
-    inputs, x = clip_input(num_classes=num_classes, num_frames=num_frames, image_size=image_size,
-                           class_names=class_names)
-    x = rnn_features(x, frame_size=frame_size, units=units, frames=frames)
-    outputs = layers.Dense(num_classes, activation="softmax", name="classifier")(x)
-    return keras.Model(inputs, outputs, name="rnn")
-
-# from notebooks/03_cnn_rnn_hybrid.ipynb
-def build_hybrid(*, num_classes: int, num_frames: int = 20, image_size: int = 64,
-                 class_names: Sequence[str] | None = None, alpha: float = 0.7, cnn_frame_size: int = 32,
-                 cnn_filters: Sequence[int] = (8, 16), cnn_units: int = 32, cnn_dropout: float = 0.25,
-                 cnn_frames: str = "centered", rnn_frame_size: int = 16, rnn_units: int = 32,
-                 rnn_frames: str = "motion") -> keras.Model:
-    """Paper 000's hybrid (Table I): ``alpha`` x CNN features and ``1 - alpha`` x RNN features,
-    concatenated, then a softmax classifier.
-
-    The branches are those of :func:`build_cnn` and :func:`build_rnn`, side by side on the
-    same clip, merged by :class:`WeightedConcat` (paper 000: alpha = 0.7). At ``alpha=1``
-    the RNN's features are multiplied by exactly zero (the model is the CNN plus an unused
-    branch), at ``alpha=0`` the CNN's. For ``0 < alpha < 1`` the trained classifier could
-    absorb any fixed scale, so alpha acts through training (how large each branch's
-    features and gradients are), not as a hard mixing ratio.
-
-    Args:
-        num_classes: Output classes.
-        num_frames: Frames per clip.
-        image_size: Frame height and width.
-        class_names: Optional labels, stored in the model.
-        alpha: Weight of the CNN features, in [0, 1]; the RNN's get ``1 - alpha``.
-        cnn_frame_size, cnn_filters, cnn_units, cnn_dropout, cnn_frames: The CNN branch (:func:`cnn_features`).
-        rnn_frame_size, rnn_units, rnn_frames: The RNN branch (:func:`rnn_features`).
-
-    Returns:
-        A model mapping uint8 ``(batch, num_frames, image_size, image_size, 3)`` to class
-        probabilities ``(batch, num_classes)``.
-    """
-    fusion = WeightedConcat(alpha=alpha, name="fusion")  # validates alpha before any layer is built
-    inputs, x = clip_input(num_classes=num_classes, num_frames=num_frames, image_size=image_size,
-                           class_names=class_names)
-    cnn = cnn_features(x, frame_size=cnn_frame_size, filters=cnn_filters, units=cnn_units, dropout=cnn_dropout,
-                       frames=cnn_frames)
-    rnn = rnn_features(x, frame_size=rnn_frame_size, units=rnn_units, frames=rnn_frames)
-    outputs = layers.Dense(num_classes, activation="softmax", name="classifier")(fusion([cnn, rnn]))
-    return keras.Model(inputs, outputs, name="hybrid")
-
-
-# --- END exported from the notebooks ---

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from helpers.config import SEED, dataset_key, project_root, user_path
 
-#: model -> (builder in :mod:`helpers.models`, its extra arguments, epochs, batch size, patience, notebook):
+#: model -> (builder in :mod:`helpers.paper_models`, its extra arguments, epochs, batch size, patience, notebook):
 #: the notebooks' config cells (tests/test_own_videos.py checks that they agree).
 RECIPES = {
     "lrcn": ("build_lrcn", {}, 70, 4, 15, "01_lrcn"),
@@ -119,7 +119,7 @@ def train_folder(dataset_dir: str | os.PathLike, *, model: str = "lrcn", epochs:
         raise ValueError(f"export must be 'tflite' or None, got {export!r}")
     import matplotlib.pyplot as plt
 
-    from helpers import cards, models
+    from helpers import cards, models, paper_models
     from helpers.dataset import create_dataset, list_videos
     from helpers.experiment import run_experiment
     from helpers.plots import plot_confusion_matrix, save_figure
@@ -151,7 +151,7 @@ def train_folder(dataset_dir: str | os.PathLike, *, model: str = "lrcn", epochs:
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
 
-    build = getattr(models, builder)
+    build = getattr(paper_models, builder)
     # run_experiment names the logs and the backup by a hash of the model, its settings and the split: an
     # interrupted run resumes, a changed one never picks up another's backup
     run = run_experiment(lambda: build(num_classes=len(class_names), num_frames=num_frames, image_size=image_size,
@@ -171,7 +171,7 @@ def train_folder(dataset_dir: str | os.PathLike, *, model: str = "lrcn", epochs:
         "protocol": PROTOCOL,
         "split": {"train": int(len(split.train_idx)), "validation": int(len(split.val_idx)),
                   "test": int(len(split.test_idx)), "test_size": test_size, "val_size": val_size},
-        "settings": {"builder": f"helpers.models.{builder}", "options": options, "notebook": notebook,
+        "settings": {"builder": f"helpers.paper_models.{builder}", "options": options, "notebook": notebook,
                      "parameters": int(run.model.count_params()), "num_frames": num_frames, "image_size": image_size,
                      "epochs": epochs, "epochs_run": run.epochs_run, "batch_size": batch_size, "patience": patience,
                      "seed": seed},

@@ -122,6 +122,36 @@ def upsert_rows(path: str | os.PathLike, rows: pd.DataFrame, *, key: Sequence[st
     return rows
 
 
+def record_protocol_runs(results_dir: str | os.PathLike, *, model_name: str, notebook: str,
+                         evaluations: Mapping[str, Mapping[str, float]], columns: Sequence[str],
+                         budget: Mapping[str, object]) -> pd.DataFrame:
+    """The bookkeeping of a notebook that trains one model under several split protocols (01, 02).
+
+    Writes one row per protocol into ``paper001.csv`` (``model, protocol`` then ``columns``' other
+    names, read from ``evaluations``) and the saved model's budget into ``trained_models.csv`` (for
+    notebook 05, which loads the model instead of training it again).
+
+    Args:
+        results_dir: The results folder (``paths.results_dir``).
+        model_name: The ``model`` column, e.g. ``"lrcn"``.
+        notebook: The notebook that trained it, e.g. ``"01_lrcn"``.
+        evaluations: protocol -> ``{"loss": ..., "accuracy": ..., "ms_per_step": ...}``.
+        columns: ``paper001.csv``'s columns (``helpers.experiment.PAPER001_COLUMNS``).
+        budget: The saved model's split and budget (protocol, sizes, seed, epochs, patience, batch
+            size, epochs run, training seconds), in its ``trained_models.csv`` column order.
+
+    Returns:
+        The merged ``paper001.csv``.
+    """
+    results_dir = Path(results_dir)
+    rows = pd.DataFrame([{"model": model_name, "protocol": protocol, **scores}
+                         for protocol, scores in evaluations.items()])
+    table = upsert_rows(results_dir / "paper001.csv", rows, key=["model", "protocol"], columns=columns)
+    trained = pd.DataFrame([{"model": model_name, "notebook": notebook, **budget}])
+    upsert_rows(results_dir / "trained_models.csv", trained, key=["model"], columns=list(trained.columns))
+    return table
+
+
 def write_json(path: str | os.PathLike, data: dict) -> Path:
     """Write ``data`` as indented JSON, atomically."""
     import json

@@ -99,8 +99,8 @@ def section_model_comparison(results_dir: Path) -> str:
             "Source: `results/model_comparison.csv`.\n\n" + _rounded(pd.read_csv(path), decimals=3))
     gan = results_dir / "gan_augmentation.csv"
     if gan.exists():
-        text += ("\n\nGAN augmentation (conditional DCGAN frames added to a frame classifier's training set; "
-                 "held-out groups; mean and std over seeds). Source: `results/gan_augmentation.csv`.\n\n"
+        text += ("\n\nGAN augmentation (notebook 08: conditional DCGAN frames added to a frame classifier's "
+                 "training set; held-out groups; mean and std over seeds). Source: `results/gan_augmentation.csv`.\n\n"
                  + _rounded(pd.read_csv(gan), decimals=3))
     return text
 

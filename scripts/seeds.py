@@ -15,7 +15,7 @@ starts with ``# DATA``) are executed here, so the notebook is the one place the 
 are written and a change there reaches this script without a second copy. (The alternative, a
 settings module both read, would take the constants out of the notebooks' config cells, which
 house style wants on screen.) The models are the notebooks' ``#@save`` builders, imported from
-``helpers.models``. The config cell's ``SETTINGS_HASH`` (:func:`helpers.stats.settings_hash`) goes
+``helpers.paper_models``. The config cell's ``SETTINGS_HASH`` (:func:`helpers.stats.settings_hash`) goes
 into every row.
 
 The saved models' cards (``results/models/<model>.md``, :mod:`helpers.cards`) get the spread at the end.
@@ -26,17 +26,14 @@ where it stopped. A row made with other settings is not skipped: the first new r
 protocol) replaces every row of it with other settings, so runs of two settings never mix.
 ``HAR_QUICK=1`` runs the quick profile into ``results/quick/seeds.csv``.
 
-    python scripts/seeds.py [--seeds 27,28] [--models lrcn,cnn] [--protocols group]
+    python -m scripts.seeds [--seeds 27,28] [--models lrcn,cnn] [--protocols group]
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
-import json
-import linecache
 import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -44,13 +41,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.cards import refresh_seed_spread
-from helpers.config import PROJECT_ROOT, setup
-from helpers.experiment import load_clips, run_experiment
-from helpers.models import build_cnn, build_convlstm, build_hybrid, build_lrcn, build_rnn
-from helpers.papers import paper000_metrics
-from helpers.results import write_table
-from helpers.splits import protocol_split
+if __package__ in (None, ""):  # run as `python scripts/seeds.py`: the checkout's `scripts` is importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from helpers.cards import refresh_seed_spread  # noqa: E402
+from helpers.config import PROJECT_ROOT, setup  # noqa: E402
+from helpers.experiment import load_clips, run_experiment  # noqa: E402
+from helpers.paper_models import build_cnn, build_convlstm, build_hybrid, build_lrcn, build_rnn  # noqa: E402
+from helpers.papers import paper000_metrics  # noqa: E402
+from helpers.results import write_table  # noqa: E402
+from helpers.splits import protocol_split  # noqa: E402
+from scripts.notebook_source import notebook_config  # noqa: E402  (the one reader of notebooks' cells)
 
 SEEDS_ENV = "HAR_SEEDS"
 DEFAULT_SEEDS = (27, 28, 29, 30, 31)
@@ -62,26 +63,6 @@ MODEL_NOTEBOOKS = {"lrcn": "01_lrcn", "convlstm": "02_convlstm", "cnn": "03_cnn_
 RUNS = (("lrcn", "group"), ("lrcn", "random_clip"), ("convlstm", "group"), ("cnn", "group"), ("rnn", "group"),
         ("hybrid", "group"))
 PROTOCOLS = tuple(sorted({protocol for _, protocol in RUNS}))
-
-
-def notebook_config(notebook: Path) -> dict:
-    """Run ``notebook``'s import cell, its ``parameters`` cell and its config cell (the code cell starting with
-    ``# DATA``), as papermill would with no override; return their UPPER_CASE names."""
-    cells = [c for c in json.loads(notebook.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
-    sources = ["".join(c["source"]) for c in cells]
-    parameters = [source for cell, source in zip(cells, sources, strict=True)
-                  if "parameters" in cell.get("metadata", {}).get("tags", [])]
-    config = next((s for s in sources if s.startswith("# DATA")), None)
-    if config is None or len(parameters) != 1:
-        raise ValueError(f"{notebook}: needs one cell tagged 'parameters' and a config cell (starting with '# DATA')")
-    namespace: dict = {}
-    with contextlib.redirect_stdout(io.StringIO()):  # a config cell may print the profile
-        for name, source in (("imports", sources[0]), ("parameters", parameters[0]), ("config", config)):
-            filename = f"{notebook.name}:{name}"
-            # as Jupyter does for a cell: the source is findable, so settings_hash hashes a lambda by its text
-            linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-            exec(compile(source, filename, "exec"), namespace)
-    return {name: value for name, value in namespace.items() if name.isupper()}
 
 
 def parse_seeds(text: str | None) -> list[int]:

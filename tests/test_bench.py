@@ -249,7 +249,7 @@ def test_per_frame_baseline_uses_consecutive_frames(tmp_path):
     """The original loop: one ``model.predict`` per frame on the last ``num_frames`` consecutive frames."""
     import keras
 
-    from helpers.models import build_lrcn
+    from helpers.paper_models import build_lrcn
 
     num_frames = 8
     keras.utils.set_random_seed(0)

@@ -16,7 +16,8 @@ from helpers.__main__ import main
 from helpers.dataset import create_dataset
 from helpers.evaluation import evaluate
 from helpers.experiment import ClipData, model_card
-from helpers.models import build_lrcn, card_of, load_model, save_model
+from helpers.models import card_of, load_model, save_model
+from helpers.paper_models import build_lrcn
 from helpers.runtime import metadata_path
 from helpers.splits import protocol_split
 from helpers.stats import wilson_interval

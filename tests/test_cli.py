@@ -15,7 +15,8 @@ import pytest
 
 from helpers import atomic
 from helpers.__main__ import main
-from helpers.models import build_lrcn, save_model
+from helpers.models import save_model
+from helpers.paper_models import build_lrcn
 from tests.conftest import numbered_frames, write_video
 from tests.serve import TrickleHandler, closed_port_url, serve_directory
 

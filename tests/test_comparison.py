@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.results import write_table
+from scripts.notebook_source import definitions
 from scripts.readme import section_model_comparison
-from tests.notebook_defs import definitions
 
 # paper 002's Table 4.1 is defined in notebook 05, the one place that shows it
 NB = definitions(Path(__file__).resolve().parents[1] / "notebooks/05_model_comparison.ipynb",

@@ -22,7 +22,7 @@ import pytest
 
 from helpers.deploy import export_model
 from helpers.inference import predict_on_video, predict_single_action
-from helpers.models import build_lrcn
+from helpers.paper_models import build_lrcn
 from helpers.runtime import TFLitePredictor
 from helpers.video import open_video
 from tests.conftest import numbered_frames, write_av_video

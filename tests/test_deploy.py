@@ -16,7 +16,8 @@ import tensorflow as tf
 from helpers.__main__ import build_parser
 from helpers.deploy import FORMATS, QUANTIZATIONS, TFLitePredictor, export_model, metadata_path, read_metadata
 from helpers.inference import predict_on_video, predict_single_action
-from helpers.models import build_lrcn, save_model
+from helpers.models import save_model
+from helpers.paper_models import build_lrcn
 from tests.conftest import numbered_frames, write_video
 
 CLASS_NAMES = ["Jumping", "SitDown", "StandUp"]

@@ -1,4 +1,4 @@
-"""Grad-CAM (defined in notebook 05's cells): shapes, range, and that the heatmap points where the decision is made."""
+"""Grad-CAM (defined in notebook 07's cells): shapes, range, and that the heatmap points where the decision is made."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ import pytest
 from keras import layers
 
 from helpers.layers import FoldedTimeDistributed
-from helpers.models import build_lrcn
-from tests.notebook_defs import definitions
+from helpers.paper_models import build_lrcn
+from scripts.notebook_source import definitions
 
 ROOT = Path(__file__).resolve().parents[1]
-nb = definitions(ROOT / "notebooks/05_model_comparison.ipynb")
+nb = definitions(ROOT / "notebooks/07_explainability.ipynb")
+families = definitions(ROOT / "notebooks/05_model_comparison.ipynb", names=["build_two_stream"])
 
 matplotlib.use("Agg")
 
@@ -59,7 +60,7 @@ def test_lrcn_shapes_and_range():
 
 
 def test_two_stream_model_gets_its_flow_and_maps_of_its_appearance_stream():
-    model = nb.build_two_stream(num_classes=3, num_frames=4, image_size=32)
+    model = families.build_two_stream(num_classes=3, num_frames=4, image_size=32)
     rng = np.random.default_rng(1)
     clip = rng.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
     assert nb.find_cam_layer(model).startswith("cnn_")  # the appearance stream's frame CNN

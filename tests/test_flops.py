@@ -1,7 +1,7 @@
 """Notebook 05's FLOP counter against hand-computed counts (a multiply-add = 2 FLOPs, a bias add = 1).
 
 The counter (``count_flops``, ``gflops``) is defined in notebook 05, its one user (the table's ``gflops``
-column); :func:`tests.notebook_defs.definitions` loads it without running the notebook.
+column); :func:`scripts.notebook_source.definitions` loads it without running the notebook.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import tensorflow as tf
 from keras import layers
 
 from helpers.layers import FoldedTimeDistributed
-from helpers.models import build_convlstm, build_lrcn
-from tests.notebook_defs import definitions
+from helpers.paper_models import build_convlstm, build_lrcn
+from scripts.notebook_source import definitions
 
 # the counter is defined in notebook 05, the one place that uses it
 NB = definitions(Path(__file__).resolve().parents[1] / "notebooks/05_model_comparison.ipynb",

@@ -10,7 +10,7 @@ import pytest
 
 import helpers.flow as flow_module
 from helpers.flow import FarnebackParams, create_flow_dataset, farneback_flow, flow_cache_key
-from tests.notebook_defs import definitions
+from scripts.notebook_source import definitions
 
 
 def _start(*, num_frames: int, size: int, step: tuple[int, int], square: int) -> tuple[int, int]:

@@ -1,8 +1,8 @@
 """The conditional DCGAN: shapes, training changes the weights, deterministic sampling.
 
-The DCGAN is defined in notebook 05's cells (tests/notebook_defs.py loads them without running the
+The DCGAN is defined in notebook 08's cells (scripts/notebook_source.py loads them without running the
 notebook); the augmentation experiment (frames_from_clips, the frame classifier, the arms and the table)
-is covered by the `pytest --nbmake` run of notebook 05 in the quick profile.
+is covered by the `pytest --nbmake` run of notebook 08 in the quick profile.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import keras
 import numpy as np
 import pytest
 
-from tests.notebook_defs import definitions
+from scripts.notebook_source import definitions
 
 ROOT = Path(__file__).resolve().parents[1]
-nb = definitions(ROOT / "notebooks/05_model_comparison.ipynb")
+nb = definitions(ROOT / "notebooks/08_gan_augmentation.ipynb")
 
 NUM_CLASSES, SIZE = 3, 16
 

@@ -26,9 +26,10 @@ from helpers.inference import (
     split_frame_model,
     takes_flow,
 )
-from helpers.models import build_convlstm, build_lrcn, clip_input, load_model, save_model
+from helpers.models import clip_input, load_model, save_model
+from helpers.paper_models import build_convlstm, build_lrcn
+from scripts.notebook_source import definitions
 from tests.conftest import numbered_frames, write_video
-from tests.notebook_defs import definitions
 
 NUM_FRAMES = 8
 FPS = 25.0

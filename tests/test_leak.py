@@ -1,6 +1,6 @@
-"""Notebook 01's nearest-neighbour memoriser on colour histograms, the model that shows the leak.
+"""Notebook 09's nearest-neighbour memoriser on colour histograms, the model that shows the leak.
 
-Tested through tests/notebook_defs."""
+Tested through scripts/notebook_source."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 from helpers.data import create_dataset
 from helpers.splits import protocol_split
 from helpers.synthetic import generate_dataset
-from tests.notebook_defs import definitions
+from scripts.notebook_source import definitions
 
-NB = definitions(Path(__file__).resolve().parent.parent / "notebooks" / "01_lrcn.ipynb")
+NB = definitions(Path(__file__).resolve().parent.parent / "notebooks" / "09_leak.ipynb")
 colour_histograms, nearest_neighbour_predict = NB.colour_histograms, NB.nearest_neighbour_predict
 
 

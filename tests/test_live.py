@@ -29,7 +29,7 @@ from helpers.live import (
     is_live_url,
     resolve_stream_url,
 )
-from helpers.models import build_lrcn
+from helpers.paper_models import build_lrcn
 from helpers.runtime import TFLitePredictor
 from tests.conftest import write_av_video
 from tests.test_runtime import BLOCKER

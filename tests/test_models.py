@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from helpers.layers import ClipRescaling
-from helpers.models import build_convlstm, build_lrcn, load_model, model_spec, save_model
+from helpers.models import load_model, model_spec, save_model
+from helpers.paper_models import build_convlstm, build_lrcn
 
 # Paper 001, Figure 8: output shape of every TimeDistributed layer, then LSTM and Dense.
 FIGURE8_SHAPES = [

@@ -1,7 +1,7 @@
 """Issue 8's model families: the 3D CNN, the two-stream network, transfer learning, and the
 multi-input path through make_dataset / train / evaluate / run_experiment.
 
-The families are defined in notebook 05's cells (tests/notebook_defs.py loads them without running
+The families are defined in notebook 05's cells (scripts/notebook_source.py loads them without running
 the notebook); other users load the .keras files the notebook saves."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from helpers.flow import create_flow_dataset  # noqa: E402
 from helpers.layers import WeightedAverage  # noqa: E402
 from helpers.models import load_model, model_spec, save_model  # noqa: E402
 from helpers.training import make_dataset, take, train  # noqa: E402
-from tests.notebook_defs import definitions  # noqa: E402
+from scripts.notebook_source import definitions  # noqa: E402
 from tests.test_flow import moving_square  # noqa: E402
 
 # the families only notebook 05 trains are defined in its cells; loaded without running the notebook

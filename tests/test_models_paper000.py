@@ -12,20 +12,12 @@ keras = pytest.importorskip("keras")
 
 from helpers.data import create_dataset, split_by_group  # noqa: E402
 from helpers.evaluation import evaluate  # noqa: E402
-from helpers.models import (  # noqa: E402
-    ClipRescaling,
-    TemporalCentering,
-    WeightedConcat,
-    build_cnn,
-    build_hybrid,
-    build_rnn,
-    load_model,
-    model_spec,
-    save_model,
-)
+from helpers.layers import ClipRescaling, TemporalCentering, WeightedConcat  # noqa: E402
+from helpers.models import load_model, model_spec, save_model  # noqa: E402
+from helpers.paper_models import build_cnn, build_hybrid, build_rnn  # noqa: E402
 from helpers.papers import PAPER000_METRICS, PAPER000_TABLES, paper000_metrics  # noqa: E402
 from helpers.training import train  # noqa: E402
-from tests.notebook_defs import definitions  # noqa: E402
+from scripts.notebook_source import definitions  # noqa: E402
 
 # Tables I-III's layout is defined in notebook 03, the one place that uses it
 NB = definitions(Path(__file__).resolve().parents[1] / "notebooks/03_cnn_rnn_hybrid.ipynb",

@@ -99,7 +99,7 @@ def test_bad_arguments_exit_2(capsys):
 
 def test_recipes_are_the_notebooks_settings(monkeypatch):
     """Each model trains with its notebook's config cell (epochs, batch, patience; the hybrid's alpha)."""
-    from scripts.seeds import notebook_config
+    from scripts.notebook_source import notebook_config
 
     monkeypatch.setenv("HAR_QUICK", "0")  # the full profile's budgets, whatever an earlier test's setup() left
 
@@ -108,4 +108,4 @@ def test_recipes_are_the_notebooks_settings(monkeypatch):
         assert (epochs, batch_size, patience) == (cfg["EPOCHS"], cfg["BATCH_SIZE"], cfg["PATIENCE"]), name
         assert options == ({"alpha": cfg["ALPHA"]} if name == "hybrid" else {}), name
         assert cfg.get("OPTIMIZER", "Adam") == "Adam" and cfg.get("AUGMENT") is None
-        assert f"def {builder}(" in (ROOT / "helpers" / "models.py").read_text()
+        assert f"def {builder}(" in (ROOT / "helpers" / "paper_models.py").read_text()

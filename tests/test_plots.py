@@ -1,5 +1,5 @@
 """Figures: the confusion matrix stays readable (and bounded) at UCF101's 101 classes; the figures that
-notebooks 00 and 04 define for themselves (tested through tests/notebook_defs) read the right frames."""
+notebooks 00 and 04 define for themselves (tested through scripts/notebook_source) read the right frames."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from helpers.plots import MAX_LABELLED_CLASSES, plot_confusion_matrix  # noqa: E402
+from scripts.notebook_source import definitions  # noqa: E402
 from tests.conftest import numbered_frames, write_video  # noqa: E402
-from tests.notebook_defs import definitions  # noqa: E402
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 

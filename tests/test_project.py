@@ -54,7 +54,8 @@ def test_make_targets_resolve_on_a_clean_clone(tmp_path):
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
     for target, expected in (("run", ["venv", "-r requirements.txt", "scripts/embedded.py", "papermill"]),
-                             ("test", ["venv", "-r requirements.txt", "pytest", '-m "not slow"', "--nbmake",
+                             ("test", ["venv", "-r requirements.txt", "ruff check helpers scripts benchmarks tests",
+                                       "pytest", '-m "not slow"', "--nbmake",
                                        "HAR_QUICK=1"]),
                              ("test-all", ["pytest -q tests", "--nbmake"]),
                              ("readme", ["scripts/readme.py"]),

@@ -1,7 +1,7 @@
 """Notebook 06's magnitude pruning: the mask reaches the asked sparsity, survives fine-tuning, and the sparse
 model then quantizes to int8 like any other.
 
-Pruning is defined in notebook 06's cells (tests/notebook_defs.py loads them without running the notebook);
+Pruning is defined in notebook 06's cells (scripts/notebook_source.py loads them without running the notebook);
 the deployment table itself is covered by the `pytest --nbmake` run of notebook 06 in the quick profile.
 """
 
@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from helpers.deploy import TFLitePredictor, export_model
-from helpers.models import build_lrcn
-from tests.notebook_defs import definitions
+from helpers.paper_models import build_lrcn
+from scripts.notebook_source import definitions
 
 ROOT = Path(__file__).resolve().parents[1]
 nb = definitions(ROOT / "notebooks/06_deployment.ipynb", names=["magnitude_masks", "KeepPruned", "sparsity_of",

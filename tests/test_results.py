@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.experiment import PAPER001_COLUMNS
-from helpers.results import upsert_rows
+from helpers.results import record_protocol_runs, upsert_rows
 
 
 def _rows(model: str, protocols: list[str], accuracy: float) -> pd.DataFrame:
@@ -29,6 +29,23 @@ def test_upsert_rows_replaces_rows_with_the_same_key_and_keeps_the_others(tmp_pa
     assert list(on_disk.columns) == list(PAPER001_COLUMNS) and len(on_disk) == 3
     assert on_disk.set_index(["model", "protocol"]).loc[("toy", "group"), "accuracy"] == 0.75
     assert (tmp_path / "paper001.md").exists()
+
+
+def test_record_protocol_runs_fills_paper001_and_trained_models_for_two_notebooks(tmp_path):
+    budget = {"protocol": "group", "test_size": 0.25, "val_size": 0.2, "seed": 27, "epochs": 2, "patience": 15,
+              "batch_size": 4, "epochs_run": 2, "train_s": 1.5}
+    for model, notebook, accuracy in (("lrcn", "01_lrcn", 0.5), ("convlstm", "02_convlstm", 0.75)):
+        evaluations = {"group": {"loss": 1 - accuracy, "accuracy": accuracy, "ms_per_step": 10.0},
+                       "random_clip": {"loss": 0.1, "accuracy": 0.9, "ms_per_step": 11.0}}
+        table = record_protocol_runs(tmp_path, model_name=model, notebook=notebook, evaluations=evaluations,
+                                     columns=PAPER001_COLUMNS, budget=budget)
+    assert list(table.columns) == list(PAPER001_COLUMNS)
+    assert list(zip(table.model, table.protocol, strict=True)) == [
+        ("convlstm", "group"), ("convlstm", "random_clip"), ("lrcn", "group"), ("lrcn", "random_clip")]
+    assert table.set_index(["model", "protocol"]).loc[("lrcn", "group"), "accuracy"] == 0.5
+    trained = pd.read_csv(tmp_path / "trained_models.csv")
+    assert list(trained.columns) == ["model", "notebook", *budget]
+    assert dict(zip(trained.model, trained.notebook, strict=True)) == {"convlstm": "02_convlstm", "lrcn": "01_lrcn"}
 
 
 def test_a_written_table_records_the_machine_beside_it(tmp_path):

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from keras import layers
 
+from scripts.notebook_source import definitions
 from tests.conftest import numbered_frames
-from tests.notebook_defs import definitions
 
 ROOT = Path(__file__).resolve().parents[1]
 nb = definitions(ROOT / "notebooks/05_model_comparison.ipynb")

@@ -17,7 +17,7 @@ import pytest
 
 from helpers.deploy import export_model
 from helpers.inference import predict_single_action
-from helpers.models import build_lrcn
+from helpers.paper_models import build_lrcn
 from helpers.runtime import METADATA_SCHEMA, TFLitePredictor, metadata_path
 from tests.conftest import numbered_frames, write_video
 

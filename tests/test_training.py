@@ -10,7 +10,7 @@ from helpers.config import set_seed
 from helpers.data import create_dataset, video_group
 from helpers.evaluation import confusion_matrix, evaluate, per_class_report
 from helpers.experiment import protocol_split, run_experiment
-from helpers.models import build_lrcn
+from helpers.paper_models import build_lrcn
 from helpers.training import make_dataset, run_folders, train
 
 

@@ -1,4 +1,4 @@
-"""tests/notebook_defs.py: definitions kept, everything else dropped."""
+"""scripts/notebook_source.py: definitions kept, everything else dropped."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.notebook_defs import definitions
+from scripts.notebook_source import definitions
 
 
 def write_notebook(path, *sources: str, markdown: str = "# title") -> None:
