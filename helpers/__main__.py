@@ -126,11 +126,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: The suffixes of an annotated video: the keys of helpers.inference.ANNOTATED_CODECS, which imports TensorFlow
-#: (tests/test_cli.py checks that they agree).
-ANNOTATED_SUFFIXES = (".avi", ".m4v", ".mkv", ".mov", ".mp4")
-
-
 def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Refuse bad arguments before any work (one line, exit status 2); remove killed runs' leftovers
     beside the output (:func:`helpers.atomic.remove_stale`)."""
@@ -151,8 +146,11 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
     output = getattr(args, "output", None)
     if output is None or args.command not in ("classify", "export"):
         return
-    if args.command == "classify" and output.suffix.lower() not in ANNOTATED_SUFFIXES:
-        parser.error(f"--output {output}: an annotated video ends in one of {', '.join(ANNOTATED_SUFFIXES)}")
+    if args.command == "classify":
+        from helpers.annotate import ANNOTATED_CODECS  # the writer's own suffixes (no TensorFlow)
+
+        if output.suffix.lower() not in ANNOTATED_CODECS:
+            parser.error(f"--output {output}: an annotated video ends in one of {', '.join(sorted(ANNOTATED_CODECS))}")
     source = getattr(args, "source", None)
     inputs = [args.model, getattr(args, "calibration", None), None if source is None or _is_url(source) else source]
     try:

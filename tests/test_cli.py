@@ -214,13 +214,6 @@ def test_the_output_suffix_is_checked_before_the_model_loads(video, tmp_path, ca
     assert "out.txt: an annotated video ends in one of .avi, .m4v, .mkv, .mov, .mp4" in line
 
 
-def test_annotated_suffixes_agree_with_the_writer():
-    from helpers.__main__ import ANNOTATED_SUFFIXES
-    from helpers.inference import ANNOTATED_CODECS
-
-    assert sorted(ANNOTATED_SUFFIXES) == sorted(ANNOTATED_CODECS)
-
-
 def test_outputs_never_replace_a_folder(model_path, video, tmp_path, capsys):
     """classify --output dir.mp4 and export --output r / exp/models deleted folders of the user's files."""
     folder = tmp_path / "dir.mp4"
