@@ -138,13 +138,13 @@ def _comparison_rows(table: pd.DataFrame) -> pd.DataFrame:
 def section_leak(results_dir: Path) -> str:
     path = results_dir / "leak.csv"
     if not path.exists():
-        return "_Not produced yet: run `make run` (notebook 01, section \"The leak, by mechanism\")._\n"
+        return "_Not produced yet: run `make run` (notebook 09, the leak)._\n"
     text = (f"{_dataset_line(results_dir)} A memoriser (1-nearest-neighbour on colour histograms, "
             "remembering the training clips: it knows which colours a clip shows, not where, when or what moves) "
             "and the LRCN, each on the leaky `random_clip` split and on held-out "
             "groups (`group`); 95% Wilson intervals from the number of test clips. The paper's LRCN row is 116 of "
             "its 122 UCF50 test clips. How large the leak is depends on the model and on how often a test clip's "
-            "twin (a clip of its group) is in training; notebook 01 computes that share and explains the numbers. "
+            "twin (a clip of its group) is in training; notebook 09 computes that share and explains the numbers. "
             "Source: `results/leak.csv`.\n\n" + to_markdown(pd.read_csv(path), floatfmt=".3f"))
     comparisons = results_dir / "comparisons.csv"
     if comparisons.exists():
