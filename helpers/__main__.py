@@ -364,11 +364,16 @@ class _Terminated(KeyboardInterrupt):
     """SIGTERM (``kill``, a job scheduler) handled like Ctrl-C: ``finally`` blocks remove temporary outputs."""
 
 
+#: Set by SIGTERM: a live run catches the interrupt to end cleanly, and must still exit 143, not 0.
+_TERMINATED: list[bool] = []
+
+
 @contextlib.contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
     """Raise :class:`_Terminated` on SIGTERM in the block (run from the main thread, as signals are)."""
 
     def terminate(signum, frame):
+        _TERMINATED.append(True)
         raise _Terminated
 
     previous = signal.signal(signal.SIGTERM, terminate)
@@ -417,6 +422,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             command = {"classify": classify, "export": export, "train": own_videos.run, "demo": demo}.get(args.command)
             result = command(args) if command else environment()
+        except BrokenPipeError:  # a live run's lines into `| head`: the reader has gone
+            return _stdout_gone()
         except KeyboardInterrupt as err:
             print("error: interrupted", file=sys.stderr)
             return 143 if isinstance(err, _Terminated) else 130
@@ -425,13 +432,21 @@ def main(argv: list[str] | None = None) -> int:
                 raise
             print(f"error: {error_line(err)}", file=sys.stderr)
             return 1
+    if _TERMINATED:  # a live run ended cleanly on SIGTERM (its output is playable): still not a success
+        print("error: interrupted", file=sys.stderr)
+        return 143
     try:
         _print_result(args, result)
         sys.stdout.flush()
-    except BrokenPipeError:  # `| head` closed the pipe: nothing more to say, no traceback at exit either
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141
+    except BrokenPipeError:  # `| head` closed the pipe
+        return _stdout_gone()
     return 0
+
+
+def _stdout_gone() -> int:
+    """Exit status 141 (SIGPIPE's) when stdout's reader has gone, with no traceback at exit either."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 141
 
 
 def _print_result(args: argparse.Namespace, result: dict) -> None:

@@ -303,11 +303,31 @@ def pair_key(a: str, b: str) -> frozenset[str]:
     return frozenset((norm(a), norm(b)))
 
 
+#: A row's columns that belong to its ``a`` / ``b`` side: swapped when :func:`find_pair` turns a row around.
+_SIDES = (("a", "b"), ("accuracy_a", "accuracy_b"), ("only_a", "only_b"))
+_FLIPPED_VERDICT = {"a better": "b better", "b better": "a better"}
+
+
 def find_pair(table: pd.DataFrame, a: str, b: str) -> pd.Series | None:
-    """The row of ``table`` that tests ``a`` against ``b`` (either order, any notebook's spelling), or None."""
+    """The row of ``table`` that tests ``a`` against ``b`` (either order, any notebook's spelling), or None.
+
+    The row comes oriented as asked: stored as ``(b, a)``, its sides, the interval of ``a - b`` and the
+    verdict are turned around, so ``accuracy_a`` is always ``a``'s.
+    """
     key = pair_key(a, b)
     hits = [i for i, r in table.iterrows() if pair_key(r["a"], r["b"]) == key]
-    return table.loc[hits[0]] if hits else None
+    if not hits:
+        return None
+    row = table.loc[hits[0]].copy()
+    if pair_key(row["a"], "") != pair_key(a, ""):  # stored the other way round
+        for left, right in _SIDES:
+            if left in row.index and right in row.index:
+                row[left], row[right] = row[right], row[left]
+        if "ci_low" in row.index and "ci_high" in row.index:
+            row["ci_low"], row["ci_high"] = -row["ci_high"], -row["ci_low"]
+        if "verdict" in row.index:
+            row["verdict"] = _FLIPPED_VERDICT.get(row["verdict"], row["verdict"])
+    return row
 
 
 def notebook_of(rows: pd.DataFrame) -> str:

@@ -152,6 +152,14 @@ def test_each_pair_is_tested_once(tmp_path):
         record_comparisons(path, [again])
     table = pd.read_csv(path)
     assert find_pair(table, "ConvLSTM", "LRCN")["notebook"] == "02_convlstm"
+    # asked the other way round, the row is turned around: a's accuracy, discordant count, interval and verdict
+    stored, turned = find_pair(table, "LRCN", "ConvLSTM"), find_pair(table, "ConvLSTM", "LRCN")
+    assert (stored["a"], turned["a"]) == ("lrcn (group)", "convlstm (group)")
+    assert (turned["accuracy_a"], turned["only_a"]) == (stored["accuracy_b"], stored["only_b"])
+    assert (turned["ci_low"], turned["ci_high"]) == (-stored["ci_high"], -stored["ci_low"])
+    assert {stored["verdict"], turned["verdict"]} <= {"a better", "b better", "no clear difference"}
+    if stored["verdict"] != "no clear difference":
+        assert stored["verdict"] != turned["verdict"]
     assert find_pair(table, "LRCN", "CNN") is None
     with pytest.raises(ValueError, match="tests a pair twice"):
         record_comparisons(tmp_path / "other.csv", [dict(again, a="x", b="y"), dict(again, a="y", b="x")])
