@@ -141,7 +141,7 @@ def split_random_clip_leaky(num_clips: int | Sequence, *, test_size: float = 0.2
     """The paper's clip-level random split. **Leaks**: clips of one group (same long
     video, same actor and background) land on both sides, so a test clip's scene may have been
     seen in training: a model that matches scenes scores higher than on held-out groups (notebook
-    01's memoriser), one that recognises the action need not (its LRCN does not, on the embedded data).
+    09's memoriser), one that recognises the action need not (its LRCN does not, on the embedded data).
 
     Kept only to reproduce the paper's protocol and measure what the leak does to each model.
 

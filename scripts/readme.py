@@ -178,7 +178,8 @@ def section_comparisons(results_dir: Path) -> str:
         policy = "**Out of date:** this table predates the multiplicity policy; `make run` brings it up to date. "
     return ("Every \"A beats B\" of the notebooks, each pair tested once, on the same test clips with McNemar's "
             "exact test (the unpaired rows compare different test sets); `difference` = accuracy_a - accuracy_b "
-            f"with the 95% interval of the same method as `p`; the more accurate one is better only when p < {ALPHA}. "
+            f"with the 95% interval of the same method as `p` (both unadjusted); the more accurate one is better only "
+            f"when `p (Holm)` < {ALPHA}. "
             + policy + f"One seed each (the seed spread below). Rows from notebooks "
             f"{', '.join(sorted(table.notebook.astype(str).unique()))}. Source: `results/comparisons.csv`.\n\n"
             + to_markdown(pd.concat([table[["notebook"]].reset_index(drop=True), _comparison_rows(table)], axis=1),
