@@ -17,6 +17,7 @@ prediction as it is made (``--json``: one JSON object each, then the run's summa
 1 on any failure (with one ``error: ...`` line on stderr), 2 on bad arguments (checked before any work,
 :func:`check_args`: numbers, the output's suffix, an output that would replace a folder or an input), 130 on
 Ctrl-C and 143 on SIGTERM (handled alike: temporary outputs removed), 141 when stdout's reader has gone (``| head``).
+A live run and the ``demo`` server are meant to be stopped that way: Ctrl-C or SIGTERM ends them cleanly, status 0.
 
 ``--model`` also takes a ``.tflite`` file written by ``export`` (its ``.tflite.json`` metadata beside it):
 it then runs through the LiteRT interpreter (:mod:`helpers.runtime`), without importing TensorFlow.
@@ -364,16 +365,11 @@ class _Terminated(KeyboardInterrupt):
     """SIGTERM (``kill``, a job scheduler) handled like Ctrl-C: ``finally`` blocks remove temporary outputs."""
 
 
-#: Set by SIGTERM: a live run catches the interrupt to end cleanly, and must still exit 143, not 0.
-_TERMINATED: list[bool] = []
-
-
 @contextlib.contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
     """Raise :class:`_Terminated` on SIGTERM in the block (run from the main thread, as signals are)."""
 
     def terminate(signum, frame):
-        _TERMINATED.append(True)
         raise _Terminated
 
     previous = signal.signal(signal.SIGTERM, terminate)
@@ -432,9 +428,6 @@ def main(argv: list[str] | None = None) -> int:
                 raise
             print(f"error: {error_line(err)}", file=sys.stderr)
             return 1
-    if _TERMINATED:  # a live run ended cleanly on SIGTERM (its output is playable): still not a success
-        print("error: interrupted", file=sys.stderr)
-        return 143
     try:
         _print_result(args, result)
         sys.stdout.flush()

@@ -13,7 +13,6 @@ Gradio (a maintained library for exactly this: upload, webcam streaming, a clien
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -32,31 +31,25 @@ DEFAULT_TRAINED_ON = ("the embedded dataset (`make run`): rendered clips of simp
 def model_caveat(model_path: str | os.PathLike, class_names: tuple[str, ...]) -> str:
     """The model card's caveat in Markdown: the classes, what the model was trained on, and its limits.
 
-    Read from, in order: a ``trained_on`` / ``card`` field of the sidecar ``<model>.json``; the ``**Limits**``
-    line and title of a ``<stem>.md`` card beside the model (``python -m helpers train`` writes one); else
-    :data:`DEFAULT_TRAINED_ON`.
+    Read from the model's card (:func:`helpers.cards.read_card`: beside a ``.keras`` model, or in an export's
+    sidecar, each checked against the model file); without one, :data:`DEFAULT_TRAINED_ON`.
     """
+    import warnings
+
+    from helpers.cards import read_card
+
     path = Path(model_path)
-    sidecar, card = Path(f"{path}.json"), path.with_suffix(".md")
-    meta = {}
-    if sidecar.is_file():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a stale or unreadable card counts as none (classify's note says why)
         try:
-            meta = json.loads(sidecar.read_text(encoding="utf-8"))
+            card = read_card(path) or {}
         except (OSError, ValueError):
-            meta = {}
+            card = {}
     lines = [f"**Model** `{path.name}`: {len(class_names)} classes, every video gets one of them "
              f"(there is no \"none of these\"): {', '.join(class_names)}."]
-    meta = meta if isinstance(meta, dict) else {}
-    said = [f"**{name}**: {meta[key]}" for key, name in (("trained_on", "Trained on"), ("card", "Card"))
-            if isinstance(meta.get(key), str) and meta[key]]
-    if card.is_file():
-        text = card.read_text(encoding="utf-8", errors="replace")
-        title = next((line.lstrip("# ").strip() for line in text.splitlines() if line.startswith("# ")), "")
-        if " trained on " in title and not said:
-            said.append(f"**Trained on**: {title.split(' trained on ', 1)[1]}")
-        limits = text.split("**Limits**:", 1)
-        if len(limits) == 2:  # the item runs to the next item or a blank line
-            said.append("**Limits**: " + " ".join(limits[1].split("\n* ", 1)[0].split("\n\n", 1)[0].split()))
+    said = [f"**Trained on**: {card['trained_on']}"] if card.get("trained_on") else []
+    if card.get("limits"):
+        said.append("**Limits**: " + " ".join(map(str, card["limits"])))
     return "\n\n".join(lines + (said or [f"**Trained on**: {DEFAULT_TRAINED_ON}."]))
 
 

@@ -140,15 +140,19 @@ def test_the_page_states_the_model_s_classes_and_what_it_was_trained_on(server, 
     config = json.loads(urllib.request.urlopen(server + "config", timeout=10).read())
     markdown = " ".join(str(c.get("props", {}).get("value", "")) for c in config["components"])
     assert "Jumping, SitDown, StandUp" in markdown and DEFAULT_TRAINED_ON in markdown
-    # a card beside the model: its title's "trained on" and its Limits item; a sidecar's trained_on comes first
+    # the model's card (helpers.cards, checked against the model file): what it was trained on and its limits
+    from helpers.cards import write_card
+
     model = tmp_path / "m.keras"
-    model.with_suffix(".md").write_text("# Model card: lrcn trained on /data/kitchen\n\n* **Data**: x\n"
-                                        "* **Limits**: holds for this\n  kitchen only.\n* **Other**: y\n")
+    model.write_bytes(b"weights")
+    write_card(model, {"model": "lrcn", "trained_on": "/data/kitchen: 40 clips",
+                       "limits": ["Holds for this kitchen only.", "No 'none of these'."]})
     caveat = model_caveat(model, ("A", "B"))
-    assert "**Trained on**: /data/kitchen" in caveat and "**Limits**: holds for this kitchen only." in caveat
-    assert "Other" not in caveat and DEFAULT_TRAINED_ON not in caveat and "2 classes" in caveat
-    Path(f"{model}.json").write_text(json.dumps({"trained_on": "UCF50 split 1"}))
-    assert "**Trained on**: UCF50 split 1" in model_caveat(model, ("A", "B"))
+    assert "**Trained on**: /data/kitchen: 40 clips" in caveat
+    assert "**Limits**: Holds for this kitchen only. No 'none of these'." in caveat
+    assert DEFAULT_TRAINED_ON not in caveat and "2 classes" in caveat
+    model.write_bytes(b"other weights")  # the card now describes another file: not shown
+    assert DEFAULT_TRAINED_ON in model_caveat(model, ("A", "B"))
 
 
 def test_the_camera_tab_windows_are_the_file_path_s(tflite, tmp_path):
