@@ -17,11 +17,11 @@ lock, so one builds and the others load what it wrote.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -98,13 +98,21 @@ def cache_lock(cache_dir: str | os.PathLike) -> Iterator[None]:
     takes no lock: its parent holds it, and the worker must go on to :func:`helpers.parallel.parallel_map`,
     which stops it and makes the parent explain the missing main guard.
     """
-    if getattr(multiprocessing.current_process(), "_inheriting", False):
+    try:
+        import fcntl  # POSIX only: on Windows builders are not serialised (and the package still imports)
+    except ImportError:
+        fcntl = None
+    if fcntl is None or getattr(multiprocessing.current_process(), "_inheriting", False):
         yield
         return
     Path(cache_dir).mkdir(parents=True, exist_ok=True)
     handle = os.open(cache_dir, os.O_RDONLY)
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another process is building here: say so, then wait for it
+            print(f"note: waiting for another process building in {cache_dir}", file=sys.stderr, flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
         yield
     finally:
         os.close(handle)

@@ -98,11 +98,11 @@ def _deadline(seconds: float | None) -> Iterator[float]:
 
     A timer signal (SIGALRM) interrupts a read that waits on a trickling socket, which nothing
     else in yt-dlp or the standard library bounds. Signals reach the main thread only; elsewhere
-    the progress hook checks the yielded end time between chunks. (It replaces any outer real-time
-    timer; nothing in this package sets one.)
+    the progress hook checks the yielded end time between chunks, as it does on Windows (no SIGALRM).
+    (It replaces any outer real-time timer; nothing in this package sets one.)
     """
     end = time.monotonic() + seconds if seconds is not None else float("inf")
-    if seconds is None or threading.current_thread() is not threading.main_thread():
+    if seconds is None or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
         yield end
         return
 
