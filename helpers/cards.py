@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from helpers.atomic import write_text
-from helpers.runtime import file_sha256, read_metadata
+from helpers.runtime import file_sha256, metadata_path, read_metadata
 
 CARD_SUFFIX = ".card.json"
 #: The first limit of every model trained on the embedded dataset (``docs/datasheet.md``).
@@ -135,7 +135,7 @@ def read_card(model_path: str | os.PathLike) -> dict | None:
     there is none, or (with a warning) when it describes another file than ``model_path``."""
     model_path = Path(model_path)
     if model_path.suffix != ".keras":
-        return read_metadata(model_path).get("card")  # checked against its schema and the file
+        return _checked(read_metadata(model_path).get("card"), where=metadata_path(model_path))
     path = card_path(model_path)
     if not path.is_file():
         return None
@@ -147,6 +147,19 @@ def read_card(model_path: str | os.PathLike) -> dict | None:
     if not isinstance(card, dict) or card.get("sha256") != file_sha256(model_path):
         warnings.warn(f"{path}: describes another file than {model_path.name} (SHA-256 differs); ignored",
                       stacklevel=2)
+        return None
+    return _checked(card, where=path)
+
+
+def _checked(card: dict | None, *, where: Path) -> dict | None:
+    """``card`` if the fields a reader prints have their types (``trained_on`` text, ``limits`` a list of
+    texts), else None with a warning: a hand-edited card never breaks ``classify``."""
+    if card is None:
+        return None
+    limits = card.get("limits")
+    if not (isinstance(card.get("trained_on"), str | None)
+            and (limits is None or (isinstance(limits, list) and all(isinstance(x, str) for x in limits)))):
+        warnings.warn(f"{where}: model card with a malformed trained_on or limits; ignored", stacklevel=3)
         return None
     return card
 

@@ -171,3 +171,15 @@ def test_make_seeds_adds_the_seed_spread_to_a_card_written_before_it(saved, tmp_
     refresh_cards(seeds_csv, models=["lrcn", "cnn"])  # no cnn.keras here: nothing to refresh
     assert cards.read_card(path)["seed_spread"]["seeds"] == [27, 28]  # still the card of this very file
     assert "2 seeds (27, 28) under group" in cards.markdown_path(path).read_text()
+
+
+def test_a_card_with_malformed_fields_is_ignored_with_a_warning(tmp_path):
+    """A hand-edited card whose limits are not a list of texts would break classify's printing: it counts as none."""
+    model = tmp_path / "m.keras"
+    model.write_bytes(b"weights")
+    cards.write_card(model, {"model": "m", "trained_on": "here", "limits": ["one line"]})
+    assert cards.read_card(model)["limits"] == ["one line"]
+    for bad in ({"limits": {"x": 1}}, {"limits": "text"}, {"trained_on": 3}):
+        cards.write_card(model, {"model": "m", "trained_on": "here", "limits": ["one line"], **bad})
+        with pytest.warns(UserWarning, match="malformed trained_on or limits"):
+            assert cards.read_card(model) is None
