@@ -14,6 +14,7 @@ Gradio (a maintained library for exactly this: upload, webcam streaming, a clien
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -173,6 +174,10 @@ def serve(model_path: str | os.PathLike, *, host: str = "127.0.0.1", port: int |
     model = load_for_inference(model_path)
     work_dir = Path(tempfile.mkdtemp(prefix="har-demo-"))
     page = build_page(model, model_path=model_path, download_dir=Path(download_dir), work_dir=work_dir)
-    page.launch(server_name=host, server_port=port, prevent_thread_lock=not block, inbrowser=False, share=False,
-                max_file_size=DOWNLOAD_LIMITS["max_filesize"], allowed_paths=[str(work_dir)], quiet=not block)
+    try:
+        page.launch(server_name=host, server_port=port, prevent_thread_lock=not block, inbrowser=False, share=False,
+                    max_file_size=DOWNLOAD_LIMITS["max_filesize"], allowed_paths=[str(work_dir)], quiet=not block)
+    finally:
+        if block:  # stopped: this session's annotated videos go with it
+            shutil.rmtree(work_dir, ignore_errors=True)
     return page if not block else page.local_url
