@@ -6,6 +6,7 @@ typed by hand.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -48,6 +49,7 @@ ISA_FAMILIES = (("amx_tile", "amx"), ("avx512f", "avx512"), ("avx2", "avx2"), ("
                 ("asimd", "neon"))
 
 
+@functools.cache  # one process, one machine: read /proc/cpuinfo and the versions once
 def machine_environment() -> dict:
     """The CPU (model, instruction-set family and the flags that pick oneDNN's kernels) and the library versions:
     what a number can depend on beyond the code and the seed."""

@@ -15,6 +15,7 @@ and ai-edge-litert (README, "Deployment").
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -53,8 +54,18 @@ def metadata_path(path: str | os.PathLike) -> Path:
 
 
 def file_sha256(path: Path) -> str | None:
-    """SHA-256 of a file (None for a folder, e.g. a SavedModel)."""
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+    """SHA-256 of a file (None for a folder, e.g. a SavedModel); remembered while the file's size and time stay
+    (classify reads a model's card and sidecar more than once)."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    stat = path.stat()
+    return _sha256(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=32)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _check_schema(meta: object, meta_path: Path) -> dict:

@@ -174,7 +174,7 @@ def open_video(path: str | os.PathLike, *, threads: int | str | None = DECODER_T
     if context.width * context.height > cap:
         container.close()
         raise VideoReadError(path, f"frames of {context.width}x{context.height} pixels are over the cap of {cap} "
-                                   "(helpers.video.MAX_FRAME_PIXELS, 8K: 7680x4320)")
+                                   "(helpers.video.MAX_FRAME_PIXELS; 8K, 7680x4320, by default)")
     context.options = {**context.options, "max_pixels": str(cap)}  # FFmpeg's own check: a mid-stream size change
     threads = resolve_decoder_threads(context.width, context.height, threads)
     context.thread_type, context.thread_count = ("AUTO", 0) if threads is None else ("SLICE", int(threads))
