@@ -19,6 +19,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from helpers.cache import cache_key, load_or_build
+from helpers.logs import printable
 from helpers.parallel import parallel_map
 from helpers.video import VideoReadError, frame_extraction
 
@@ -143,7 +144,7 @@ def _report_skipped(skipped: list | int | None, *, total: int) -> None:
     if isinstance(skipped, int):
         tqdm.write(f"WARNING: skipped {skipped} of {total} videos that could not be decoded", file=sys.stderr)
         return
-    names = "; ".join(f"{path} ({reason})" for path, reason in skipped)
+    names = "; ".join(printable(f"{path} ({reason})") for path, reason in skipped)  # one line, whatever the names
     tqdm.write(f"WARNING: skipped {len(skipped)} of {total} videos that could not be decoded: {names}", file=sys.stderr)
 
 
