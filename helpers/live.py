@@ -28,7 +28,7 @@ import numpy as np
 
 from helpers.annotate import ANNOTATED_MAX_SIDE, FALLBACK_FPS, AnnotatedWriter
 from helpers.inference import DEFAULT_SMOOTHING, DEFAULT_STRIDE_S, SlidingWindows, as_predictor, count_label_changes
-from helpers.video import decode_frames, frame_to_rgb
+from helpers.video import decode_frames, frame_to_rgb, limit_frame_size
 
 #: URL schemes that are live by nature; an http(s) URL is live with ``--live`` or when it names an HLS playlist.
 LIVE_SCHEMES = frozenset({"rtsp", "rtsps", "rtmp", "rtmps", "srt", "udp", "rtp", "tcp"})
@@ -112,6 +112,10 @@ def open_live(source: str, *, format: str | None = None, timeout_s: float = 10.0
     if not container.streams.video:
         container.close()
         raise LiveSourceError(f"{source}: no video stream")
+    refused = limit_frame_size(container.streams.video[0].codec_context)  # the cap a file gets
+    if refused:
+        container.close()
+        raise LiveSourceError(f"{source}: {refused}")
     return container
 
 

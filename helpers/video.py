@@ -147,6 +147,17 @@ def check_video_file(path: str | os.PathLike) -> Path:
     return path
 
 
+def limit_frame_size(context: av.codec.context.CodecContext, *, max_pixels: int | None = None) -> str | None:
+    """Why a stream's declared frames are refused (over ``max_pixels``, default :data:`MAX_FRAME_PIXELS`), or None;
+    then FFmpeg's own ``max_pixels`` option refuses a larger frame mid-stream too. Files and live sources alike."""
+    cap = MAX_FRAME_PIXELS if max_pixels is None else max_pixels
+    if context.width * context.height > cap:
+        return (f"frames of {context.width}x{context.height} pixels are over the cap of {cap} "
+                "(helpers.video.MAX_FRAME_PIXELS; 8K, 7680x4320, by default)")
+    context.options = {**context.options, "max_pixels": str(cap)}
+    return None
+
+
 def open_video(path: str | os.PathLike, *, threads: int | str | None = DECODER_THREADS,
                max_pixels: int | None = None) -> av.container.InputContainer:
     """Open a video with PyAV (FFmpeg), or raise :class:`VideoReadError` naming the file and the reason.
@@ -170,12 +181,10 @@ def open_video(path: str | os.PathLike, *, threads: int | str | None = DECODER_T
         container.close()
         raise VideoReadError(path, "not a readable video (no video stream)")
     context = container.streams.video[0].codec_context
-    cap = MAX_FRAME_PIXELS if max_pixels is None else max_pixels
-    if context.width * context.height > cap:
+    refused = limit_frame_size(context, max_pixels=max_pixels)
+    if refused:
         container.close()
-        raise VideoReadError(path, f"frames of {context.width}x{context.height} pixels are over the cap of {cap} "
-                                   "(helpers.video.MAX_FRAME_PIXELS; 8K, 7680x4320, by default)")
-    context.options = {**context.options, "max_pixels": str(cap)}  # FFmpeg's own check: a mid-stream size change
+        raise VideoReadError(path, refused)
     threads = resolve_decoder_threads(context.width, context.height, threads)
     context.thread_type, context.thread_count = ("AUTO", 0) if threads is None else ("SLICE", int(threads))
     return container

@@ -27,6 +27,7 @@ from helpers.live import (
     camera_source,
     classify_live,
     is_live_url,
+    open_live,
     resolve_stream_url,
 )
 from helpers.paper_models import build_lrcn
@@ -217,3 +218,14 @@ def test_an_hls_playlist_is_opened_by_pyav_directly(tflite, tmp_path):
         summary = classify_live(TFLitePredictor(tflite), url, window=0.8, pace=False, timeout_s=5)
     assert summary.frames == 50 and summary.windows >= 5
     assert "the stream ended or the connection was lost after 2.0 s" in summary.ended
+
+
+def test_a_live_source_gets_the_pixel_cap_a_file_gets(tmp_path, monkeypatch):
+    """Live streams are the least trusted input: frames over helpers.video.MAX_FRAME_PIXELS are refused at open."""
+    import helpers.video as video_module
+
+    video = write_av_video(tmp_path / "clip.ts", np.stack(list(frames(seconds=1, fps=25, size=64, action="dark"))))
+    open_live(str(video)).close()
+    monkeypatch.setattr(video_module, "MAX_FRAME_PIXELS", 64 * 64 - 1)
+    with pytest.raises(LiveSourceError, match=r"clip\.ts: frames of 64x64 pixels are over the cap of 4095"):
+        open_live(str(video))
