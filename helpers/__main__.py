@@ -253,8 +253,7 @@ def classify(args: argparse.Namespace) -> dict:
         "top": [{"label": name, "probability": p} for name, p in prediction.top(args.top)],
     }
     if args.output is not None:
-        options = {key: value for key, value in (("window", args.window), ("stride", args.stride),
-                                                  ("smoothing", args.smoothing)) if value is not None}
+        options = _window_options(args)
         with warnings.catch_warnings(record=True) as caught:  # e.g. a window grown at a low frame rate
             warnings.simplefilter("always")
             stream = inference.predict_on_video(model, video, args.output, progress=progress, **options)
@@ -278,6 +277,11 @@ def classify(args: argparse.Namespace) -> dict:
     return result
 
 
+def _window_options(args: argparse.Namespace) -> dict:
+    """``--window``, ``--stride`` and ``--smoothing`` where given: the file path and the live path take the same."""
+    return {key: value for key in ("window", "stride", "smoothing") if (value := getattr(args, key)) is not None}
+
+
 def classify_live(args: argparse.Namespace) -> dict:
     """``classify`` on a camera or live stream: one line per prediction as it is made (``--json``: a JSON object
     each); returns the run's summary. A lost connection (after ``--reconnect`` tries) raises after it."""
@@ -287,8 +291,7 @@ def classify_live(args: argparse.Namespace) -> dict:
     source, fmt = live.camera_source(args.camera) if args.camera is not None else (args.source, None)
     if args.camera is None and args.live:
         source = live.resolve_stream_url(args.source)  # a live page (YouTube): its stream URL, nothing downloaded
-    options = {key: value for key, value in (("window", args.window), ("stride", args.stride),
-                                              ("smoothing", args.smoothing)) if value is not None}
+    options = _window_options(args)
 
     def show(p: live.LivePrediction) -> None:
         print(json.dumps(p.as_dict()) if args.json else
