@@ -85,6 +85,11 @@ def test_make_run_time_comes_from_the_last_measured_run(tmp_path):
     (results / "make_run.json").write_text(json.dumps({"make_run_s": 1800, "notebooks_s": {"01_lrcn": 900}}))
     text = section_make_run(results, readme_text=row)
     assert "1,800 s, about 0.5 hours" in text and "01_lrcn, took 900 s" in text and "make_run.json" in text
+    # an incremental rerun that skipped every notebook: the full time is the sum of their last executions, not 0 s
+    (results / "make_run.json").write_text(json.dumps({"make_run_s": 0, "notebooks_s": {"01_lrcn": 900, "02": 700},
+                                                       "ran": [], "skipped": ["01_lrcn", "02"]}))
+    text = section_make_run(results)
+    assert "took 1,600 s" in text and "ran 0 of them in 0 s and skipped the rest" in text
     (results / "make_run.json").unlink()
     assert "has not been timed yet" in section_make_run(results)
 
