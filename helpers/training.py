@@ -14,8 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from helpers.keras_compat import apply_strategy_fixes, built_under_strategy
-from helpers.pipeline import (  # noqa: F401  (take, AUGMENTATIONS: old paths of notebooks 01/02/05, experiment)
-    AUGMENTATIONS,
+from helpers.pipeline import (  # noqa: F401  (make_dataset, take: the old paths notebooks 01/02/05 and experiment import)
     Features,
     compile_model,
     make_dataset,

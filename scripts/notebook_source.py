@@ -44,12 +44,10 @@ class Cell:
 
 @dataclass(frozen=True)
 class Definition:
-    """One marked top-level definition: its name, its source (with the comments under the marker) and node."""
+    """One marked top-level definition: its name and its source (with the comments under the marker)."""
 
     name: str
     source: str
-    node: ast.stmt
-    cell: int
 
 
 def code_cells(notebook: str | os.PathLike) -> list[Cell]:
@@ -99,7 +97,7 @@ def marked_definitions(notebook: str | os.PathLike) -> list[Definition]:
             # the comments under the marker go along (they explain the definition); the marker does not
             comments = [line for line in above[marks[-1] + 1:] if line.strip()]
             source = "\n".join(comments + lines[start - 1:node.end_lineno])
-            found.append(Definition(names[0], source, node, cell.index))
+            found.append(Definition(names[0], source))
     return found
 
 
