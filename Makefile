@@ -87,7 +87,7 @@ NBEXEC ?= $(PY) -m papermill --cwd notebooks --execution-timeout $(NB_TIMEOUT) -
 # Which notebooks' outputs (saved models, tables) each notebook reads: a new run of those reruns it.
 NB_READS_02_convlstm := 01_lrcn
 NB_READS_04_predict := 01_lrcn
-NB_READS_05_model_comparison := 01_lrcn 02_convlstm 03_cnn_rnn_hybrid
+NB_READS_05_model_comparison := 01_lrcn 02_convlstm 03_cnn_rnn_hybrid 10_transfer
 NB_READS_06_deployment := 01_lrcn 02_convlstm 05_model_comparison
 NB_READS_07_explainability := 05_model_comparison
 NB_READS_09_leak := 01_lrcn

@@ -17,13 +17,14 @@ in a one-way stack: a module imports only modules listed before it.
 10. ``flow`` (optical flow), ``annotate`` (labelled frames, the annotated video, joined test videos).
 11. ``runtime``: the model contract (``ModelSpec``) and an exported file's LiteRT runner, no TensorFlow.
     ``cards``: the model card beside every saved model and in an export's sidecar, no TensorFlow.
-12. ``keras_compat``: every use of Keras' and the TFLite converter's private API (two attributes, the per-tensor
+12. ``keras_compat``: every use of Keras' and the TFLite converter's private API (three attributes, the per-tensor
     switch, the tf.distribute workarounds for a model built under a strategy).
-13. ``layers``: custom Keras layers under names that say what they are.
-14. ``models``: ``clip_input``, save/load with class names; ``paper_models``: the paper models'
-    builders, generated from the notebooks' ``#@save`` definitions by ``make export`` (never edited by hand).
+13. ``layers``: custom Keras layers under names that say what they are; ``flops``: a model's FLOPs per clip.
+14. ``models``: ``clip_input``, save/load with class names.
 15. ``pipeline`` (the tf.data pipeline ``make_dataset`` and ``compile_model``), then ``training``,
-    ``evaluation``, ``predictor`` (a Keras model's compiled passes for inference).
+    ``evaluation``, ``predictor`` (a Keras model's compiled passes for inference, their latency);
+    ``paper_models``: the paper models' builders (and transfer's pretraining), generated from the notebooks'
+    ``#@save`` definitions by ``make export`` (never edited by hand); ``robustness``: accuracy on perturbed clips.
 16. ``inference`` (classify a video: sliding windows, smoothing; TensorFlow only for a ``.keras`` model),
     ``live`` (cameras and live streams), ``deploy`` (export), ``download`` (a video by URL).
 17. ``results`` (tables in ``results/``), ``stats`` (intervals, tests, Holm: computed here, the

@@ -178,3 +178,26 @@ def _flows(features: np.ndarray, *, params: FarnebackParams, num_workers: int | 
         for flow in results:
             yield flow
             bar.update(1)
+
+
+def flow_to_rgb(flow: np.ndarray, *, max_magnitude: float | None = None) -> np.ndarray:
+    """Colour a flow field for display (notebook 05's figure): hue = direction, brightness = speed (HSV coding).
+
+    Args:
+        flow: ``(..., height, width, 2)`` as :func:`farneback_flow` returns it.
+        max_magnitude: Speed (px/frame) shown at full brightness; None uses the largest in ``flow``.
+
+    Returns:
+        uint8 RGB ``(..., height, width, 3)``.
+    """
+    flow = np.asarray(flow, dtype=np.float32)
+    dx, dy = flow[..., 0], flow[..., 1]
+    magnitude = np.hypot(dx, dy)
+    angle = np.mod(np.arctan2(dy, dx), 2 * np.pi)
+    top = float(magnitude.max()) if max_magnitude is None else float(max_magnitude)
+    hsv = np.empty((*flow.shape[:-1], 3), np.uint8)
+    hsv[..., 0] = np.round(angle * (179.0 / (2 * np.pi))).astype(np.uint8)  # OpenCV hue is 0..179
+    hsv[..., 1] = 255
+    hsv[..., 2] = np.clip(magnitude / top * 255.0, 0, 255).astype(np.uint8) if top > 0 else 0
+    flat = hsv.reshape(-1, 1, 3)
+    return cv2.cvtColor(flat, cv2.COLOR_HSV2RGB).reshape(hsv.shape)

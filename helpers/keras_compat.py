@@ -2,6 +2,7 @@
 
 * :func:`layer_takes_training`, :func:`built_under_strategy`: two private attributes read by
   :mod:`helpers.layers` and :mod:`helpers.training`, each with a public fallback.
+* :func:`graph_nodes`: the nodes of a functional or Sequential model's graph (:mod:`helpers.flops` walks them).
 * :func:`disable_per_channel`: the converter's per-tensor int8 switch (:mod:`helpers.deploy`).
 * :func:`apply_strategy_fixes`: Keras 3's ``fit`` under a tf.distribute strategy.
 
@@ -47,6 +48,28 @@ def layer_takes_training(layer: keras.layers.Layer) -> bool:
 def built_under_strategy(model: keras.Model) -> bool:
     """Whether ``model`` was created inside a tf.distribute strategy's scope (its private ``_distribute_strategy``)."""
     return getattr(model, "_distribute_strategy", None) is not None
+
+
+def graph_nodes(model: keras.Model) -> list:
+    """Every node (one layer call) of a functional or Sequential model's graph, input nodes included.
+
+    Keras 3 keeps them in the private ``_nodes_by_depth`` (a Sequential model's graph is its private
+    ``_functional``); guarded, with an error naming the model where they are missing.
+
+    Raises:
+        ValueError: A Sequential model without an input shape.
+        TypeError: A model with no graph to walk (a subclassed model).
+    """
+    graph = model
+    if isinstance(model, keras.Sequential):
+        if not model.built or getattr(model, "_functional", None) is None:
+            raise ValueError(f"Sequential model {model.name!r} has no input shape: start it with keras.Input")
+        graph = model._functional
+    nodes_by_depth = getattr(graph, "_nodes_by_depth", None)
+    if nodes_by_depth is None:
+        raise TypeError(f"cannot walk model {model.name!r} ({type(model).__name__}): only functional and "
+                        "Sequential models are supported")
+    return [node for nodes in nodes_by_depth.values() for node in nodes]
 
 
 def disable_per_channel(converter: tf.lite.TFLiteConverter, *, path: str | os.PathLike) -> None:

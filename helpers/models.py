@@ -9,9 +9,8 @@ everything inference needs. The one exception is notebook 05's two-stream model,
 takes the clip's optical flow (``{"clip": ..., "flow": ...}``, see :mod:`helpers.flow`).
 
 The paper models' builders (paper 001's ``build_lrcn``, ``build_convlstm``; paper 000's ``build_cnn``,
-``build_rnn``, ``build_hybrid``) are in :mod:`helpers.paper_models`, generated from the notebooks'
-``#@save`` definitions. The families only notebook 05 trains (3D CNN, two-stream, transfer) are
-defined in that notebook; other users load its saved ``.keras`` files.
+``build_rnn``, ``build_hybrid``; the families of notebooks 05 and 10: ``build_c3d``, ``build_two_stream``,
+``build_transfer``) are in :mod:`helpers.paper_models`, generated from the notebooks' ``#@save`` definitions.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Sources (CITATION.cff cites both): paper 001, Hamadain, Osman and Hamed, "A New Image
 Classification Method at A High-Speed Using a Deep Convolutional (Conv2D) and Long Short-Term
 Memory (LSTM) Algorithm" (Figures 8, 10, 11); paper 000, "Deep learning for image and video
-processing" (Tables I-III).
+processing" (Tables I-III); paper 002, "Deep Learning Techniques for Image Recognition and Classification"
+(Table 4.1).
 """
 
 from __future__ import annotations
@@ -60,3 +61,19 @@ def paper000_metrics() -> list:
 
     return ["accuracy", keras.metrics.MeanSquaredError(name="mse"), keras.metrics.MeanAbsoluteError(name="mae"),
             keras.metrics.AUC(name="auc")]
+
+
+#: Paper 002, Table 4.1, as printed: each column quotes a different model, task and dataset
+#: from another paper (ResNet on ImageNet, an LSTM captioner, a DCGAN, a CNN-RNN on video).
+#: "Robustness" and "complexity" are adjectives, not measurements. Kept as data so notebook
+#: 05 can show it beside its table, clearly marked as not comparable.
+PAPER002_TABLE41: dict[str, dict[str, str]] = {
+    "CNNs": {"accuracy": "97.3% (ResNet on ImageNet)", "gflops": "7.2 (AlexNet)", "robustness": "High",
+             "task": "Static images", "complexity": "Medium"},
+    "RNNs": {"accuracy": "75% (LSTM for image captioning)", "gflops": "20 (Seq2Seq)", "robustness": "Medium",
+             "task": "Sequential data", "complexity": "High"},
+    "GANs": {"accuracy": "85% (DCGAN for image generation)", "gflops": "56.3 (GAN)", "robustness": "Medium",
+             "task": "Generative tasks", "complexity": "High"},
+    "Hybrid Models": {"accuracy": "98.2% (CNN-RNN for video analysis)", "gflops": "30 (Hybrid)",
+                      "robustness": "High", "task": "Complex tasks", "complexity": "Very High"},
+}

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
 
 def save_figure(fig: plt.Figure, path: str | os.PathLike, *, dpi: int = 120) -> Path:
@@ -76,5 +77,61 @@ def plot_confusion_matrix(confusion: np.ndarray, class_names: Sequence[str], *, 
                 ax.text(j, i, int(confusion[i, j]), ha="center", va="center",
                         color="white" if fraction[i, j] > 0.5 else "black", fontsize=8)
     ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_alpha_sweep(alphas: Sequence[float], scores: dict[str, Sequence[float]], *, errors: dict | None = None,
+                     chance: float | None = None, mark: float | None = 0.7, ylabel: str = "accuracy",
+                     title: str = "") -> plt.Figure:
+    """A score against the hybrid's fusion weight alpha, paper 000's 0.7 marked (notebook 03).
+
+    Args:
+        alphas: ``(num_alphas,)`` x values in [0, 1] (0 = RNN features only, 1 = CNN features only).
+        scores: One line per name (e.g. ``{"validation": [...]}``), each ``(num_alphas,)``.
+        errors: Optional error bars per name, each ``(num_alphas,)`` (e.g. an accuracy's binomial standard error).
+        chance: Draw the chance level as a dashed line.
+        mark: Alpha to mark with a vertical line (the paper's 0.7); None for none.
+        ylabel, title: Labels.
+    """
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    for name, values in scores.items():
+        yerr = None if errors is None else errors.get(name)
+        ax.errorbar(alphas, values, yerr=yerr, marker="o", capsize=3, label=name)
+    if chance is not None:
+        ax.axhline(chance, color="grey", linestyle="--", linewidth=1, label="chance")
+    if mark is not None:
+        ax.axvline(mark, color="black", linestyle=":", linewidth=1, label=f"paper: alpha = {mark}")
+    ax.set(xlabel="alpha (weight of the CNN features; RNN gets 1 - alpha)", ylabel=ylabel, xlim=(-0.05, 1.05),
+           title=title or f"Hybrid: {ylabel} vs alpha")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_grouped_bars(table: pd.DataFrame, *, ylabel: str = "accuracy", chance: float | None = None,
+                      title: str = "") -> plt.Figure:
+    """Grouped bars in [0, 1]: one group per row of ``table``, one bar per column (notebook 03).
+
+    Args:
+        table: ``(num_groups, num_bars)`` values, e.g. per-class accuracy (rows = classes, columns = models).
+        ylabel, title: Labels.
+        chance: Draw the chance level as a dashed line.
+    """
+    rows, cols = list(table.index), list(table.columns)
+    width = 0.8 / max(len(cols), 1)
+    x = np.arange(len(rows))
+    fig, ax = plt.subplots(figsize=(1.3 * len(rows) + 2, 3.2))
+    for i, col in enumerate(cols):
+        ax.bar(x + (i - (len(cols) - 1) / 2) * width, table[col].to_numpy(dtype=float), width, label=str(col))
+    if chance is not None:
+        ax.axhline(chance, color="grey", linestyle="--", linewidth=1, label="chance")
+    ax.set_xticks(x, [str(r) for r in rows])
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(0, 1.05)
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
     return fig

@@ -9,11 +9,14 @@ through :class:`helpers.runtime.TFLitePredictor` instead, without TensorFlow).
 * A model with an optical-flow input (the two-stream model of notebook 05) gets the Farnebäck flow of each clip
   or window computed on the fly (:func:`model_inputs`), with the settings
   :func:`helpers.flow.create_flow_dataset` uses by default.
+* :func:`latency_ms` times the compiled forward pass of one clip (notebook 05's ``latency_ms`` column),
+  :func:`median_ms` any callable (notebook 06's runtimes).
 """
 
 from __future__ import annotations
 
 import math
+import time
 import weakref
 
 import keras
@@ -199,3 +202,33 @@ def window_predictor(model: keras.Model, *, fast: bool | None = None, batch_size
     if key not in cache:
         cache[key] = WindowPredictor(model, fast=fast, batch_size=batch_size)
     return cache[key]
+
+
+def median_ms(fn, inputs, *, reps: int = 20, warmup: int = 2) -> float:
+    """Median wall time (ms) of ``fn(inputs)`` over ``reps`` calls, after ``warmup`` untimed ones (tracing,
+    memory allocation). ``fn`` must return its result computed (e.g. a NumPy array), not a pending one."""
+    for _ in range(max(1, warmup)):
+        fn(inputs)
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        fn(inputs)
+        times.append((time.perf_counter() - start) * 1000.0)
+    return float(np.median(times))
+
+
+def latency_ms(model: keras.Model, inputs, *, reps: int = 20, warmup: int = 3) -> float:
+    """Median wall time (ms) of one compiled forward pass of ``model`` on one clip.
+
+    The model runs inside a ``tf.function`` (traced once during the warm-up), which is how a deployed model runs;
+    ``model.predict`` adds milliseconds of Python overhead per call.
+
+    Args:
+        model: Any Keras model.
+        inputs: One clip with its batch axis, ``(1, num_frames, height, width, 3)``, or a dict of such inputs for a
+            multi-input model (:func:`model_inputs` gives both).
+        reps: Timed repetitions (the median is returned).
+        warmup: Untimed calls first.
+    """
+    forward = tf.function(lambda x: model(x, training=False))
+    return median_ms(lambda x: np.asarray(forward(x)), inputs, reps=reps, warmup=warmup)

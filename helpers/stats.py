@@ -83,6 +83,11 @@ def settings_hash(settings: Mapping[str, object]) -> str:
     return hashlib.sha256(json.dumps(chosen, sort_keys=True, default=repr).encode()).hexdigest()[:12]
 
 
+def standard_error(accuracy: float, num_clips: int) -> float:
+    """Binomial standard error of an accuracy measured on ``num_clips`` clips (notebook 03's error bars)."""
+    return float(np.sqrt(max(accuracy * (1.0 - accuracy), 0.0) / max(num_clips, 1)))
+
+
 def wilson_interval(correct: int, total: int, *, alpha: float = ALPHA) -> tuple[float, float]:
     """Wilson score interval of an accuracy of ``correct`` out of ``total`` clips.
 

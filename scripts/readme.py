@@ -99,9 +99,10 @@ def section_model_comparison(results_dir: Path) -> str:
     if not path.exists():
         return "_Not produced yet: run `make run` (notebook 05)._\n"
     text = (f"{_dataset_line(results_dir)} Every model on the same group-wise split: the LRCN, ConvLSTM, CNN, RNN "
-            "and hybrid are the models notebooks 01-03 trained and saved, the other families are trained in notebook "
-            "05 with one budget (`trained_in` says which notebook and budget; `train_s` is that notebook's recorded "
-            "training time); accuracy on held-out groups; GFLOPs per clip counted layer by layer (multiply-add = 2); "
+            "and hybrid are the models notebooks 01-03 trained and saved, the transferred model notebook 10's, the "
+            "other families are trained in notebook 05 with one budget (`trained_in` says which notebook and budget; "
+            "`train_s` is that notebook's recorded training time); accuracy on held-out groups; GFLOPs per clip "
+            "counted layer by layer (multiply-add = 2); "
             "latency = one compiled forward pass on one clip on this machine's CPU; `robust_*` = accuracy on the same "
             "perturbed test clips (noise sigma 20, blur sigma 1.5 px, brightness +40, 25% of frames dropped). "
             "Source: `results/model_comparison.csv`.\n\n" + _rounded(pd.read_csv(path), decimals=3))

@@ -1,23 +1,17 @@
 """Notebook 05's table in the README report, and paper 002's figures kept apart.
 
 The table's rows (latency, GFLOPs, robustness per model) are computed in notebook 05, which
-`pytest --nbmake` runs in the quick profile; its FLOP counter (defined in the notebook) has its own
-tests, tests/test_flops.py, and so do its perturbations, tests/test_robustness.py.
+`pytest --nbmake` runs in the quick profile; its FLOP counter (helpers.flops) has its own
+tests, tests/test_flops.py, and so do its perturbations (helpers.robustness), tests/test_robustness.py.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
+from helpers.papers import PAPER002_TABLE41
 from helpers.results import write_table
-from scripts.notebook_source import definitions
 from scripts.readme import section_model_comparison
-
-# paper 002's Table 4.1 is defined in notebook 05, the one place that shows it
-NB = definitions(Path(__file__).resolve().parents[1] / "notebooks/05_model_comparison.ipynb",
-                 names=("PAPER002_TABLE41", "paper002_table"))
 
 
 def test_report_section_quotes_the_comparison_table(tmp_path):
@@ -27,11 +21,11 @@ def test_report_section_quotes_the_comparison_table(tmp_path):
     assert "| toy2 |" in section and "model_comparison.csv" in section
 
 
-def test_paper002_table_is_marked_as_literature():
-    table = NB.paper002_table()
-    assert list(table.index) == list(NB.PAPER002_TABLE41)
-    assert "not comparable" in table.index.name
-    assert table.loc["CNNs", "gflops"].startswith("7.2")
+def test_paper002_table_keeps_the_families_and_columns_as_printed():
+    table = pd.DataFrame(PAPER002_TABLE41).T  # as notebook 05 shows it
+    assert list(table.index) == ["CNNs", "RNNs", "GANs", "Hybrid Models"]
+    assert list(table.columns) == ["accuracy", "gflops", "robustness", "task", "complexity"]
+    assert table.loc["CNNs", "gflops"].startswith("7.2") and table.loc["RNNs", "robustness"] == "Medium"
 
 
 def test_comparisons_section_prints_small_p_values_and_the_policy(tmp_path):

@@ -11,12 +11,11 @@ import pytest
 from keras import layers
 
 from helpers.layers import FoldedTimeDistributed
-from helpers.paper_models import build_lrcn
+from helpers.paper_models import build_lrcn, build_two_stream
 from scripts.notebook_source import definitions
 
 ROOT = Path(__file__).resolve().parents[1]
 nb = definitions(ROOT / "notebooks/07_explainability.ipynb")
-families = definitions(ROOT / "notebooks/05_model_comparison.ipynb", names=["build_two_stream"])
 
 matplotlib.use("Agg")
 
@@ -60,7 +59,7 @@ def test_lrcn_shapes_and_range():
 
 
 def test_two_stream_model_gets_its_flow_and_maps_of_its_appearance_stream():
-    model = families.build_two_stream(num_classes=3, num_frames=4, image_size=32)
+    model = build_two_stream(num_classes=3, num_frames=4, image_size=32)
     rng = np.random.default_rng(1)
     clip = rng.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
     assert nb.find_cam_layer(model).startswith("cnn_")  # the appearance stream's frame CNN

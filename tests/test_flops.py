@@ -1,27 +1,18 @@
-"""Notebook 05's FLOP counter against hand-computed counts (a multiply-add = 2 FLOPs, a bias add = 1).
-
-The counter (``count_flops``, ``gflops``) is defined in notebook 05, its one user (the table's ``gflops``
-column); :func:`scripts.notebook_source.definitions` loads it without running the notebook.
-"""
+"""helpers.flops, notebook 05's FLOP counter (its ``gflops`` column), against hand-computed counts (a multiply-add
+= 2 FLOPs, a bias add = 1)."""
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import keras
 import pytest
 import tensorflow as tf
 from keras import layers
 
+from helpers.flops import count_flops, gflops
 from helpers.layers import FoldedTimeDistributed
 from helpers.paper_models import build_convlstm, build_lrcn
-from scripts.notebook_source import definitions
-
-# the counter is defined in notebook 05, the one place that uses it
-NB = definitions(Path(__file__).resolve().parents[1] / "notebooks/05_model_comparison.ipynb",
-                 names=["count_flops", "gflops"])
-count_flops, gflops = NB.count_flops, NB.gflops
 
 
 def sequential(input_shape, *stack) -> keras.Model:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import helpers.flow as flow_module
-from helpers.flow import FarnebackParams, create_flow_dataset, farneback_flow, flow_cache_key
-from scripts.notebook_source import definitions
+from helpers.flow import FarnebackParams, create_flow_dataset, farneback_flow, flow_cache_key, flow_to_rgb
 
 
 def _start(*, num_frames: int, size: int, step: tuple[int, int], square: int) -> tuple[int, int]:
@@ -65,8 +63,6 @@ def test_still_clip_has_no_flow_and_bad_input_is_refused():
 
 def test_flow_to_rgb_codes_direction_as_hue_and_speed_as_brightness():
     # notebook 05 colours the flow it shows
-    flow_to_rgb = definitions(Path(__file__).resolve().parents[1] / "notebooks/05_model_comparison.ipynb",
-                              names=["flow_to_rgb"]).flow_to_rgb
     flow = np.zeros((2, 2, 2), np.float32)
     flow[0, 0] = (3.0, 0.0)  # rightward, the fastest: full-brightness red
     flow[0, 1] = (-1.5, 0.0)  # leftward at half speed: half-bright cyan

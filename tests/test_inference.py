@@ -27,7 +27,7 @@ from helpers.inference import (
     takes_flow,
 )
 from helpers.models import clip_input, load_model, save_model
-from helpers.paper_models import build_convlstm, build_lrcn
+from helpers.paper_models import build_convlstm, build_lrcn, build_two_stream
 from scripts.notebook_source import definitions
 from tests.conftest import numbered_frames, write_video
 
@@ -166,9 +166,7 @@ def test_generic_path_for_convlstm(noisy_video):
 
 
 def test_two_stream_model_classifies_videos_with_flow_computed_at_inference(noisy_video, tmp_path):
-    # notebook 05 defines the two-stream model; the CLI only loads the .keras file it saves
-    build_two_stream = definitions(Path(__file__).resolve().parents[1] / "notebooks/05_model_comparison.ipynb",
-                                   names=["build_two_stream"]).build_two_stream
+    # notebook 05 defines the two-stream model (#@save); the CLI only loads the .keras file it saves
     keras.utils.set_random_seed(0)
     built = build_two_stream(num_classes=3, num_frames=NUM_FRAMES, image_size=32, class_names=CLASS_NAMES)
     model = load_model(save_model(built, tmp_path / "two_stream.keras"))  # as the CLI gets it

@@ -93,6 +93,13 @@ def test_a_changed_notebook_reruns_it_and_the_notebooks_reading_its_outputs(tree
     assert _run(tree)[0] == ["03_cnn_rnn_hybrid", "05_model_comparison", "06_deployment"]
 
 
+def test_the_transfer_notebook_runs_before_the_table_that_loads_its_model(tree):
+    (tree / "notebooks" / "10_transfer.ipynb").write_text("{}")
+    assert _run(tree)[0] == [*NAMES[:5], "10_transfer", "05_model_comparison", "06_deployment"]
+    _touch(tree / "notebooks" / "10_transfer.ipynb")  # 05 loads its model, 06 reads 05's
+    assert _run(tree)[0] == ["10_transfer", "05_model_comparison", "06_deployment"]
+
+
 @pytest.mark.parametrize("changed", ["helpers/layers.py", "requirements.txt", "data/embedded/.complete"])
 def test_the_package_or_the_data_changed_reruns_all(tree, changed):
     _run(tree)

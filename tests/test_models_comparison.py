@@ -1,12 +1,11 @@
 """Issue 8's model families: the 3D CNN, the two-stream network, transfer learning, and the
 multi-input path through make_dataset / train / evaluate / run_experiment.
 
-The families are defined in notebook 05's cells (scripts/notebook_source.py loads them without running
-the notebook); other users load the .keras files the notebook saves."""
+The families are defined in notebooks 05 (3D CNN, two-stream) and 10 (transfer), marked ``#@save``: tested here
+from helpers.paper_models, which ``make export`` generates from those definitions."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -14,6 +13,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
+from helpers import paper_models as zoo  # noqa: E402  (the families as notebooks 05 and 10 define them)
 from helpers.config import set_seed  # noqa: E402
 from helpers.evaluation import evaluate  # noqa: E402
 from helpers.experiment import Split, run_experiment  # noqa: E402
@@ -21,12 +21,9 @@ from helpers.flow import create_flow_dataset  # noqa: E402
 from helpers.layers import WeightedAverage  # noqa: E402
 from helpers.models import load_model, model_spec, save_model  # noqa: E402
 from helpers.training import make_dataset, take, train  # noqa: E402
-from scripts.notebook_source import definitions  # noqa: E402
 from tests.test_flow import moving_square  # noqa: E402
 
-# the families only notebook 05 trains are defined in its cells; loaded without running the notebook
-nb = definitions(Path(__file__).resolve().parents[1] / "notebooks/05_model_comparison.ipynb")
-ENCODER_LAYER = nb.ENCODER_LAYER
+ENCODER_LAYER = zoo.ENCODER_LAYER
 
 NUM_CLASSES = 3
 NUM_FRAMES = 6
@@ -35,16 +32,16 @@ CLASS_NAMES = ["Jumping", "SitDown", "StandUp"]
 
 
 def tiny_encoder(**kwargs) -> keras.Model:
-    return nb.build_frame_encoder(image_size=IMAGE_SIZE, frame_size=16, filters=(4, 8), units=8, **kwargs)
+    return zoo.build_frame_encoder(image_size=IMAGE_SIZE, frame_size=16, filters=(4, 8), units=8, **kwargs)
 
 
 BUILDERS = {
-    "c3d": lambda: nb.build_c3d(num_classes=NUM_CLASSES, num_frames=NUM_FRAMES, image_size=IMAGE_SIZE,
+    "c3d": lambda: zoo.build_c3d(num_classes=NUM_CLASSES, num_frames=NUM_FRAMES, image_size=IMAGE_SIZE,
                                 class_names=CLASS_NAMES, filters=(4, 8, 8)),
-    "two_stream": lambda: nb.build_two_stream(num_classes=NUM_CLASSES, num_frames=NUM_FRAMES, image_size=IMAGE_SIZE,
+    "two_stream": lambda: zoo.build_two_stream(num_classes=NUM_CLASSES, num_frames=NUM_FRAMES, image_size=IMAGE_SIZE,
                                               class_names=CLASS_NAMES, alpha=0.3, frame_size=16, flow_size=16,
                                               flow_filters=(8, 8)),
-    "transfer": lambda: nb.build_transfer(encoder=tiny_encoder(), num_classes=NUM_CLASSES, num_frames=NUM_FRAMES,
+    "transfer": lambda: zoo.build_transfer(encoder=tiny_encoder(), num_classes=NUM_CLASSES, num_frames=NUM_FRAMES,
                                           image_size=IMAGE_SIZE, class_names=CLASS_NAMES, units=8),
 }
 
@@ -79,10 +76,10 @@ def same(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
 def test_parameter_counts_at_the_notebook_size():
     """8 classes, 20 frames, 64 px: the sizes of notebook 05's table (pinned so a change is deliberate)."""
     counts = {
-        "c3d": nb.build_c3d(num_classes=8).count_params(),
-        "two_stream": nb.build_two_stream(num_classes=8).count_params(),
-        "frame_encoder": nb.build_frame_encoder().count_params(),
-        "transfer": nb.build_transfer(encoder=nb.build_frame_encoder(), num_classes=8).count_params(),
+        "c3d": zoo.build_c3d(num_classes=8).count_params(),
+        "two_stream": zoo.build_two_stream(num_classes=8).count_params(),
+        "frame_encoder": zoo.build_frame_encoder().count_params(),
+        "transfer": zoo.build_transfer(encoder=zoo.build_frame_encoder(), num_classes=8).count_params(),
     }
     print(counts)
     assert counts == {"c3d": 74_224, "two_stream": 96_144, "frame_encoder": 89_184, "transfer": 101_864}
@@ -98,13 +95,13 @@ def test_c3d_shapes_keep_time_in_the_first_pool():
     assert model.output_shape == (None, NUM_CLASSES)
     x = clips()
     assert np.abs(predict(model, x) - predict(model, x[:, ::-1])).max() > 1e-6  # 3D kernels see frame order
-    variant = nb.build_c3d(num_classes=2, num_frames=4, image_size=16, filters=(4, 4), batch_norm=False,
+    variant = zoo.build_c3d(num_classes=2, num_frames=4, image_size=16, filters=(4, 4), batch_norm=False,
                            pooling="max", frames="centered")
     names = {layer.name for layer in variant.layers}
     assert "c3d_centered" in names and not any(name.startswith("bn") for name in names)
     assert isinstance(variant.get_layer("global_pool"), keras.layers.GlobalMaxPooling3D)
     with pytest.raises(ValueError, match="pooling"):
-        nb.build_c3d(num_classes=2, pooling="sum")
+        zoo.build_c3d(num_classes=2, pooling="sum")
 
 
 def test_two_stream_inputs_and_late_fusion():
@@ -130,7 +127,7 @@ def test_weighted_average_validates_alpha():
     np.testing.assert_allclose(keras.ops.convert_to_numpy(out), [[0.25, 0.25]])
     for bad in (-0.5, 2.0):
         with pytest.raises(ValueError, match="alpha"):
-            nb.build_two_stream(num_classes=2, alpha=bad)
+            zoo.build_two_stream(num_classes=2, alpha=bad)
 
 
 @pytest.mark.parametrize("name", BUILDERS)
@@ -157,39 +154,39 @@ def test_small_frame_encoder_and_weights_files(tmp_path):
     small.save_weights(path)
     assert same(weights_of(tiny_encoder(weights=path)), weights_of(small))
     with pytest.raises(ValueError, match="cannot load"):
-        nb.build_frame_encoder(image_size=IMAGE_SIZE, frame_size=16, filters=(4,), units=8, weights=path)
+        zoo.build_frame_encoder(image_size=IMAGE_SIZE, frame_size=16, filters=(4,), units=8, weights=path)
     for architecture in ("small", "mobilenet_v2"):
         with pytest.raises(FileNotFoundError, match="missing_imagenet.h5"):
-            nb.build_frame_encoder(image_size=IMAGE_SIZE, architecture=architecture,
+            zoo.build_frame_encoder(image_size=IMAGE_SIZE, architecture=architecture,
                                    weights=tmp_path / "missing_imagenet.h5")
     with pytest.raises(ValueError, match="architecture"):
-        nb.build_frame_encoder(architecture="resnet")
+        zoo.build_frame_encoder(architecture="resnet")
     with pytest.raises(ValueError, match="imagenet"):
-        nb.build_frame_encoder(weights="imagenet")
+        zoo.build_frame_encoder(weights="imagenet")
 
 
 def test_mobilenet_encoder_loads_a_weights_file_and_fine_tunes_with_batch_norm_frozen(tmp_path):
-    mobilenet = nb.build_frame_encoder(image_size=IMAGE_SIZE, architecture="mobilenet_v2", weights=None)  # no download
+    mobilenet = zoo.build_frame_encoder(image_size=IMAGE_SIZE, architecture="mobilenet_v2", weights=None)  # no download
     assert mobilenet.output_shape == (None, 1280)
     print({"mobilenet_v2 (alpha 0.35)": mobilenet.count_params()})
     backbone_path = tmp_path / "backbone.weights.h5"
     mobilenet.layers[-1].save_weights(backbone_path)  # stands in for a local ImageNet file
-    reloaded = nb.build_frame_encoder(image_size=IMAGE_SIZE, architecture="mobilenet_v2", weights=backbone_path)
+    reloaded = zoo.build_frame_encoder(image_size=IMAGE_SIZE, architecture="mobilenet_v2", weights=backbone_path)
     assert same(weights_of(reloaded), weights_of(mobilenet))
 
-    model = nb.build_transfer(encoder=reloaded, num_classes=2, num_frames=2, image_size=IMAGE_SIZE)
+    model = zoo.build_transfer(encoder=reloaded, num_classes=2, num_frames=2, image_size=IMAGE_SIZE)
     wrapper = model.get_layer(ENCODER_LAYER)
     assert not wrapper.trainable and len(model.trainable_weights) == 5  # LSTM (3) + classifier (2)
-    nb.set_encoder_trainable(model, True)
+    zoo.set_encoder_trainable(model, True)
     nested = [layer for layer in wrapper.layer.layers[-1].layers if layer.weights]
     assert all(layer.trainable != isinstance(layer, keras.layers.BatchNormalization) for layer in nested)
-    nb.set_encoder_trainable(model, False)
+    zoo.set_encoder_trainable(model, False)
     assert not wrapper.trainable and len(model.trainable_weights) == 5
 
 
 def test_clip_frames_labels_every_frame_with_its_clip():
     x = clips(3)
-    frames, labels = nb.clip_frames(x, np.array([2, 0, 1]), frames_per_clip=2)
+    frames, labels = zoo.clip_frames(x, np.array([2, 0, 1]), frames_per_clip=2)
     assert frames.shape == (6, IMAGE_SIZE, IMAGE_SIZE, 3) and frames.dtype == np.uint8
     np.testing.assert_array_equal(labels, [2, 2, 0, 0, 1, 1])
     np.testing.assert_array_equal(frames[2], x[1, 1])  # frames 1 and 4 of 6: the middles of two halves
@@ -210,11 +207,11 @@ def test_transfer_frozen_then_fine_tuned():
     set_seed(0)
     encoder = tiny_encoder()
     before_pretraining = weights_of(encoder)
-    nb.pretrain_frame_encoder(encoder, (x, y), num_classes=2, epochs=1, batch_size=8, frames_per_clip=2, verbose=0)
+    zoo.pretrain_frame_encoder(encoder, (x, y), num_classes=2, epochs=1, batch_size=8, frames_per_clip=2, verbose=0)
     assert not same(weights_of(encoder), before_pretraining)  # pretraining trains the encoder in place
 
     pretrained = weights_of(encoder)
-    model = nb.build_transfer(encoder=encoder, num_classes=2, num_frames=NUM_FRAMES, image_size=IMAGE_SIZE, units=8)
+    model = zoo.build_transfer(encoder=encoder, num_classes=2, num_frames=NUM_FRAMES, image_size=IMAGE_SIZE, units=8)
     wrapper = model.get_layer(ENCODER_LAYER)
     assert same(weights_of(wrapper), pretrained)  # starts from the pretrained weights
     head = weights_of(model.get_layer("lstm"))
@@ -222,13 +219,13 @@ def test_transfer_frozen_then_fine_tuned():
     assert same(weights_of(wrapper), pretrained)  # frozen: the encoder did not move
     assert not same(weights_of(model.get_layer("lstm")), head)  # the head did
 
-    nb.set_encoder_trainable(model, True)
+    zoo.set_encoder_trainable(model, True)
     train(model, (x, y), epochs=1, batch_size=8, learning_rate=1e-3, verbose=0)
     assert not same(weights_of(wrapper), pretrained)  # fine-tuning moves the encoder
     assert same(weights_of(encoder), pretrained)  # the model trained a copy; the pretrained encoder is intact
 
     with pytest.raises(ValueError, match="takes frames"):
-        nb.build_transfer(encoder=encoder, num_classes=2, image_size=64)
+        zoo.build_transfer(encoder=encoder, num_classes=2, image_size=64)
 
 
 # --- multi-input data path ---
@@ -268,7 +265,7 @@ def test_two_stream_trains_through_train_and_evaluate(tmp_path):
     flow = create_flow_dataset(x, cache_dir=tmp_path, num_workers=1, progress=False)  # float16 memmap
     inputs = {"clip": x, "flow": flow}
     set_seed(0)
-    model = nb.build_two_stream(num_classes=2, num_frames=NUM_FRAMES, image_size=IMAGE_SIZE, frame_size=16,
+    model = zoo.build_two_stream(num_classes=2, num_frames=NUM_FRAMES, image_size=IMAGE_SIZE, frame_size=16,
                                 flow_size=16, flow_filters=(8, 8), dropout=0.0)
     history = train(model, (inputs, y), epochs=3, batch_size=4, learning_rate=3e-3, patience=10, verbose=0)
     losses = history.history["loss"]

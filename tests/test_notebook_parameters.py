@@ -14,7 +14,7 @@ from helpers.config import QUICK_ENV, project_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-TRAINING = {"01_lrcn", "02_convlstm", "03_cnn_rnn_hybrid", "05_model_comparison", "06_deployment"}
+TRAINING = {"01_lrcn", "02_convlstm", "03_cnn_rnn_hybrid", "05_model_comparison", "06_deployment", "10_transfer"}
 
 
 def _tagged(nb: nbformat.NotebookNode, tag: str) -> list[int]:

@@ -67,3 +67,33 @@ def test_notebook_04_video_frames_are_spread_over_the_video_with_their_times(tmp
     assert [ax.get_title() for ax in fig.axes] == ["t = 0.0 s", "t = 0.5 s", "t = 1.0 s"]
     plt.close(fig)
 
+
+
+def test_alpha_sweep_draws_one_line_per_score_with_its_error_bars_chance_and_the_paper_mark():
+    from helpers.plots import plot_alpha_sweep
+
+    alphas, accuracy, se = [0.0, 0.5, 0.7, 1.0], [0.3, 0.6, 0.7, 0.4], [0.05, 0.04, 0.03, 0.05]
+    fig = plot_alpha_sweep(alphas, {"validation": accuracy}, errors={"validation": se}, chance=0.25, mark=0.7)
+    ax = fig.axes[0]
+    line, _, (bar_lines,) = ax.containers[0]  # the ErrorbarContainer: data line, caps, bars
+    np.testing.assert_allclose(np.asarray(line.get_xdata(), float), alphas)
+    np.testing.assert_allclose(np.asarray(line.get_ydata(), float), accuracy)
+    bars = bar_lines.get_segments()  # one vertical error bar per alpha, +-se around the score
+    np.testing.assert_allclose([s[1][1] - s[0][1] for s in bars], 2 * np.array(se))
+    assert set(ax.get_legend_handles_labels()[1]) == {"validation", "chance", "paper: alpha = 0.7"}
+    plt.close(fig)
+
+
+def test_grouped_bars_put_one_bar_per_column_in_each_row_group():
+    import pandas as pd
+
+    from helpers.plots import plot_grouped_bars
+
+    table = pd.DataFrame({"cnn": [0.5, 0.25], "rnn": [1.0, 0.75]}, index=["SitDown", "StandUp"])
+    fig = plot_grouped_bars(table, ylabel="held-out accuracy", chance=0.5, title="pairs")
+    ax = fig.axes[0]
+    heights = [[p.get_height() for p in container] for container in ax.containers]
+    assert heights == [[0.5, 0.25], [1.0, 0.75]]  # a container per column, a bar per row
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["SitDown", "StandUp"]
+    assert ax.get_ylabel() == "held-out accuracy" and ax.get_title() == "pairs"
+    plt.close(fig)

@@ -25,6 +25,7 @@ from helpers.stats import (
     paired_difference_interval,
     record_comparisons,
     settings_hash,
+    standard_error,
     verdict,
     wilson_interval,
 )
@@ -226,3 +227,9 @@ def test_compare_unpaired_uses_newcombe_for_verdict_and_interval():
     tie = compare_unpaired(10, 20, 15, 30, notebook="01_lrcn", a="x", b="y")
     assert tie["p_value"] == 1.0 and tie["verdict"] == "no clear difference"
     assert compare_unpaired(20, 20, 10, 20, notebook="01_lrcn", a="x", b="y")["verdict"] == "a better"
+
+
+def test_standard_error_is_the_binomial_one_and_survives_no_clips():
+    assert standard_error(0.5, 100) == pytest.approx(0.05)
+    assert standard_error(0.9, 400) == pytest.approx(math.sqrt(0.9 * 0.1 / 400))
+    assert standard_error(1.0, 10) == 0.0 and standard_error(0.5, 0) == pytest.approx(0.5)
