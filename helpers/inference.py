@@ -127,7 +127,7 @@ class SlidingWindows:
                              f"model's num_frames={num_frames}; use a window of at least {num_frames / fps:.2f} s")
         self.offsets = sample_indices(self.window_frames, num_frames)
         self.store: dict[int, np.ndarray] = {}  # frame index -> features (fast) or small frame (generic)
-        self.pending: list[tuple[int, np.ndarray]] = []  # needed frames not encoded yet (fast path)
+        self.pending: dict[int, np.ndarray] = {}  # frame index -> needed frame not encoded yet (until a window is due)
         self.starts: list[int] = []
         self.raw: list[np.ndarray] = []
         self.smoothed: list[np.ndarray] = []
@@ -140,38 +140,37 @@ class SlidingWindows:
         return bool(np.any((d >= 0) & (d % self.stride_frames == 0)))
 
     def add(self, index: int, small: np.ndarray) -> None:
-        """A needed frame, uint8 ``(image_size, image_size, 3)``."""
-        if self.predictor.fast:
-            self.pending.append((index, small))
-        else:
-            self.store[index] = small
+        """A needed frame, uint8 ``(image_size, image_size, 3)``; encoded when a window that uses it is due."""
+        self.pending[index] = small
 
-    def _frame(self, index: int) -> np.ndarray:
-        try:
-            return self.store[index]
-        except KeyError:  # a live source's frame dropped while the model was behind: the nearest kept one stands in
-            return self.store[min(self.store, key=lambda i: (abs(i - index), i))]
+    def _kept(self, index: int) -> int:
+        if index in self.store or index in self.pending:
+            return index
+        # a live source's frame dropped while the model was behind: the nearest kept one stands in
+        return min(itertools.chain(self.store, self.pending), key=lambda i: (abs(i - index), i))
 
     def update(self, seen: int, *, latest_only: bool = False) -> int:
         """Predict every window that has ended once ``seen`` frames have arrived (``latest_only``: only the
-        last of them, for a live source that fell behind); returns how many windows were predicted."""
-        if self.pending:
-            features = self.predictor.encode_frames(np.stack([frame for _, frame in self.pending]))
-            self.store.update(zip((i for i, _ in self.pending), features, strict=True))
-            self.pending.clear()
+        last of them, for a live source that fell behind); returns how many windows were predicted. Only the
+        frames those windows use are encoded (each once); a frame no predicted window uses never is."""
         new_starts = []
         while self.next_start + self.window_frames <= seen:
             new_starts.append(self.next_start)
             self.next_start += self.stride_frames
         new_starts = new_starts[-1:] if latest_only else new_starts
         if new_starts:
-            rows = np.asarray(new_starts)[:, None] + self.offsets
-            batch = np.stack([np.stack([self._frame(i) for i in row]) for row in rows])
             fast = self.predictor.fast
+            rows = [[self._kept(i) for i in start + self.offsets] for start in new_starts]
+            todo = sorted({i for row in rows for i in row} & self.pending.keys())
+            if todo:
+                frames = np.stack([self.pending.pop(i) for i in todo])
+                self.store.update(zip(todo, self.predictor.encode_frames(frames) if fast else frames, strict=True))
+            batch = np.stack([np.stack([self.store[i] for i in row]) for row in rows])
             self.append(self.predictor.predict_features(batch) if fast else self.predictor.predict_clips(batch),
                         new_starts)
-            for index in list(itertools.takewhile(lambda i: i < self.next_start, self.store)):
-                del self.store[index]  # no later window starts before next_start
+            for kept in (self.store, self.pending):  # no later window starts before next_start
+                for index in [i for i in kept if i < self.next_start]:
+                    del kept[index]
         return len(new_starts)
 
     def append(self, probs: np.ndarray, starts: list[int]) -> None:

@@ -16,6 +16,7 @@ from helpers.data import VideoReadError, frame_extraction, sample_indices
 from helpers.flow import farneback_flow
 from helpers.inference import (
     ActionPrediction,
+    SlidingWindows,
     VideoPrediction,
     check_model,
     concatenate_videos,
@@ -28,6 +29,7 @@ from helpers.inference import (
 )
 from helpers.models import clip_input, load_model, save_model
 from helpers.paper_models import build_convlstm, build_lrcn
+from helpers.runtime import ModelSpec
 from scripts.notebook_source import definitions
 from tests.conftest import numbered_frames, write_video
 
@@ -335,3 +337,69 @@ def test_concatenate_videos_and_durations(tmp_path):
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 25 and int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)) == 32
     cap.release()
     np.testing.assert_allclose(video_durations([a, b]), [10 / FPS, 15 / FPS])
+
+
+class IndexPredictor:
+    """A numpy model over frames that carry their index (``frame[0, 0, :2]`` = index in base 256): a window's
+    probabilities depend on every frame's index and order. Records every frame it encodes (a spy)."""
+
+    def __init__(self, *, fast: bool, num_frames: int = 4):
+        self.spec, self.fast = ModelSpec(class_names=("a", "b", "c"), num_frames=num_frames, image_size=2), fast
+        self.encode_calls, self.encoded = 0, []
+
+    @staticmethod
+    def frame(index: int) -> np.ndarray:
+        frame = np.zeros((2, 2, 3), np.uint8)
+        frame[0, 0, :2] = divmod(index, 256)
+        return frame
+
+    def encode_frames(self, frames: np.ndarray) -> np.ndarray:
+        """``(n, 2, 2, 3)`` -> ``(n, 1)`` features: the indices."""
+        self.encode_calls += 1
+        features = frames[:, 0, 0, :1].astype(np.float64) * 256 + frames[:, 0, 0, 1:2]
+        self.encoded.extend(features[:, 0].astype(int).tolist())
+        return features
+
+    def predict_features(self, features: np.ndarray) -> np.ndarray:
+        """``(windows, num_frames, 1)`` -> ``(windows, 3)``."""
+        f = features[..., 0]
+        logits = np.stack([np.sin(f @ np.arange(1, f.shape[1] + 1) / 7), np.cos(f.sum(axis=1) / 5),
+                           np.sin(f[:, 0] / 3)], axis=1)
+        return np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+
+    def predict_clips(self, clips: np.ndarray) -> np.ndarray:
+        """``(windows, num_frames, 2, 2, 3)`` -> ``(windows, 3)``."""
+        return self.predict_features(clips[:, :, 0, 0, :1].astype(np.float64) * 256 + clips[:, :, 0, 0, 1:2])
+
+
+def feed(windows: SlidingWindows, total: int, *, every: int = 1, latest_only: bool = False) -> list[list[int]]:
+    """Feed ``total`` frames as a stream does, calling ``update`` every ``every`` frames; the starts of the windows
+    each call predicted."""
+    predicted = []
+    for index in range(total):
+        if windows.needed(index):
+            windows.add(index, IndexPredictor.frame(index))
+        if (index + 1) % every == 0:
+            before = windows.next_start
+            n = windows.update(index + 1, latest_only=latest_only)
+            starts = list(range(before, windows.next_start, windows.stride_frames))
+            predicted.append(starts[-n:] if n else [])
+    return predicted
+
+
+def test_sliding_windows_encode_each_frame_once_and_only_when_a_window_needs_it():
+    predictor = IndexPredictor(fast=True)
+    windows = SlidingWindows(predictor, fps=25, window=0.8, stride=0.2, smoothing=3, name="spy")  # 20 / 5 frames
+    predicted = feed(windows, 300)  # update after every frame, as a live source does
+    starts = [s for call in predicted for s in call]
+    assert starts == list(range(0, 300 - 20 + 1, 5))
+    assert predictor.encode_calls == sum(1 for call in predicted if call)  # no window due: nothing encoded
+    assert sorted(predictor.encoded) == sorted(set(predictor.encoded))  # each frame once
+    assert set(predictor.encoded) == {int(i) for s in starts for i in s + windows.offsets}
+
+    behind = IndexPredictor(fast=True)  # a live source that fell behind: only the newest due window runs
+    windows = SlidingWindows(behind, fps=25, window=0.8, stride=0.2, smoothing=3, name="spy")
+    predicted = feed(windows, 300, every=40, latest_only=True)
+    starts = [s for call in predicted for s in call]
+    assert len(starts) == 300 // 40
+    assert sorted(behind.encoded) == sorted({int(i) for s in starts for i in s + windows.offsets})
