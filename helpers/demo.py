@@ -92,7 +92,7 @@ class CameraWindows:
         self.index += 1
         if not windows.update(self.index, latest_only=True):
             return None
-        return {name: float(p) for name, p in zip(windows.spec.class_names, windows.smoothed[-1], strict=True)}
+        return {name: float(p) for name, p in zip(windows.spec.class_names, windows.latest.smoothed, strict=True)}
 
 
 def build_page(model, *, model_path: str | os.PathLike, download_dir: Path, work_dir: Path):

@@ -25,7 +25,8 @@ import itertools
 import math
 import os
 import warnings
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -94,6 +95,16 @@ def as_predictor(model, *, fast: bool | None = None, batch_size: int = 32):
     return window_predictor(model, fast=fast, batch_size=batch_size)
 
 
+class Window(NamedTuple):
+    """One predicted window: frames ``[start, end)``, raw and smoothed probabilities ``(num_classes,)``."""
+
+    start: int
+    end: int
+    probabilities: np.ndarray
+    smoothed: np.ndarray
+    text: str  # "label 97%" of the smoothed probabilities
+
+
 class SlidingWindows:
     """The windows of one stream of decoded frames, predicted and smoothed as the frames arrive.
 
@@ -104,14 +115,20 @@ class SlidingWindows:
     :meth:`update` with the count of frames seen. The one mechanism of :func:`predict_on_video`
     (a file) and :func:`helpers.live.classify_live` (a camera or live stream).
 
+    Memory and work per frame do not grow with the stream: it keeps the frames of the windows still to come,
+    the last ``smoothing`` raw probabilities and the ``latest`` :class:`Window`; every window goes to
+    ``on_window``, which keeps what its caller needs (a file's timeline, an annotated copy's labels).
+
     Args:
         predictor: :func:`as_predictor`'s result (``spec``, ``fast``, ``predict_clips`` ...).
         fps: Frames per second of the stream.
         window, stride, smoothing: As :func:`predict_on_video` takes them.
         name: What the warnings and errors name (the file or the stream).
+        on_window: Called with every :class:`Window` as it is predicted, in order.
     """
 
-    def __init__(self, predictor, *, fps: float, window: float | None, stride: float, smoothing: int, name: str):
+    def __init__(self, predictor, *, fps: float, window: float | None, stride: float, smoothing: int, name: str,
+                 on_window: Callable[[Window], None] | None = None):
         if smoothing < 1:
             raise ValueError(f"smoothing must be >= 1 window, got {smoothing}")
         self.predictor, self.spec, self.fps, self.smoothing = predictor, predictor.spec, fps, smoothing
@@ -128,10 +145,8 @@ class SlidingWindows:
         self.offsets = sample_indices(self.window_frames, num_frames)
         self.store: dict[int, np.ndarray] = {}  # frame index -> features (fast) or small frame (generic)
         self.pending: dict[int, np.ndarray] = {}  # frame index -> needed frame not encoded yet (until a window is due)
-        self.starts: list[int] = []
-        self.raw: list[np.ndarray] = []
-        self.smoothed: list[np.ndarray] = []
-        self.texts: list[str] = []  # "label 97%" of each smoothed window
+        self.recent: deque[np.ndarray] = deque(maxlen=smoothing)  # the raw probabilities smoothing averages
+        self.count, self.latest, self.on_window = 0, None, on_window  # windows predicted, the last Window
         self.next_start = 0
 
     def needed(self, index: int) -> bool:
@@ -173,15 +188,18 @@ class SlidingWindows:
                     del kept[index]
         return len(new_starts)
 
-    def append(self, probs: np.ndarray, starts: list[int]) -> None:
-        """Record windows' raw probabilities ``(len(starts), num_classes)`` and their smoothed average."""
+    def append(self, probs: np.ndarray, starts: list[int], *, end: int | None = None) -> None:
+        """Smooth windows' raw probabilities ``(len(starts), num_classes)`` and pass each on as a :class:`Window`
+        (``end``: the one window's end when it is not ``start + window_frames``, a video shorter than a window)."""
         for start, p in zip(starts, probs, strict=True):
-            self.starts.append(start)
-            self.raw.append(p)
-            s = np.mean(self.raw[-self.smoothing:], axis=0)
-            self.smoothed.append(s)
+            self.recent.append(p)
+            s = np.mean(self.recent, axis=0)
             best = int(np.argmax(s))
-            self.texts.append(f"{self.spec.class_names[best]} {s[best]:.0%}")
+            self.latest = Window(start, start + self.window_frames if end is None else end, p, s,
+                                 f"{self.spec.class_names[best]} {s[best]:.0%}")
+            self.count += 1
+            if self.on_window is not None:
+                self.on_window(self.latest)
 
 
 class ActionPrediction(NamedTuple):
@@ -385,11 +403,18 @@ def predict_on_video(
         if not (math.isfinite(video_fps) and video_fps > 0):
             warnings.warn(f"{path}: no frame rate in the file; assuming {FALLBACK_FPS} fps", stacklevel=2)
             video_fps = FALLBACK_FPS
-        windows = SlidingWindows(predictor, fps=video_fps, window=window, stride=stride, smoothing=smoothing,
-                                 name=str(path))
         if output_path is not None:
             writer = AnnotatedWriter(Path(output_path), fps=video_fps, max_side=ANNOTATED_MAX_SIDE)
             chunk_frames = min(chunk_frames, WRITER_CHUNK_FRAMES)  # frames wait for their label: bounded memory
+        timeline: list[Window] = []  # the result's one row per window
+
+        def record(window: Window) -> None:
+            timeline.append(window)
+            if writer is not None:
+                writer.label(window.end, window.text)
+
+        windows = SlidingWindows(predictor, fps=video_fps, window=window, stride=stride, smoothing=smoothing,
+                                 name=str(path), on_window=record)
         bar = tqdm(total=int(container.streams.video[0].frames or 0) or None, unit="frame",
                    desc=f"Classifying {path.name[:30]}", disable=not progress)
         with bar:
@@ -400,15 +425,16 @@ def predict_on_video(
         if decoded < num_frames:
             raise VideoReadError(path, f"too short: {decoded} frames, the model needs at least "
                                        f"num_frames={num_frames}")
-        if windows.starts:
-            starts = np.asarray(windows.starts, dtype=np.int64)
-            ends, frame_indices = starts + window_frames, starts[:, None] + windows.offsets
+        if timeline:
+            frame_indices = np.asarray([w.start for w in timeline], dtype=np.int64)[:, None] + windows.offsets
         else:  # shorter than one window: the whole video is the window, sampled as in training
             frame_indices = sample_indices(decoded, num_frames)[None]
-            windows.append(predictor.predict_clips(np.stack([early[i] for i in frame_indices[0]])[None]), [0])
-            starts, ends = np.zeros(1, np.int64), np.asarray([decoded], dtype=np.int64)
+            windows.append(predictor.predict_clips(np.stack([early[i] for i in frame_indices[0]])[None]), [0],
+                           end=decoded)
+        starts = np.asarray([w.start for w in timeline], dtype=np.int64)
+        ends = np.asarray([w.end for w in timeline], dtype=np.int64)
         if writer is not None:
-            writer.flush(ends, windows.texts)
+            writer.flush()
         ok = True
     finally:
         container.close()
@@ -418,7 +444,8 @@ def predict_on_video(
         video_path=path, class_names=predictor.spec.class_names, fps=video_fps, total_frames=decoded,
         window_frames=window_frames, stride_frames=windows.stride_frames, smoothing=smoothing,
         starts=starts, ends=ends, frame_indices=frame_indices,
-        probabilities=np.stack(windows.raw).astype(np.float32), smoothed=np.stack(windows.smoothed).astype(np.float32),
+        probabilities=np.stack([w.probabilities for w in timeline]).astype(np.float32),
+        smoothed=np.stack([w.smoothed for w in timeline]).astype(np.float32),
         fast_path=predictor.fast, output_path=Path(output_path) if output_path is not None else None,
     )
 
@@ -449,9 +476,9 @@ def _decode_windows(container, windows: SlidingWindows, writer: AnnotatedWriter 
         bar.update(1)
         if decoded % chunk_frames == 0:
             windows.update(decoded)
-            if windows.starts:
+            if windows.count:
                 early = None
             if writer is not None:
-                writer.flush(np.asarray(windows.starts) + windows.window_frames, windows.texts)
+                writer.flush()
     windows.update(decoded)
     return decoded, early or []

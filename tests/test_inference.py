@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from keras import layers
 
+from helpers.annotate import AnnotatedWriter
 from helpers.data import VideoReadError, frame_extraction, sample_indices
 from helpers.flow import farneback_flow
 from helpers.inference import (
@@ -403,3 +404,51 @@ def test_sliding_windows_encode_each_frame_once_and_only_when_a_window_needs_it(
     starts = [s for call in predicted for s in call]
     assert len(starts) == 300 // 40
     assert sorted(behind.encoded) == sorted({int(i) for s in starts for i in s + windows.offsets})
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_long_stream_keeps_bounded_state_and_predicts_what_the_whole_history_would(fast, tmp_path):
+    """Memory and per-frame work do not grow with the stream; the windows and smoothing are the straightforward ones
+    (every window's raw probabilities, then a moving average over the whole history)."""
+    predictor = IndexPredictor(fast=fast)
+    seen: list = []
+    windows = SlidingWindows(predictor, fps=25, window=0.8, stride=0.2, smoothing=3, name="long", on_window=seen.append)
+    sizes = []
+    for total in (1000, 3000):  # the second call goes on with the same stream up to frame 3000
+        for index in range(total - 1000 if total == 1000 else 1000, total):
+            if windows.needed(index):
+                windows.add(index, IndexPredictor.frame(index))
+            windows.update(index + 1)
+            sizes.append({name: len(value) for name, value in vars(windows).items() if hasattr(value, "__len__")})
+    largest = {name: max(size[name] for size in sizes) for name in sizes[0]}
+    assert largest == {name: max(size[name] for size in sizes[:1000]) for name in sizes[0]}  # reached in 1000 frames
+    assert largest["recent"] == 3 and largest["store"] + largest["pending"] <= windows.window_frames, largest
+
+    starts = np.arange(0, 3000 - 20 + 1, 5)
+    rows = starts[:, None] + windows.offsets
+    raw = predictor.predict_clips(np.stack([[IndexPredictor.frame(i) for i in row] for row in rows]))
+    assert [w.start for w in seen] == starts.tolist() and [w.end for w in seen] == (starts + 20).tolist()
+    np.testing.assert_array_equal(np.stack([w.probabilities for w in seen]), raw)
+    np.testing.assert_allclose(np.stack([w.smoothed for w in seen]), smooth_probabilities(raw, k=3), atol=1e-12)
+    assert windows.count == len(starts) and windows.latest is seen[-1]
+
+
+def test_the_annotated_copy_keeps_only_the_labels_its_waiting_frames_may_show(tmp_path, monkeypatch):
+    """The writer's labels stay bounded over a long stream, and every frame shows the last window ended by then."""
+    shown = []
+    monkeypatch.setattr("helpers.annotate.label_frame", lambda rgb, text, **_: shown.append(text) or rgb)
+    writer = AnnotatedWriter(tmp_path / "long.mkv", fps=25, max_side=16)
+    frame = av.VideoFrame.from_ndarray(np.zeros((16, 16, 3), np.uint8), format="rgb24")
+    largest = 0
+    for index in range(2000):  # windows of 20 frames every 5, flushed every 32 frames as the file path does
+        writer.add(index, frame)
+        if index + 1 >= 20 and (index + 1 - 20) % 5 == 0:
+            writer.label(index + 1, f"ends {index + 1}")
+        if (index + 1) % 32 == 0:
+            writer.flush()
+            largest = max(largest, len(writer.labels))
+    writer.close(ok=True)
+    assert largest <= 32 // 5 + 1
+    assert shown == [f"ends {20 + 5 * max(0, (f - 19) // 5)}" for f in range(2000 - 2000 % 32)]
+    with av.open(str(tmp_path / "long.mkv")) as container:
+        assert sum(1 for _ in container.decode(video=0)) == 2000 - 2000 % 32
