@@ -61,6 +61,8 @@ class _OneLineParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``python -m helpers`` argument parser (sub-commands ``classify``, ``export`` and ``env``)."""
+    from helpers.download import DOWNLOAD_LIMITS
+
     paths = project_paths()
     parser = _OneLineParser(prog="python -m helpers", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
@@ -81,9 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--smoothing", type=int, default=None, help="--output: windows averaged against flicker")
     classify.add_argument("--download-dir", type=Path, default=paths.data_dir / "downloads",
                           help="where URLs are downloaded (default: %(default)s)")
-    classify.add_argument("--max-filesize-mb", type=float, default=200.0, help="download size limit in MiB")
-    classify.add_argument("--max-duration", type=float, default=600.0, help="download duration limit in seconds")
-    classify.add_argument("--download-timeout", type=float, default=600.0,  # download.DEFAULT_DOWNLOAD_TIMEOUT_S
+    classify.add_argument("--max-filesize-mb", type=float, default=DOWNLOAD_LIMITS["max_filesize"] / 2**20,
+                          help="download size limit in MiB")
+    classify.add_argument("--max-duration", type=float, default=DOWNLOAD_LIMITS["max_duration"],
+                          help="download duration limit in seconds")
+    classify.add_argument("--download-timeout", type=float, default=DOWNLOAD_LIMITS["timeout"],
                           help="seconds a whole download may take; a stalled server ends with one line "
                                "(default: %(default)s)")
     classify.add_argument("--verbose", action="store_true",

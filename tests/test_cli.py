@@ -113,6 +113,21 @@ def test_default_model_path_is_the_trained_lrcn():
     assert args.download_timeout == DEFAULT_DOWNLOAD_TIMEOUT_S
 
 
+def test_the_download_limits_are_defined_once_in_helpers_download(monkeypatch):
+    """classify's defaults, download_video's and the demo page's are helpers.download.DOWNLOAD_LIMITS."""
+    import inspect
+
+    from helpers import demo, download
+    from helpers.__main__ import build_parser
+
+    defaults = {k: p.default for k, p in inspect.signature(download.download_video).parameters.items()}
+    assert {k: defaults[k] for k in download.DOWNLOAD_LIMITS} == download.DOWNLOAD_LIMITS
+    assert demo.DOWNLOAD_LIMITS is download.DOWNLOAD_LIMITS
+    monkeypatch.setattr(download, "DOWNLOAD_LIMITS", {"max_filesize": 3 * 2**20, "max_duration": 4.0, "timeout": 5.0})
+    args = build_parser().parse_args(["classify", "video.mp4"])
+    assert (args.max_filesize_mb, args.max_duration, args.download_timeout) == (3.0, 4.0, 5.0)
+
+
 # In-process runs below: same main(), without paying a TensorFlow start-up per case.
 
 def test_url_source_end_to_end(model_path, video, tmp_path, capsys):
