@@ -46,7 +46,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-from helpers import own_videos
+from helpers import atomic, own_videos
 from helpers.config import project_paths
 from helpers.logs import TF_LOGS_ENV, error_line, quiet_native_stderr
 from helpers.logs import printable as _printable
@@ -132,10 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Refuse bad arguments before any work (one line, exit status 2); remove killed runs' leftovers
-    beside the output (:func:`helpers.atomic.remove_stale`)."""
-    from helpers import atomic
-
+    """Refuse bad arguments before any work (one line, exit status 2); no side effects (the run that follows
+    removes killed runs' leftovers beside the output, :func:`main`)."""
     positive = {"classify": ("window", "stride", "max_filesize_mb", "max_duration", "download_timeout", "top",
                              "smoothing", "duration"), "export": ("calibration_clips",)}.get(args.command, ())
     if args.command == "classify":  # the live sources' arguments (helpers.live)
@@ -162,7 +160,6 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
         atomic.check_target(output, directory=getattr(args, "format", None) == "saved_model", inputs=inputs)
     except atomic.RefusedTarget as err:
         parser.error(f"--output {_printable(str(err))}")
-    atomic.remove_stale(output, whole_folder=True)  # what a killed (SIGKILL) run left beside the output
 
 
 def _check_model_file(path: Path) -> None:
@@ -423,6 +420,8 @@ def main(argv: list[str] | None = None) -> int:
         av.logging.set_level(av.logging.WARNING)  # PyAV's FFmpeg is silent unless asked
     with quiet_native_stderr(not args.verbose), _sigterm_as_interrupt():
         try:
+            if getattr(args, "output", None) is not None and args.command in ("classify", "export"):
+                atomic.remove_stale(args.output, whole_folder=True)  # what a killed (SIGKILL) run left beside it
             command = {"classify": classify, "export": export, "train": own_videos.run, "demo": demo}.get(args.command)
             result = command(args) if command else environment()
         except BrokenPipeError:  # a live run's lines into `| head`: the reader has gone
