@@ -67,20 +67,21 @@ QUICK ?=
 NB_TIMEOUT ?= 14400
 RUN_QUICK := $(filter 1 true yes True TRUE Yes YES,$(QUICK) $(HAR_QUICK))
 RUN_FORCE := $(filter-out 0 no false False FALSE,$(FORCE))
-RUN_BASE := $(RESULTS)$(if $(RUN_QUICK),/quick)
 EMBEDDED_DIR := data/embedded$(if $(RUN_QUICK),_quick)
-ifneq ($(HAR_DATASET_DIR),)
-# the dataset's results folder, named as helpers.config.dataset_key names it: <folder>-<6 hex of its real path>
-RUN_DATA_REAL := $(or $(realpath $(HAR_DATASET_DIR)),$(abspath $(HAR_DATASET_DIR)))
-RUN_DIR := $(RUN_BASE)/$(notdir $(RUN_DATA_REAL))-$(shell printf '%s' '$(RUN_DATA_REAL)' | { sha256sum 2>/dev/null || shasum -a 256; } | cut -c1-6)
-RUN_DATA := $(HAR_DATASET_DIR) $(wildcard $(HAR_DATASET_DIR)/*/)
-else
-RUN_DIR := $(RUN_BASE)
-RUN_DATA := $(EMBEDDED_DIR)/.complete
+RUN_DATA := $(if $(HAR_DATASET_DIR),$(HAR_DATASET_DIR) $(wildcard $(HAR_DATASET_DIR)/*/),$(EMBEDDED_DIR)/.complete)
+# The folder the notebooks write to (stamps, executed copies, make_run.json go there too) is
+# helpers.config.project_paths' (HAR_HOME, HAR_DATASET_DIR's dataset_key, the profile): asked of PATHS_PY once, when
+# the `run` recipe first needs it (after `setup`: `make help` needs no venv), and handed to the sub-make whose rules
+# name the stamps in it. PATHS_PY is an interpreter that imports helpers (tests replace PY with `true`).
+PATHS_PY ?= $(PY)
+ifeq ($(origin RUN_DIR),undefined)
+RUN_DIR = $(eval RUN_DIR := $(shell HAR_HOME='$(HAR_HOME)' HAR_DATASET_DIR='$(HAR_DATASET_DIR)' HAR_CWD='$(HAR_CWD)' \
+  $(PATHS_PY) -c 'from helpers.config import project_paths; \
+  print(project_paths(quick=$(if $(RUN_QUICK),True,False)).results_dir)'))$(RUN_DIR)
 endif
-NB_STAMPS_DIR := $(RUN_DIR)/.stamps
+NB_STAMPS_DIR = $(RUN_DIR)/.stamps
 NB_NAMES := $(basename $(notdir $(NOTEBOOKS)))
-NB_STAMPS := $(NB_NAMES:%=$(NB_STAMPS_DIR)/%.done)
+NB_STAMPS = $(NB_NAMES:%=$(NB_STAMPS_DIR)/%.done)
 NB_CODE := $(sort $(wildcard helpers/*.py)) pyproject.toml requirements.txt
 NBEXEC ?= $(PY) -m papermill --cwd notebooks --execution-timeout $(NB_TIMEOUT) --no-progress-bar \
   $(if $(RUN_QUICK),-p QUICK True)
@@ -97,19 +98,24 @@ NB_READS_09_leak := 01_lrcn
 run: $(if $(HAR_DATASET_DIR),setup,embedded)
 	@test -z "$(HAR_DATASET_DIR)" || test -d "$(HAR_DATASET_DIR)" || \
 	  { echo "make run: HAR_DATASET_DIR=$(HAR_DATASET_DIR) is not a folder" >&2; exit 2; }
+	@test -n "$(RUN_DIR)" || { echo "make run: $(PATHS_PY) did not name the results folder" \
+	  "(helpers.config.project_paths; see the error above)" >&2; exit 1; }
 	@mkdir -p $(NB_STAMPS_DIR) $(RUN_DIR)/notebooks && touch $(NB_STAMPS_DIR)/.invocation
-	@$(MAKE) --no-print-directory -j1 run-notebooks RUN_STARTED=$$(date +%s)
+	@$(MAKE) --no-print-directory -j1 run-notebooks 'RUN_DIR=$(RUN_DIR)' RUN_STARTED=$$(date +%s)
 	$(if $(RUN_QUICK)$(HAR_DATASET_DIR),,$(MAKE) readme)
 
 # Only reached without the data (a dry run on a fresh clone): `embedded` renders it before the notebooks run.
 $(EMBEDDED_DIR)/.complete:
 	$(PY) scripts/embedded.py $(EMBEDDED_DIR) $(if $(RUN_QUICK),--quick)
 
+$(foreach nb,$(NB_NAMES),$(if $(filter-out $(NB_NAMES),$(NB_READS_$(nb))),\
+  $(warning NB_READS_$(nb): no notebook $(filter-out $(NB_NAMES),$(NB_READS_$(nb))) (renamed? update the Makefile))))
+
+# The sub-make's rules (`run` hands it RUN_DIR): they name the stamps, so RUN_DIR must be known when they are read.
+ifeq ($(origin RUN_DIR),command line)
 $(NB_STAMPS_DIR):
 	mkdir -p $@ $(RUN_DIR)/notebooks
 
-$(foreach nb,$(NB_NAMES),$(if $(filter-out $(NB_NAMES),$(NB_READS_$(nb))),\
-  $(warning NB_READS_$(nb): no notebook $(filter-out $(NB_NAMES),$(NB_READS_$(nb))) (renamed? update the Makefile))))
 $(foreach nb,$(NB_NAMES),\
   $(eval $(NB_STAMPS_DIR)/$(nb).done: $(patsubst %,$(NB_STAMPS_DIR)/%.done,$(filter $(NB_NAMES),$(NB_READS_$(nb))))))
 
@@ -137,6 +143,7 @@ run-notebooks: $(NB_STAMPS)
 	echo "{\"make_run_s\": $$total, \"notebooks_s\": {$$per}, \"ran\": [$$ran], \"skipped\": [$$skipped]}" \
 	  > $(RUN_DIR)/make_run.json.tmp && mv $(RUN_DIR)/make_run.json.tmp $(RUN_DIR)/make_run.json; \
 	echo "make run: $$total s; ran [$$ran], skipped [$$skipped]; $(RUN_DIR)/make_run.json"
+endif
 
 # What CI runs (.ci/run): ruff first, then the tests. Tests marked `slow` (pyproject.toml) cover opt-in paths no notebook takes,
 # e.g. two-process MultiWorkerMirroredStrategy training; `make test-all` runs them too.

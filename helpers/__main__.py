@@ -46,7 +46,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-from helpers import own_videos
+from helpers import atomic, own_videos
 from helpers.config import project_paths
 from helpers.logs import TF_LOGS_ENV, error_line, quiet_native_stderr
 from helpers.logs import printable as _printable
@@ -61,6 +61,8 @@ class _OneLineParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``python -m helpers`` argument parser (sub-commands ``classify``, ``export`` and ``env``)."""
+    from helpers.download import DOWNLOAD_LIMITS
+
     paths = project_paths()
     parser = _OneLineParser(prog="python -m helpers", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
@@ -81,9 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--smoothing", type=int, default=None, help="--output: windows averaged against flicker")
     classify.add_argument("--download-dir", type=Path, default=paths.data_dir / "downloads",
                           help="where URLs are downloaded (default: %(default)s)")
-    classify.add_argument("--max-filesize-mb", type=float, default=200.0, help="download size limit in MiB")
-    classify.add_argument("--max-duration", type=float, default=600.0, help="download duration limit in seconds")
-    classify.add_argument("--download-timeout", type=float, default=600.0,  # download.DEFAULT_DOWNLOAD_TIMEOUT_S
+    classify.add_argument("--max-filesize-mb", type=float, default=DOWNLOAD_LIMITS["max_filesize"] / 2**20,
+                          help="download size limit in MiB")
+    classify.add_argument("--max-duration", type=float, default=DOWNLOAD_LIMITS["max_duration"],
+                          help="download duration limit in seconds")
+    classify.add_argument("--download-timeout", type=float, default=DOWNLOAD_LIMITS["timeout"],
                           help="seconds a whole download may take; a stalled server ends with one line "
                                "(default: %(default)s)")
     classify.add_argument("--verbose", action="store_true",
@@ -128,10 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Refuse bad arguments before any work (one line, exit status 2); remove killed runs' leftovers
-    beside the output (:func:`helpers.atomic.remove_stale`)."""
-    from helpers import atomic
-
+    """Refuse bad arguments before any work (one line, exit status 2); no side effects (the run that follows
+    removes killed runs' leftovers beside the output, :func:`main`)."""
     positive = {"classify": ("window", "stride", "max_filesize_mb", "max_duration", "download_timeout", "top",
                              "smoothing", "duration"), "export": ("calibration_clips",)}.get(args.command, ())
     if args.command == "classify":  # the live sources' arguments (helpers.live)
@@ -158,7 +160,6 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
         atomic.check_target(output, directory=getattr(args, "format", None) == "saved_model", inputs=inputs)
     except atomic.RefusedTarget as err:
         parser.error(f"--output {_printable(str(err))}")
-    atomic.remove_stale(output, whole_folder=True)  # what a killed (SIGKILL) run left beside the output
 
 
 def _check_model_file(path: Path) -> None:
@@ -419,6 +420,8 @@ def main(argv: list[str] | None = None) -> int:
         av.logging.set_level(av.logging.WARNING)  # PyAV's FFmpeg is silent unless asked
     with quiet_native_stderr(not args.verbose), _sigterm_as_interrupt():
         try:
+            if getattr(args, "output", None) is not None and args.command in ("classify", "export"):
+                atomic.remove_stale(args.output, whole_folder=True)  # what a killed (SIGKILL) run left beside it
             command = {"classify": classify, "export": export, "train": own_videos.run, "demo": demo}.get(args.command)
             result = command(args) if command else environment()
         except BrokenPipeError:  # a live run's lines into `| head`: the reader has gone

@@ -56,6 +56,7 @@ class AnnotatedWriter:
         self.stream.pix_fmt = "yuvj420p" if codecs[0] == "mjpeg" else "yuv420p"
         self.size: tuple[int, int] | None = None  # (width, height) every decoded frame is scaled to
         self.pending: deque[tuple[int, np.ndarray]] = deque()  # frames (RGB) waiting for their label
+        self.labels: deque[tuple[int, str]] = deque()  # (end, text) of the windows the pending frames may show
 
     def add(self, index: int, frame: av.VideoFrame) -> None:
         first = self.size is None
@@ -67,13 +68,20 @@ class AnnotatedWriter:
             self.stream.height, self.stream.width = rgb.shape[:2]
         self.pending.append((index, rgb))
 
-    def flush(self, ends: np.ndarray, texts: list[str]) -> None:
+    def label(self, end: int, text: str) -> None:
+        """A window that ended at frame ``end`` (exclusive) with the label ``text``, in the windows' order (another
+        thread may call it while :meth:`flush` runs: a deque's append and popleft are atomic)."""
+        self.labels.append((end, text))
+
+    def flush(self) -> None:
         """Label and write every pending frame; frame f shows the last window with end - 1 <= f
         (what a live stream would show), frames before the first window's end the first window."""
-        while self.pending and texts:
+        while self.pending and self.labels:
             index, rgb = self.pending.popleft()
-            j = max(int(np.searchsorted(ends - 1, index, side="right")) - 1, 0)
-            frame = av.VideoFrame.from_ndarray(label_frame(rgb, texts[j], scale=max(0.4, rgb.shape[1] / 640)), "rgb24")
+            while len(self.labels) > 1 and self.labels[1][0] - 1 <= index:
+                self.labels.popleft()  # frames come in order: no later frame shows a window before this one
+            text = self.labels[0][1]
+            frame = av.VideoFrame.from_ndarray(label_frame(rgb, text, scale=max(0.4, rgb.shape[1] / 640)), "rgb24")
             frame.pts = index
             self.container.mux(self.stream.encode(frame))
 

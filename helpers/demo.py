@@ -18,10 +18,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from helpers.download import DOWNLOAD_LIMITS
 from helpers.logs import error_line
 
-#: The download limits of ``classify``'s defaults (``--max-filesize-mb``, ``--max-duration``, ``--download-timeout``).
-DOWNLOAD_LIMITS = {"max_filesize": 200 * 2**20, "max_duration": 600.0, "timeout": 600.0}
 #: Seconds between webcam frames the browser sends; the camera's windows count frames at this rate.
 CAMERA_FRAME_S = 0.1
 #: What the page says of the default model when no card says more.
@@ -92,7 +91,7 @@ class CameraWindows:
         self.index += 1
         if not windows.update(self.index, latest_only=True):
             return None
-        return {name: float(p) for name, p in zip(windows.spec.class_names, windows.smoothed[-1], strict=True)}
+        return {name: float(p) for name, p in zip(windows.spec.class_names, windows.latest.smoothed, strict=True)}
 
 
 def build_page(model, *, model_path: str | os.PathLike, download_dir: Path, work_dir: Path):

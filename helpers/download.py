@@ -58,8 +58,11 @@ DEFAULT_FORMAT = (
 )
 #: Output template inside ``output_dir``: title and id, each trimmed (bytes), then :func:`url_key`; never a folder.
 OUTPUT_TEMPLATE = "%(title).80B-%(id).40B-%(url_key)s.%(ext)s"
-#: Seconds a whole download may take (the CLI's ``--download-timeout``): 200 MiB at 2.7 Mbit/s.
-DEFAULT_DOWNLOAD_TIMEOUT_S = 600.0
+#: The one definition of the download limits: :func:`download_video`'s defaults, ``classify``'s
+#: (``--max-filesize-mb``, ``--max-duration``, ``--download-timeout``) and the demo page's. Bytes, seconds of video,
+#: seconds the whole download may take (200 MiB at 2.7 Mbit/s).
+DOWNLOAD_LIMITS = {"max_filesize": 200 * 2**20, "max_duration": 600.0, "timeout": 600.0}
+DEFAULT_DOWNLOAD_TIMEOUT_S = DOWNLOAD_LIMITS["timeout"]
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -258,10 +261,10 @@ def download_video(
     url: str,
     output_dir: str | os.PathLike,
     *,
-    max_filesize: int | None = 200 * 2**20,
-    max_duration: float | None = 600.0,
+    max_filesize: int | None = DOWNLOAD_LIMITS["max_filesize"],
+    max_duration: float | None = DOWNLOAD_LIMITS["max_duration"],
     socket_timeout: float = 20.0,
-    timeout: float | None = DEFAULT_DOWNLOAD_TIMEOUT_S,
+    timeout: float | None = DOWNLOAD_LIMITS["timeout"],
     playlist: str = "first",
     video_format: str = DEFAULT_FORMAT,
     retries: int = 2,

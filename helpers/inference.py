@@ -25,7 +25,8 @@ import itertools
 import math
 import os
 import warnings
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -94,6 +95,16 @@ def as_predictor(model, *, fast: bool | None = None, batch_size: int = 32):
     return window_predictor(model, fast=fast, batch_size=batch_size)
 
 
+class Window(NamedTuple):
+    """One predicted window: frames ``[start, end)``, raw and smoothed probabilities ``(num_classes,)``."""
+
+    start: int
+    end: int
+    probabilities: np.ndarray
+    smoothed: np.ndarray
+    text: str  # "label 97%" of the smoothed probabilities
+
+
 class SlidingWindows:
     """The windows of one stream of decoded frames, predicted and smoothed as the frames arrive.
 
@@ -104,14 +115,20 @@ class SlidingWindows:
     :meth:`update` with the count of frames seen. The one mechanism of :func:`predict_on_video`
     (a file) and :func:`helpers.live.classify_live` (a camera or live stream).
 
+    Memory and work per frame do not grow with the stream: it keeps the frames of the windows still to come,
+    the last ``smoothing`` raw probabilities and the ``latest`` :class:`Window`; every window goes to
+    ``on_window``, which keeps what its caller needs (a file's timeline, an annotated copy's labels).
+
     Args:
         predictor: :func:`as_predictor`'s result (``spec``, ``fast``, ``predict_clips`` ...).
         fps: Frames per second of the stream.
         window, stride, smoothing: As :func:`predict_on_video` takes them.
         name: What the warnings and errors name (the file or the stream).
+        on_window: Called with every :class:`Window` as it is predicted, in order.
     """
 
-    def __init__(self, predictor, *, fps: float, window: float | None, stride: float, smoothing: int, name: str):
+    def __init__(self, predictor, *, fps: float, window: float | None, stride: float, smoothing: int, name: str,
+                 on_window: Callable[[Window], None] | None = None):
         if smoothing < 1:
             raise ValueError(f"smoothing must be >= 1 window, got {smoothing}")
         self.predictor, self.spec, self.fps, self.smoothing = predictor, predictor.spec, fps, smoothing
@@ -127,11 +144,9 @@ class SlidingWindows:
                              f"model's num_frames={num_frames}; use a window of at least {num_frames / fps:.2f} s")
         self.offsets = sample_indices(self.window_frames, num_frames)
         self.store: dict[int, np.ndarray] = {}  # frame index -> features (fast) or small frame (generic)
-        self.pending: list[tuple[int, np.ndarray]] = []  # needed frames not encoded yet (fast path)
-        self.starts: list[int] = []
-        self.raw: list[np.ndarray] = []
-        self.smoothed: list[np.ndarray] = []
-        self.texts: list[str] = []  # "label 97%" of each smoothed window
+        self.pending: dict[int, np.ndarray] = {}  # frame index -> needed frame not encoded yet (until a window is due)
+        self.recent: deque[np.ndarray] = deque(maxlen=smoothing)  # the raw probabilities smoothing averages
+        self.count, self.latest, self.on_window = 0, None, on_window  # windows predicted, the last Window
         self.next_start = 0
 
     def needed(self, index: int) -> bool:
@@ -140,49 +155,51 @@ class SlidingWindows:
         return bool(np.any((d >= 0) & (d % self.stride_frames == 0)))
 
     def add(self, index: int, small: np.ndarray) -> None:
-        """A needed frame, uint8 ``(image_size, image_size, 3)``."""
-        if self.predictor.fast:
-            self.pending.append((index, small))
-        else:
-            self.store[index] = small
+        """A needed frame, uint8 ``(image_size, image_size, 3)``; encoded when a window that uses it is due."""
+        self.pending[index] = small
 
-    def _frame(self, index: int) -> np.ndarray:
-        try:
-            return self.store[index]
-        except KeyError:  # a live source's frame dropped while the model was behind: the nearest kept one stands in
-            return self.store[min(self.store, key=lambda i: (abs(i - index), i))]
+    def _kept(self, index: int) -> int:
+        if index in self.store or index in self.pending:
+            return index
+        # a live source's frame dropped while the model was behind: the nearest kept one stands in
+        return min(itertools.chain(self.store, self.pending), key=lambda i: (abs(i - index), i))
 
     def update(self, seen: int, *, latest_only: bool = False) -> int:
         """Predict every window that has ended once ``seen`` frames have arrived (``latest_only``: only the
-        last of them, for a live source that fell behind); returns how many windows were predicted."""
-        if self.pending:
-            features = self.predictor.encode_frames(np.stack([frame for _, frame in self.pending]))
-            self.store.update(zip((i for i, _ in self.pending), features, strict=True))
-            self.pending.clear()
+        last of them, for a live source that fell behind); returns how many windows were predicted. Only the
+        frames those windows use are encoded (each once); a frame no predicted window uses never is."""
         new_starts = []
         while self.next_start + self.window_frames <= seen:
             new_starts.append(self.next_start)
             self.next_start += self.stride_frames
         new_starts = new_starts[-1:] if latest_only else new_starts
         if new_starts:
-            rows = np.asarray(new_starts)[:, None] + self.offsets
-            batch = np.stack([np.stack([self._frame(i) for i in row]) for row in rows])
             fast = self.predictor.fast
+            rows = [[self._kept(i) for i in start + self.offsets] for start in new_starts]
+            todo = sorted({i for row in rows for i in row} & self.pending.keys())
+            if todo:
+                frames = np.stack([self.pending.pop(i) for i in todo])
+                self.store.update(zip(todo, self.predictor.encode_frames(frames) if fast else frames, strict=True))
+            batch = np.stack([np.stack([self.store[i] for i in row]) for row in rows])
             self.append(self.predictor.predict_features(batch) if fast else self.predictor.predict_clips(batch),
                         new_starts)
-            for index in list(itertools.takewhile(lambda i: i < self.next_start, self.store)):
-                del self.store[index]  # no later window starts before next_start
+            for kept in (self.store, self.pending):  # no later window starts before next_start
+                for index in [i for i in kept if i < self.next_start]:
+                    del kept[index]
         return len(new_starts)
 
-    def append(self, probs: np.ndarray, starts: list[int]) -> None:
-        """Record windows' raw probabilities ``(len(starts), num_classes)`` and their smoothed average."""
+    def append(self, probs: np.ndarray, starts: list[int], *, end: int | None = None) -> None:
+        """Smooth windows' raw probabilities ``(len(starts), num_classes)`` and pass each on as a :class:`Window`
+        (``end``: the one window's end when it is not ``start + window_frames``, a video shorter than a window)."""
         for start, p in zip(starts, probs, strict=True):
-            self.starts.append(start)
-            self.raw.append(p)
-            s = np.mean(self.raw[-self.smoothing:], axis=0)
-            self.smoothed.append(s)
+            self.recent.append(p)
+            s = np.mean(self.recent, axis=0)
             best = int(np.argmax(s))
-            self.texts.append(f"{self.spec.class_names[best]} {s[best]:.0%}")
+            self.latest = Window(start, start + self.window_frames if end is None else end, p, s,
+                                 f"{self.spec.class_names[best]} {s[best]:.0%}")
+            self.count += 1
+            if self.on_window is not None:
+                self.on_window(self.latest)
 
 
 class ActionPrediction(NamedTuple):
@@ -386,11 +403,18 @@ def predict_on_video(
         if not (math.isfinite(video_fps) and video_fps > 0):
             warnings.warn(f"{path}: no frame rate in the file; assuming {FALLBACK_FPS} fps", stacklevel=2)
             video_fps = FALLBACK_FPS
-        windows = SlidingWindows(predictor, fps=video_fps, window=window, stride=stride, smoothing=smoothing,
-                                 name=str(path))
         if output_path is not None:
             writer = AnnotatedWriter(Path(output_path), fps=video_fps, max_side=ANNOTATED_MAX_SIDE)
             chunk_frames = min(chunk_frames, WRITER_CHUNK_FRAMES)  # frames wait for their label: bounded memory
+        timeline: list[Window] = []  # the result's one row per window
+
+        def record(window: Window) -> None:
+            timeline.append(window)
+            if writer is not None:
+                writer.label(window.end, window.text)
+
+        windows = SlidingWindows(predictor, fps=video_fps, window=window, stride=stride, smoothing=smoothing,
+                                 name=str(path), on_window=record)
         bar = tqdm(total=int(container.streams.video[0].frames or 0) or None, unit="frame",
                    desc=f"Classifying {path.name[:30]}", disable=not progress)
         with bar:
@@ -401,15 +425,16 @@ def predict_on_video(
         if decoded < num_frames:
             raise VideoReadError(path, f"too short: {decoded} frames, the model needs at least "
                                        f"num_frames={num_frames}")
-        if windows.starts:
-            starts = np.asarray(windows.starts, dtype=np.int64)
-            ends, frame_indices = starts + window_frames, starts[:, None] + windows.offsets
+        if timeline:
+            frame_indices = np.asarray([w.start for w in timeline], dtype=np.int64)[:, None] + windows.offsets
         else:  # shorter than one window: the whole video is the window, sampled as in training
             frame_indices = sample_indices(decoded, num_frames)[None]
-            windows.append(predictor.predict_clips(np.stack([early[i] for i in frame_indices[0]])[None]), [0])
-            starts, ends = np.zeros(1, np.int64), np.asarray([decoded], dtype=np.int64)
+            windows.append(predictor.predict_clips(np.stack([early[i] for i in frame_indices[0]])[None]), [0],
+                           end=decoded)
+        starts = np.asarray([w.start for w in timeline], dtype=np.int64)
+        ends = np.asarray([w.end for w in timeline], dtype=np.int64)
         if writer is not None:
-            writer.flush(ends, windows.texts)
+            writer.flush()
         ok = True
     finally:
         container.close()
@@ -419,7 +444,8 @@ def predict_on_video(
         video_path=path, class_names=predictor.spec.class_names, fps=video_fps, total_frames=decoded,
         window_frames=window_frames, stride_frames=windows.stride_frames, smoothing=smoothing,
         starts=starts, ends=ends, frame_indices=frame_indices,
-        probabilities=np.stack(windows.raw).astype(np.float32), smoothed=np.stack(windows.smoothed).astype(np.float32),
+        probabilities=np.stack([w.probabilities for w in timeline]).astype(np.float32),
+        smoothed=np.stack([w.smoothed for w in timeline]).astype(np.float32),
         fast_path=predictor.fast, output_path=Path(output_path) if output_path is not None else None,
     )
 
@@ -450,9 +476,9 @@ def _decode_windows(container, windows: SlidingWindows, writer: AnnotatedWriter 
         bar.update(1)
         if decoded % chunk_frames == 0:
             windows.update(decoded)
-            if windows.starts:
+            if windows.count:
                 early = None
             if writer is not None:
-                writer.flush(np.asarray(windows.starts) + windows.window_frames, windows.texts)
+                writer.flush()
     windows.update(decoded)
     return decoded, early or []

@@ -8,7 +8,9 @@ sample (:func:`helpers.video.frame_to_rgb`, as training did) and writes the anno
 takes them from a queue of at most ``queue_frames`` frames: when the model falls behind, the oldest frames are
 dropped (a dropped frame is stood in for by its nearest kept neighbour) and only the latest due window is
 predicted, so the backlog never grows. Windows and smoothing are :class:`helpers.inference.SlidingWindows`,
-the mechanism :func:`helpers.inference.predict_on_video` uses on a file. No TensorFlow here.
+the mechanism :func:`helpers.inference.predict_on_video` uses on a file. Nothing grows with the stream's length:
+a run keeps the current windows' frames, the smoothing's last windows and the labels the annotated copy still needs.
+No TensorFlow here.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import sys
 import threading
 import time
 import urllib.parse
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +30,7 @@ import av
 import numpy as np
 
 from helpers.annotate import ANNOTATED_MAX_SIDE, FALLBACK_FPS, AnnotatedWriter
-from helpers.inference import DEFAULT_SMOOTHING, DEFAULT_STRIDE_S, SlidingWindows, as_predictor, count_label_changes
+from helpers.inference import DEFAULT_SMOOTHING, DEFAULT_STRIDE_S, SlidingWindows, Window, as_predictor
 from helpers.video import decode_frames, frame_to_rgb, limit_frame_size
 
 #: URL schemes that are live by nature; an http(s) URL is live with ``--live`` or when it names an HLS playlist.
@@ -37,6 +40,9 @@ CAMERA_FORMATS = {"linux": "v4l2", "darwin": "avfoundation", "win32": "dshow"}
 #: yt-dlp's choice for a live page: its HLS stream when there is one (PyAV reads it), else the best single file.
 YTDLP_LIVE_OPTIONS = {"format": "best[protocol^=m3u8]/best", "noplaylist": True, "quiet": True, "no_warnings": True,
                       "skip_download": True}
+#: Latencies the summary's percentiles are computed over: the last this many windows (about 33 min at 5 windows a
+#: second), so that a run of any length holds bounded memory.
+LATENCY_SAMPLES = 10_000
 
 
 class LiveSourceError(RuntimeError):
@@ -129,7 +135,7 @@ class LiveSummary:
     dropped: int = 0
     windows: int = 0
     label_changes: int = 0
-    latencies_ms: list | None = None
+    latencies_ms: deque | list | None = None  # the last LATENCY_SAMPLES windows'
     wall_s: float = 0.0
     ended: str = "duration"  # "duration", "interrupted", or the lost connection's message
     output_path: Path | None = None
@@ -195,7 +201,18 @@ def classify_live(
     except BaseException:
         container.close()
         raise
-    summary = LiveSummary(source=source, fps=fps, latencies_ms=[], output_path=writer and writer.path)
+    summary = LiveSummary(source=source, fps=fps, latencies_ms=deque(maxlen=LATENCY_SAMPLES),
+                          output_path=writer and writer.path)
+    previous = [-1]  # the last window's smoothed class
+
+    def record(window: Window) -> None:  # the model thread, every window
+        if writer is not None:
+            writer.label(window.end, window.text)
+        best = int(np.argmax(window.smoothed))
+        summary.label_changes += previous[0] not in (-1, best)
+        previous[0] = best
+
+    windows.on_window = record
     frames: queue.Queue = queue.Queue(maxsize=max(1, queue_frames))
     failures: list[BaseException] = []
     newest_end = [-1]  # the last frame of the newest window the capture thread has queued
@@ -214,10 +231,10 @@ def classify_live(
             if small is not None:
                 windows.add(index, small)
             if is_end and (not catch_up or index >= newest_end[0]) and windows.update(index + 1, latest_only=catch_up):
-                s = windows.smoothed[-1]
-                best = int(np.argmax(s))
-                prediction = LivePrediction((windows.starts[-1] + windows.window_frames) / fps,
-                                            windows.spec.class_names[best], float(s[best]),
+                latest = windows.latest
+                best = int(np.argmax(latest.smoothed))
+                prediction = LivePrediction(latest.end / fps, windows.spec.class_names[best],
+                                            float(latest.smoothed[best]),
                                             (time.monotonic() - captured) * 1000)
                 summary.latencies_ms.append(prediction.latency_ms)
                 if on_prediction is not None:
@@ -230,8 +247,7 @@ def classify_live(
     if failures:
         raise failures[0]
     summary.wall_s = time.monotonic() - started
-    labels = np.argmax(np.asarray(windows.smoothed), axis=1) if windows.smoothed else []
-    summary.windows, summary.label_changes = len(windows.starts), count_label_changes(labels)
+    summary.windows = windows.count
     return summary
 
 
@@ -263,8 +279,7 @@ def _capture(*, container, reopen: Callable, windows: SlidingWindows, frames: qu
                                                   time.monotonic(), is_end), summary)
                 if writer is not None:
                     writer.add(index, frame)
-                    n = len(windows.texts)  # starts grow before texts: the first n of each belong together
-                    writer.flush(np.asarray(windows.starts[:n], dtype=np.int64) + wf, windows.texts[:n])
+                    writer.flush()
                 index += 1
                 summary.frames = index
             container.close()
@@ -286,8 +301,9 @@ def _capture(*, container, reopen: Callable, windows: SlidingWindows, frames: qu
         if container is not None:
             container.close()
         if writer is not None:
-            if not windows.texts and writer.pending:  # no window ended: the frames say no label exists yet
-                writer.flush(np.asarray([index], dtype=np.int64), ["(no label yet)"])
+            if not writer.labels and writer.pending:  # no window ended: the frames say no label exists yet
+                writer.label(index, "(no label yet)")
+                writer.flush()
             writer.close(ok=not failures)
 
 

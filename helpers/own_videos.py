@@ -24,7 +24,7 @@ import sys
 import warnings
 from dataclasses import dataclass
 
-from helpers.config import SEED, dataset_key, project_root, user_path
+from helpers.config import SEED, project_paths, user_path
 
 #: model -> (builder in :mod:`helpers.paper_models`, its extra arguments, epochs, batch size, patience, notebook):
 #: the notebooks' config cells (tests/test_own_videos.py checks that they agree).
@@ -50,36 +50,35 @@ class FolderRun:
     report: dict  # the JSON report: data, split, settings, held-out accuracy and interval, per class, files
 
 
-def _card(report: dict, *, dataset_dir: os.PathLike, class_names: list[str], generator_version: int | None) -> dict:
-    """The model card (:mod:`helpers.cards`) from the run's report."""
+def _card(report: dict, *, run, data) -> dict:
+    """The model card (:mod:`helpers.cards`): :func:`helpers.experiment.model_card`'s, told in this command's words
+    (recordings, the notebook's settings, the per-class table, the run's report)."""
     import pandas as pd
 
     from helpers import cards
+    from helpers.experiment import model_card
     from helpers.results import to_markdown
 
-    cfg, data, n = report["settings"], report["data"], len(report["classes"])
-    described = cards.describe_data(dataset_dir=dataset_dir, class_names=class_names, num_clips=data["clips"],
-                                    num_groups=data["groups"], generator_version=generator_version)
-    described["trained_on"] = described["trained_on"].replace(" groups", " groups (recordings)")
+    cfg, n = report["settings"], len(report["classes"])
+    card = model_card(run.model, data=data, split=run.split, held_out=run.evaluation)
     table = to_markdown(pd.DataFrame.from_dict(report["classes"], orient="index").rename_axis("class").reset_index(),
                         floatfmt=".3f")
     where = "the held-out recordings of this folder"
     return {
-        **described,
-        "data": {**described["data"], "skipped": report["skipped"]},
+        **card,
+        "trained_on": card["trained_on"].replace(" groups", " groups (recordings)"),
+        "data": {**card["data"], "skipped": report["skipped"]},
         "description": (f"`{report['model']}` ({cfg['builder']}, the settings of notebook {cfg['notebook']}), "
                         f"{cfg['parameters']:,} parameters; input {cfg['num_frames']} frames of {cfg['image_size']}x"
                         f"{cfg['image_size']} RGB sampled over the whole video; {cfg['epochs_run']} of at most "
                         f"{cfg['epochs']} epochs (early stopping on validation loss, patience {cfg['patience']}), "
                         f"batch {cfg['batch_size']}, seed {cfg['seed']}"),
         "protocol": report["protocol"],
-        "split": {"protocol": "group", **{key: report["split"][key] for key in ("train", "validation", "test")}},
         "held_out": report["held_out"],
-        "seed_spread": None,
         "intended_use": (f"Telling these {n} actions apart in videos like those of this folder (same kind of camera, "
                          "scenes and people): `python -m helpers classify clip.mp4 --model "
                          f"{report['files']['model']}`."),
-        "limits": [*cards.limits(embedded=generator_version is not None, where=where),
+        "limits": [*cards.limits(embedded=card["data"]["embedded"], where=where),
                    "Clips cut from one recording must share a `_gNN_` tag, or the test leaks them."],
         "table": table,
     }
@@ -121,22 +120,21 @@ def train_folder(dataset_dir: str | os.PathLike, *, model: str = "lrcn", epochs:
 
     from helpers import cards, models, paper_models
     from helpers.dataset import create_dataset, list_videos
-    from helpers.experiment import run_experiment
+    from helpers.experiment import ClipData, run_experiment
     from helpers.plots import plot_confusion_matrix, save_figure
     from helpers.results import write_json
     from helpers.splits import protocol_split
-    from helpers.synthetic import rendered_version
     from helpers.ucf import video_groups
 
     builder, options, default_epochs, batch_size, patience, notebook = RECIPES[model]
     epochs = default_epochs if epochs is None else epochs
     dataset_dir = user_path(dataset_dir)
-    root = project_root()
-    results_dir = root / "results" / dataset_key(dataset_dir)  # as HAR_DATASET_DIR's notebooks: never results/
-    out = user_path(output) if output is not None else results_dir / "models" / "train"
+    paths = project_paths(quick=False, dataset_dir=dataset_dir)  # as HAR_DATASET_DIR's notebooks: never results/
+    results_dir = paths.results_dir
+    out = user_path(output) if output is not None else paths.models_dir / "train"
     class_names, listed_paths, listed_labels = list_videos(dataset_dir)
     features, labels, clip_paths = create_dataset(dataset_dir, class_names=class_names, num_frames=num_frames,
-                                                  image_size=image_size, cache_dir=root / "data" / "cache",
+                                                  image_size=image_size, cache_dir=paths.cache_dir,
                                                   progress=progress)
     skipped = sorted(set(map(str, listed_paths)) - set(clip_paths))
     few = [f"{name} has {(labels == i).sum()} of {(listed_labels == i).sum()}" for i, name in enumerate(class_names)
@@ -187,8 +185,8 @@ def train_folder(dataset_dir: str | os.PathLike, *, model: str = "lrcn", epochs:
                   "logs": str(results_dir / "logs")},
     }
     out.mkdir(parents=True, exist_ok=True)
-    models.save_model(run.model, model_path, class_names=class_names, card=_card(
-        report, dataset_dir=dataset_dir, class_names=class_names, generator_version=rendered_version(dataset_dir)))
+    data = ClipData(features, labels, [str(p) for p in clip_paths], list(class_names), dataset_dir)
+    models.save_model(run.model, model_path, class_names=class_names, card=_card(report, run=run, data=data))
     figure = plot_confusion_matrix(ev.confusion, class_names, title=f"{model} on {dataset_dir.name}: held-out clips")
     save_figure(figure, figure_path)
     plt.close(figure)

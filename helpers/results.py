@@ -104,24 +104,23 @@ def update_table(path: str | os.PathLike, update: Callable[[pd.DataFrame], pd.Da
 
 def upsert_rows(path: str | os.PathLike, rows: pd.DataFrame, *, key: Sequence[str], columns: Sequence[str]
                 ) -> pd.DataFrame:
-    """Merge ``rows`` into the table at ``path``, replacing rows with the same ``key``.
+    """Merge ``rows`` into the table at ``path``, replacing rows with the same ``key`` (:func:`update_table`).
 
     Lets several notebooks fill one table (e.g. 01 writes the LRCN rows of
     ``paper001.csv``, 02 the ConvLSTM rows). Returns the merged table.
     """
-    path = Path(path)
     missing = [c for c in columns if c not in rows.columns]
     if missing:
         raise ValueError(f"rows lack columns {missing}")
     rows = rows[list(columns)]
-    if path.exists():
-        old = pd.read_csv(path)
+
+    def merge(old: pd.DataFrame) -> pd.DataFrame:
         keys = set(map(tuple, rows[list(key)].astype(str).values))
-        keep = ~old[list(key)].astype(str).apply(tuple, axis=1).isin(keys)
-        rows = pd.concat([old.loc[keep, list(columns)], rows], ignore_index=True)
-    rows = rows.sort_values(list(key), kind="stable").reset_index(drop=True)
-    write_table(rows, path)
-    return rows
+        keep = [k not in keys for k in map(tuple, old[list(key)].astype(str).values)]
+        merged = pd.concat([old.loc[keep, list(columns)], rows], ignore_index=True) if len(old) else rows
+        return merged.sort_values(list(key), kind="stable").reset_index(drop=True)
+
+    return update_table(path, merge, columns=columns)
 
 
 def record_protocol_runs(results_dir: str | os.PathLike, *, model_name: str, notebook: str,

@@ -340,8 +340,8 @@ def notebook_of(rows: pd.DataFrame) -> str:
     return ", ".join(sorted(set(map(str, rows["notebook"]))))
 
 
-def merge_comparisons(old: pd.DataFrame, rows: Sequence[dict] | pd.DataFrame, *, alpha: float = ALPHA
-                      ) -> pd.DataFrame:
+def merge_comparisons(old: pd.DataFrame, rows: Sequence[dict] | pd.DataFrame, *, alpha: float = ALPHA,
+                      formerly: Sequence[str] = ()) -> pd.DataFrame:
     """The comparisons table ``old`` with one notebook's ``rows`` recorded, Holm-adjusted (pure: no files).
 
     The rows replace *every* old row of their notebooks (a notebook records its whole family at
@@ -350,7 +350,8 @@ def merge_comparisons(old: pd.DataFrame, rows: Sequence[dict] | pd.DataFrame, *,
     tests it: an old row of a *later* notebook for the same pair is dropped (it was tested there
     only because this notebook's row was missing). Then every family is adjusted again
     (:func:`adjust`). A table from before this policy (no ``family`` column) is not kept: its rows
-    lack the columns the verdicts need, and the notebooks write them again.
+    lack the columns the verdicts need, and the notebooks write them again. ``formerly``: the names the
+    rows' notebook recorded under before it was renamed; its old rows of the pairs ``rows`` test are replaced.
 
     Raises:
         ValueError: A pair is tested twice in ``rows``, or an earlier notebook already tested it:
@@ -366,12 +367,13 @@ def merge_comparisons(old: pd.DataFrame, rows: Sequence[dict] | pd.DataFrame, *,
     keys = [pair_key(a, b) for a, b in zip(new["a"], new["b"], strict=True)]
     if len(set(keys)) < len(keys):
         raise ValueError(f"{notebook_of(new)} tests a pair twice: {sorted(map(sorted, keys))}")
-    owner = {pair_key(r.a, r.b): r.notebook for r in old.itertuples()}
+    tested = np.array([pair_key(a, b) in set(keys) for a, b in zip(old["a"], old["b"], strict=True)], dtype=bool)
+    renamed = old["notebook"].isin(set(formerly)).to_numpy() & tested  # these rows, recorded under a former name
+    owner = {pair_key(r.a, r.b): r.notebook for r in old[~renamed].itertuples()}
     for key, r in zip(keys, new.itertuples(), strict=True):
         if key in owner and owner[key] < r.notebook:
             raise ValueError(f"{r.a} vs {r.b} is tested twice ({owner[key]} and {r.notebook}): read the existing row")
-    old = old[pd.Series([pair_key(a, b) not in set(keys) for a, b in zip(old["a"], old["b"], strict=True)],
-                        index=old.index, dtype=bool)]
+    old = old[~tested]
     table = adjust(pd.concat([old.reindex(columns=COMPARISON_COLUMNS), new.reindex(columns=COMPARISON_COLUMNS)],
                              ignore_index=True), alpha=alpha)
     table = table.sort_values(["family", "notebook", "a", "b"], kind="stable").reset_index(drop=True)
@@ -379,7 +381,7 @@ def merge_comparisons(old: pd.DataFrame, rows: Sequence[dict] | pd.DataFrame, *,
 
 
 def record_comparisons(path: str | os.PathLike, rows: Sequence[dict] | pd.DataFrame, *,
-                       alpha: float = ALPHA) -> pd.DataFrame:
+                       alpha: float = ALPHA, formerly: Sequence[str] = ()) -> pd.DataFrame:
     """Write one notebook's comparisons into ``path`` (``results/comparisons.csv``), Holm-adjusted, atomically.
 
     The policy is :func:`merge_comparisons`'s; reading and writing the file, :func:`helpers.results.update_table`'s.
@@ -391,5 +393,5 @@ def record_comparisons(path: str | os.PathLike, rows: Sequence[dict] | pd.DataFr
         The whole table.
     """
     text_columns = dict.fromkeys(["family", "notebook", "a", "b", "test", "verdict", "settings"], str)
-    return update_table(path, lambda old: merge_comparisons(old, rows, alpha=alpha), columns=COMPARISON_COLUMNS,
-                        dtype=text_columns)
+    return update_table(path, lambda old: merge_comparisons(old, rows, alpha=alpha, formerly=formerly),
+                        columns=COMPARISON_COLUMNS, dtype=text_columns)

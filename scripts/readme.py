@@ -158,7 +158,7 @@ def section_leak(results_dir: Path) -> str:
     comparisons = results_dir / "comparisons.csv"
     if comparisons.exists():
         gaps = pd.read_csv(comparisons)
-        gaps = gaps[(gaps.notebook == "01_lrcn") & gaps.test.str.startswith("unpaired")]
+        gaps = gaps[(gaps.notebook == "09_leak") & gaps.test.str.startswith("unpaired")]
         if len(gaps):
             text += ("\n\nThe leak gap, `random_clip` minus `group`: different test clips, so an unpaired "
                      "comparison, decided by one method (Newcombe's interval, and the p-value at which that interval "
@@ -199,7 +199,7 @@ def section_comparisons(results_dir: Path) -> str:
 #: of ``comparisons.csv`` (notebook, a, b) that decides the same question from one seed.
 SEED_VERDICTS = (
     ("the leak: LRCN on the clip split vs on held-out groups", ("lrcn", "random_clip"), ("lrcn", "group"),
-     ("01_lrcn", "lrcn (random_clip)", "lrcn (group)")),
+     ("09_leak", "lrcn (random_clip)", "lrcn (group)")),
     ("LRCN vs ConvLSTM (held-out groups)", ("lrcn", "group"), ("convlstm", "group"),
      ("02_convlstm", "lrcn (group)", "convlstm (group)")),
 )
@@ -377,7 +377,7 @@ def _on_paper_data(res: _Results, *, dataset: str, classes: int) -> str | None:
 
 def report_paper001(res: _Results) -> pd.DataFrame:
     rows = []
-    leak = res.comparison("01_lrcn", "lrcn (random_clip)", "lrcn (group)")
+    leak = res.comparison("09_leak", "lrcn (random_clip)", "lrcn (group)")
     random_clips = None if leak is None else int(leak["clips"])
     p001 = None if res.paper001 is None else res.paper001.set_index(["model", "protocol"])
     not_here = _on_paper_data(res, dataset="UCF50", classes=4)

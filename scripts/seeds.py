@@ -49,7 +49,7 @@ from helpers.config import PROJECT_ROOT, setup  # noqa: E402
 from helpers.experiment import load_clips, run_experiment  # noqa: E402
 from helpers.paper_models import build_cnn, build_convlstm, build_hybrid, build_lrcn, build_rnn  # noqa: E402
 from helpers.papers import paper000_metrics  # noqa: E402
-from helpers.results import write_table  # noqa: E402
+from helpers.results import update_table  # noqa: E402
 from helpers.splits import protocol_split  # noqa: E402
 from scripts.notebook_source import notebook_config  # noqa: E402  (the one reader of notebooks' cells)
 
@@ -118,26 +118,29 @@ def _run(seed: int, *, name: str, protocol: str, fit: Callable, build: Callable,
             "loss": run.evaluation.loss, "seconds": time.perf_counter() - start, "settings": settings}
 
 
-def read_seeds(path: Path) -> pd.DataFrame:
-    """``seeds.csv`` with :data:`SEEDS_COLUMNS`; rows from before ``protocol`` existed were ``group`` runs."""
-    if not path.exists():
-        return pd.DataFrame(columns=SEEDS_COLUMNS)
-    table = pd.read_csv(path, dtype={"settings": str})
+def _seeds_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """:data:`SEEDS_COLUMNS`; rows from before ``protocol`` existed were ``group`` runs."""
     if "protocol" not in table.columns:
-        table["protocol"] = "group"
+        table = table.assign(protocol="group")
     return table.reindex(columns=SEEDS_COLUMNS)
+
+
+def read_seeds(path: Path) -> pd.DataFrame:
+    """``seeds.csv`` with :data:`SEEDS_COLUMNS` (empty where there is none)."""
+    return _seeds_columns(pd.read_csv(path, dtype={"settings": str}) if path.exists() else pd.DataFrame())
 
 
 def write_row(path: Path, row: dict) -> pd.DataFrame:
     """Add ``row``, replacing its (model, protocol, seed) and every row of its (model, protocol) made with other
-    settings; atomic. Returns the table."""
-    table = read_seeds(path)
-    same_run = (table.model == row["model"]) & (table.protocol == row["protocol"])
-    stale = same_run & ((table.seed == row["seed"]) | (table.settings.astype(str) != str(row["settings"])))
-    table = pd.concat([table[~stale], pd.DataFrame([row])[SEEDS_COLUMNS]], ignore_index=True)
-    table = table.sort_values(["model", "protocol", "seed"], kind="stable").reset_index(drop=True)
-    write_table(table, path)
-    return table
+    settings; atomic (:func:`helpers.results.update_table`). Returns the table."""
+    def add(table: pd.DataFrame) -> pd.DataFrame:
+        table = _seeds_columns(table)
+        same_run = (table.model == row["model"]) & (table.protocol == row["protocol"])
+        stale = same_run & ((table.seed == row["seed"]) | (table.settings.astype(str) != str(row["settings"])))
+        table = pd.concat([table[~stale], pd.DataFrame([row])[SEEDS_COLUMNS]], ignore_index=True)
+        return table.sort_values(["model", "protocol", "seed"], kind="stable").reset_index(drop=True)
+
+    return update_table(path, add, columns=SEEDS_COLUMNS, dtype={"settings": str})
 
 
 def main(argv: list[str] | None = None, *, root: Path = PROJECT_ROOT, notebooks: Path | None = None) -> list[dict]:

@@ -14,7 +14,7 @@ import keras
 import pytest
 
 from helpers import atomic
-from helpers.__main__ import main
+from helpers.__main__ import build_parser, check_args, main
 from helpers.models import save_model
 from helpers.paper_models import build_lrcn
 from tests.conftest import numbered_frames, write_video
@@ -111,6 +111,21 @@ def test_default_model_path_is_the_trained_lrcn():
     args = build_parser().parse_args(["classify", "video.mp4"])
     assert args.model == project_paths().models_dir / "lrcn.keras"
     assert args.download_timeout == DEFAULT_DOWNLOAD_TIMEOUT_S
+
+
+def test_the_download_limits_are_defined_once_in_helpers_download(monkeypatch):
+    """classify's defaults, download_video's and the demo page's are helpers.download.DOWNLOAD_LIMITS."""
+    import inspect
+
+    from helpers import demo, download
+    from helpers.__main__ import build_parser
+
+    defaults = {k: p.default for k, p in inspect.signature(download.download_video).parameters.items()}
+    assert {k: defaults[k] for k in download.DOWNLOAD_LIMITS} == download.DOWNLOAD_LIMITS
+    assert demo.DOWNLOAD_LIMITS is download.DOWNLOAD_LIMITS
+    monkeypatch.setattr(download, "DOWNLOAD_LIMITS", {"max_filesize": 3 * 2**20, "max_duration": 4.0, "timeout": 5.0})
+    args = build_parser().parse_args(["classify", "video.mp4"])
+    assert (args.max_filesize_mb, args.max_duration, args.download_timeout) == (3.0, 4.0, 5.0)
 
 
 # In-process runs below: same main(), without paying a TensorFlow start-up per case.
@@ -313,7 +328,11 @@ def test_a_killed_runs_temporary_output_is_removed_by_the_next_run(tmp_path, cap
     leftover.write_bytes(b"half an annotated video")
     other = tmp_path / f"old.mp4.tmp-{atomic._host()}-{dead.pid}-ab12cd34.mp4"
     other.write_bytes(b"another target's leftover")
-    assert main(["classify", str(tmp_path / "missing.avi"), "--output", str(tmp_path / "out.mp4")]) == 1
+    argv = ["classify", str(tmp_path / "missing.avi"), "--output", str(tmp_path / "out.mp4")]
+    parser = build_parser()
+    check_args(parser, parser.parse_args(argv))  # validating the arguments removes nothing
+    assert leftover.exists() and other.exists()
+    assert main(argv) == 1
     assert not leftover.exists() and not other.exists()
 
 

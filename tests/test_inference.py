@@ -12,10 +12,12 @@ import numpy as np
 import pytest
 from keras import layers
 
+from helpers.annotate import AnnotatedWriter
 from helpers.data import VideoReadError, frame_extraction, sample_indices
 from helpers.flow import farneback_flow
 from helpers.inference import (
     ActionPrediction,
+    SlidingWindows,
     VideoPrediction,
     check_model,
     concatenate_videos,
@@ -28,6 +30,7 @@ from helpers.inference import (
 )
 from helpers.models import clip_input, load_model, save_model
 from helpers.paper_models import build_convlstm, build_lrcn, build_two_stream
+from helpers.runtime import ModelSpec
 from scripts.notebook_source import definitions
 from tests.conftest import numbered_frames, write_video
 
@@ -333,3 +336,117 @@ def test_concatenate_videos_and_durations(tmp_path):
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 25 and int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)) == 32
     cap.release()
     np.testing.assert_allclose(video_durations([a, b]), [10 / FPS, 15 / FPS])
+
+
+class IndexPredictor:
+    """A numpy model over frames that carry their index (``frame[0, 0, :2]`` = index in base 256): a window's
+    probabilities depend on every frame's index and order. Records every frame it encodes (a spy)."""
+
+    def __init__(self, *, fast: bool, num_frames: int = 4):
+        self.spec, self.fast = ModelSpec(class_names=("a", "b", "c"), num_frames=num_frames, image_size=2), fast
+        self.encode_calls, self.encoded = 0, []
+
+    @staticmethod
+    def frame(index: int) -> np.ndarray:
+        frame = np.zeros((2, 2, 3), np.uint8)
+        frame[0, 0, :2] = divmod(index, 256)
+        return frame
+
+    def encode_frames(self, frames: np.ndarray) -> np.ndarray:
+        """``(n, 2, 2, 3)`` -> ``(n, 1)`` features: the indices."""
+        self.encode_calls += 1
+        features = frames[:, 0, 0, :1].astype(np.float64) * 256 + frames[:, 0, 0, 1:2]
+        self.encoded.extend(features[:, 0].astype(int).tolist())
+        return features
+
+    def predict_features(self, features: np.ndarray) -> np.ndarray:
+        """``(windows, num_frames, 1)`` -> ``(windows, 3)``."""
+        f = features[..., 0]
+        logits = np.stack([np.sin(f @ np.arange(1, f.shape[1] + 1) / 7), np.cos(f.sum(axis=1) / 5),
+                           np.sin(f[:, 0] / 3)], axis=1)
+        return np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+
+    def predict_clips(self, clips: np.ndarray) -> np.ndarray:
+        """``(windows, num_frames, 2, 2, 3)`` -> ``(windows, 3)``."""
+        return self.predict_features(clips[:, :, 0, 0, :1].astype(np.float64) * 256 + clips[:, :, 0, 0, 1:2])
+
+
+def feed(windows: SlidingWindows, total: int, *, every: int = 1, latest_only: bool = False) -> list[list[int]]:
+    """Feed ``total`` frames as a stream does, calling ``update`` every ``every`` frames; the starts of the windows
+    each call predicted."""
+    predicted = []
+    for index in range(total):
+        if windows.needed(index):
+            windows.add(index, IndexPredictor.frame(index))
+        if (index + 1) % every == 0:
+            before = windows.next_start
+            n = windows.update(index + 1, latest_only=latest_only)
+            starts = list(range(before, windows.next_start, windows.stride_frames))
+            predicted.append(starts[-n:] if n else [])
+    return predicted
+
+
+def test_sliding_windows_encode_each_frame_once_and_only_when_a_window_needs_it():
+    predictor = IndexPredictor(fast=True)
+    windows = SlidingWindows(predictor, fps=25, window=0.8, stride=0.2, smoothing=3, name="spy")  # 20 / 5 frames
+    predicted = feed(windows, 300)  # update after every frame, as a live source does
+    starts = [s for call in predicted for s in call]
+    assert starts == list(range(0, 300 - 20 + 1, 5))
+    assert predictor.encode_calls == sum(1 for call in predicted if call)  # no window due: nothing encoded
+    assert sorted(predictor.encoded) == sorted(set(predictor.encoded))  # each frame once
+    assert set(predictor.encoded) == {int(i) for s in starts for i in s + windows.offsets}
+
+    behind = IndexPredictor(fast=True)  # a live source that fell behind: only the newest due window runs
+    windows = SlidingWindows(behind, fps=25, window=0.8, stride=0.2, smoothing=3, name="spy")
+    predicted = feed(windows, 300, every=40, latest_only=True)
+    starts = [s for call in predicted for s in call]
+    assert len(starts) == 300 // 40
+    assert sorted(behind.encoded) == sorted({int(i) for s in starts for i in s + windows.offsets})
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_long_stream_keeps_bounded_state_and_predicts_what_the_whole_history_would(fast, tmp_path):
+    """Memory and per-frame work do not grow with the stream; the windows and smoothing are the straightforward ones
+    (every window's raw probabilities, then a moving average over the whole history)."""
+    predictor = IndexPredictor(fast=fast)
+    seen: list = []
+    windows = SlidingWindows(predictor, fps=25, window=0.8, stride=0.2, smoothing=3, name="long", on_window=seen.append)
+    sizes = []
+    for total in (1000, 3000):  # the second call goes on with the same stream up to frame 3000
+        for index in range(total - 1000 if total == 1000 else 1000, total):
+            if windows.needed(index):
+                windows.add(index, IndexPredictor.frame(index))
+            windows.update(index + 1)
+            sizes.append({name: len(value) for name, value in vars(windows).items() if hasattr(value, "__len__")})
+    largest = {name: max(size[name] for size in sizes) for name in sizes[0]}
+    assert largest == {name: max(size[name] for size in sizes[:1000]) for name in sizes[0]}  # reached in 1000 frames
+    assert largest["recent"] == 3 and largest["store"] + largest["pending"] <= windows.window_frames, largest
+
+    starts = np.arange(0, 3000 - 20 + 1, 5)
+    rows = starts[:, None] + windows.offsets
+    raw = predictor.predict_clips(np.stack([[IndexPredictor.frame(i) for i in row] for row in rows]))
+    assert [w.start for w in seen] == starts.tolist() and [w.end for w in seen] == (starts + 20).tolist()
+    np.testing.assert_array_equal(np.stack([w.probabilities for w in seen]), raw)
+    np.testing.assert_allclose(np.stack([w.smoothed for w in seen]), smooth_probabilities(raw, k=3), atol=1e-12)
+    assert windows.count == len(starts) and windows.latest is seen[-1]
+
+
+def test_the_annotated_copy_keeps_only_the_labels_its_waiting_frames_may_show(tmp_path, monkeypatch):
+    """The writer's labels stay bounded over a long stream, and every frame shows the last window ended by then."""
+    shown = []
+    monkeypatch.setattr("helpers.annotate.label_frame", lambda rgb, text, **_: shown.append(text) or rgb)
+    writer = AnnotatedWriter(tmp_path / "long.mkv", fps=25, max_side=16)
+    frame = av.VideoFrame.from_ndarray(np.zeros((16, 16, 3), np.uint8), format="rgb24")
+    largest = 0
+    for index in range(2000):  # windows of 20 frames every 5, flushed every 32 frames as the file path does
+        writer.add(index, frame)
+        if index + 1 >= 20 and (index + 1 - 20) % 5 == 0:
+            writer.label(index + 1, f"ends {index + 1}")
+        if (index + 1) % 32 == 0:
+            writer.flush()
+            largest = max(largest, len(writer.labels))
+    writer.close(ok=True)
+    assert largest <= 32 // 5 + 1
+    assert shown == [f"ends {20 + 5 * max(0, (f - 19) // 5)}" for f in range(2000 - 2000 % 32)]
+    with av.open(str(tmp_path / "long.mkv")) as container:
+        assert sum(1 for _ in container.decode(video=0)) == 2000 - 2000 % 32

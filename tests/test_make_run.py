@@ -1,8 +1,9 @@
 """`make run`'s incremental rule: which notebooks it selects (never how long they take).
 
-The repo's Makefile runs on a fake tree (empty notebooks, a helpers module, a rendered-data marker) with the
-executing command replaced (NBEXEC=echo EXEC: a notebook "runs" when its line is printed) and the
-interpreter replaced by `true`, so nothing is installed or executed.
+The repo's Makefile runs on a fake tree (empty notebooks, a helpers package whose config is the real one, a
+rendered-data marker) with the executing command replaced (NBEXEC=echo EXEC: a notebook "runs" when its line is
+printed) and the interpreter replaced by `true`, so nothing is installed or executed; only the results folder is
+asked of this Python (PATHS_PY), as `make run` asks the venv's.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -33,7 +35,8 @@ def tree(tmp_path: Path) -> Path:
         (tmp_path / "notebooks" / f"{name}.ipynb").write_text("{}")
     for path in ("helpers/__init__.py", "helpers/layers.py", "pyproject.toml", "requirements.txt",
                  "data/embedded/.complete", "data/embedded_quick/.complete"):
-        (tmp_path / path).write_text("x\n")
+        (tmp_path / path).write_text("x = 1\n")
+    shutil.copy(ROOT / "helpers" / "config.py", tmp_path / "helpers" / "config.py")  # where the results go
     _age(tmp_path, seconds=100)
     (tmp_path / ".venv" / ".installed").write_text("")  # the venv is newer than the requirements: no setup
     return tmp_path
@@ -51,17 +54,19 @@ def _touch(path: Path) -> None:
     path.write_text(path.read_text() + " ")
 
 
-def _make(root: Path, *args: str) -> subprocess.CompletedProcess:
+def _make(root: Path, *args: str, **extra_env: str) -> subprocess.CompletedProcess:
     """``make run ARGS`` there, with none of the caller's settings (a parent make's MAKEFLAGS carries its
     command-line variables; HAR_QUICK / HAR_DATASET_DIR would pick other stamps)."""
-    env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "HAR_DATASET_DIR"}}
-    return subprocess.run(["make", "--no-print-directory", "run", "PY=true", "PYTHON=true", *args], cwd=root,
-                          capture_output=True, text=True, env={**env, "HAR_QUICK": "0"})
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "HAR_DATASET_DIR", "HAR_HOME", "HAR_CWD", "PYTHONPATH"}}
+    return subprocess.run(["make", "--no-print-directory", "run", "PY=true", "PYTHON=true",
+                           f"PATHS_PY={sys.executable}", *args], cwd=root, capture_output=True, text=True,
+                          env={**env, "HAR_QUICK": "0", **extra_env})
 
 
-def _run(root: Path, *args: str) -> tuple[list[str], str]:
+def _run(root: Path, *args: str, **extra_env: str) -> tuple[list[str], str]:
     """``make run`` there; the notebooks it executed, in order, and its output."""
-    out = _make(root, "NBEXEC=echo EXEC", *args)
+    out = _make(root, "NBEXEC=echo EXEC", *args, **extra_env)
     assert out.returncode == 0, out.stdout + out.stderr
     ran = [line.split()[1].removeprefix("notebooks/").removesuffix(".ipynb") for line in out.stdout.splitlines()
            if line.startswith("EXEC ")]
@@ -144,3 +149,30 @@ def test_another_dataset_has_its_own_stamps_and_reruns_when_its_folders_change(t
     assert _run(tree)[0] == NAMES  # the embedded run is not up to date because another dataset's is
     (dataset / "Walking" / "v_Walking_g01_c01.avi").write_text("")  # a new clip: the class folder changed
     assert _run(tree, f"HAR_DATASET_DIR={dataset}")[0] == NAMES
+
+
+def test_the_stamps_go_where_the_notebooks_write_whatever_names_the_folder(tree, tmp_path):
+    """The run folder is helpers.config.project_paths' own answer: under HAR_HOME when it is set (the Makefile's
+    own sha256 of the path put it under the checkout's results/), for a dataset given as a relative path the
+    dataset_key of the folder it names; `make help` needs no interpreter."""
+    from helpers.config import project_paths
+
+    (tree / "videos" / "Walking").mkdir(parents=True)
+    home = tmp_path / "elsewhere"
+    env = {"HAR_HOME": str(home), "HAR_DATASET_DIR": "videos"}
+    ran, out = _run(tree, **env)
+    assert ran == NAMES
+    old = {k: os.environ.get(k) for k in (*env, "HAR_CWD")}
+    try:
+        os.environ.update(env, HAR_CWD=str(tree))
+        expected = project_paths(quick=False).results_dir
+    finally:
+        for k, v in old.items():
+            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+    assert expected.parent == home / "results" and expected.name.startswith("videos-")
+    assert len(list((expected / ".stamps").glob("*.done"))) == len(NAMES), out
+    assert (expected / "make_run.json").is_file() and not (tree / "results").exists()
+    assert _run(tree, **env)[0] == []
+    help_ = subprocess.run(["make", "-s", "help", "PY=/no/venv/python", "HAR_DATASET_DIR=videos"], cwd=tree,
+                           capture_output=True, text=True)
+    assert help_.returncode == 0 and help_.stderr == "" and "make run" in help_.stdout

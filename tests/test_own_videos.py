@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from helpers.__main__ import main
+from helpers.experiment import model_card as experiment_card
 from helpers.own_videos import RECIPES, train_folder
 from tests.conftest import numbered_frames, write_video
 
@@ -34,8 +35,11 @@ def own_folder(tiny_dataset, tmp_path, monkeypatch) -> Path:
 
 def test_train_writes_a_model_card_and_report_and_names_the_bad_file_once(own_folder, tmp_path, monkeypatch,
                                                                           capsys):
+    from helpers import experiment
     from helpers.models import load_model, model_spec
 
+    cards = []  # the card is experiment.model_card's (the notebooks'), in this command's words: one definition
+    monkeypatch.setattr(experiment, "model_card", lambda *a, **k: cards.append(experiment_card(*a, **k)) or cards[-1])
     monkeypatch.chdir(own_folder.parent)  # a relative folder, as typed
     assert main(["train", "my videos", *TINY, "--output", "cli"]) == 0
     out, err = capsys.readouterr()
@@ -72,6 +76,7 @@ def test_train_writes_a_model_card_and_report_and_names_the_bad_file_once(own_fo
     sidecar = json.loads(Path(f"{export}.json").read_text())  # the export carries the model's card
     trained_on = f"my videos (`{own_folder}`): 18 clips of 3 classes in 9 groups (recordings)"
     assert sidecar["card"]["trained_on"] == trained_on
+    assert len(cards) == 2 and all(sidecar["card"][key] == cards[1][key] for key in ("split", "seed_spread"))
 
 
 def test_a_class_left_with_too_few_clips_stops_the_run_in_one_line(tmp_path, monkeypatch, capsys):

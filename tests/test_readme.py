@@ -124,9 +124,9 @@ def toy_results(folder, *, embedded: bool = True):
                  ).to_csv(folder / "parameters.csv", index=False)
     y = np.zeros(160, int)
     wrong = {m: np.r_[np.ones(round((1 - a) * 160)), np.zeros(160 - round((1 - a) * 160))] for m, a in acc.items()}
-    rows = [compare_unpaired(round(0.9375 * 160), 160, round(0.9875 * 160), 160, notebook="01_lrcn",
+    rows = [compare_unpaired(round(0.9375 * 160), 160, round(0.9875 * 160), 160, notebook="09_leak",
                              a="lrcn (random_clip)", b="lrcn (group)", shared_clips=37),
-            compare(y, wrong["lrcn"], np.ones(160), notebook="01_lrcn", a="lrcn (group)", b="memoriser (group)")]
+            compare(y, wrong["lrcn"], np.ones(160), notebook="09_leak", a="lrcn (group)", b="memoriser (group)")]
     record_comparisons(folder / "comparisons.csv", rows)
     record_comparisons(folder / "comparisons.csv", [compare(y, wrong["lrcn"], wrong["convlstm"], notebook="02_convlstm",
                                                             a="lrcn (group)", b="convlstm (group)")])

@@ -31,6 +31,19 @@ def test_upsert_rows_replaces_rows_with_the_same_key_and_keeps_the_others(tmp_pa
     assert (tmp_path / "paper001.md").exists()
 
 
+def test_upsert_rows_reads_and_writes_through_update_table(tmp_path, monkeypatch):
+    """One read-modify-write (update_table) under every results table; upsert_rows is a policy over it."""
+    from helpers import results
+
+    calls, real = [], results.update_table
+    monkeypatch.setattr(results, "update_table", lambda path, update, **kw: calls.append(path) or
+                        real(path, update, **kw))
+    path = tmp_path / "t.csv"
+    upsert_rows(path, _rows("toy", ["group"], 0.5), key=["model", "protocol"], columns=PAPER001_COLUMNS)
+    table = upsert_rows(path, _rows("toy", ["group"], 0.75), key=["model", "protocol"], columns=PAPER001_COLUMNS)
+    assert calls == [path, path] and table.accuracy.tolist() == [0.75]
+
+
 def test_record_protocol_runs_fills_paper001_and_trained_models_for_two_notebooks(tmp_path):
     budget = {"protocol": "group", "test_size": 0.25, "val_size": 0.2, "seed": 27, "epochs": 2, "patience": 15,
               "batch_size": 4, "epochs_run": 2, "train_s": 1.5}

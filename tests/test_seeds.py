@@ -80,3 +80,26 @@ def test_seed_verdicts_say_not_measured_until_make_seeds_has_run(tmp_path):
     text = section_seeds(tmp_path)
     assert "not measured yet" not in text and "Welch" in text and "The conclusion rests on the seed rows" in text
     assert "| lrcn (group) | convlstm (group) |" in text
+
+
+def test_write_row_is_a_policy_over_the_one_read_modify_write(tmp_path, monkeypatch):
+    """write_row reads, drops the rows it replaces, appends, sorts and writes through helpers.results.update_table;
+    a file from before the protocol column gets it (group)."""
+    from helpers import results
+
+    calls = []
+    monkeypatch.setattr(seeds, "update_table", lambda path, update, **kw: calls.append(path) or
+                        results.update_table(path, update, **kw))
+    path = tmp_path / "seeds.csv"
+    pd.DataFrame([{"model": "lrcn", "seed": s, "accuracy": 0.5, "loss": 1.0, "seconds": 1.0, "settings": "0a"}
+                  for s in (28, 27)]).to_csv(path, index=False)
+    row = {"model": "lrcn", "protocol": "group", "seed": 27, "accuracy": 0.9, "loss": 0.1, "seconds": 2.0,
+           "settings": "0a"}
+    table = seeds.write_row(path, row)
+    assert calls == [path] and list(table.columns) == seeds.SEEDS_COLUMNS
+    assert list(zip(table.seed, table.accuracy, table.protocol, strict=True)) == [(27, 0.9, "group"),
+                                                                                  (28, 0.5, "group")]
+    table = seeds.write_row(path, {**row, "seed": 29, "settings": "0b"})  # other settings: the old rows are stale
+    assert list(zip(table.seed, table.settings, strict=True)) == [(29, "0b")]
+    assert pd.read_csv(path, dtype={"settings": str}).equals(table) and seeds.read_seeds(path).equals(table)
+    assert seeds.write_row(tmp_path / "new.csv", row).to_dict("records") == [row]
