@@ -650,7 +650,9 @@ def section_cpu_dependence(results_dir: Path) -> str:
                    f"{_names([f'`{v}`' for v in variants])} it still moves the "
                    f"{_names(still) if still else 'no model'}")
         if failed:
-            verdict += f", and the {_names(failed)} cannot train under it ({rows[rows.error != ''].error.iloc[0]})"
+            broken = layers[(layers.setting == s) & (layers.error != "")].component
+            verdict += (f", and the {_names(failed)} cannot train under it (failing layers: {_names(broken)}; "
+                        f"{rows[rows.error != ''].error.iloc[0]})")
         verdicts.append(verdict)
     text += "**Choice.** " + "; ".join(verdicts) + ". " if verdicts else "**Choice.** "
     if stable:
