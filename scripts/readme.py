@@ -542,6 +542,140 @@ def section_report(results_dir: Path) -> str:
             + to_markdown(report_paper000(res)) + "\n**Checklist**\n\n" + report_checklist(res))
 
 
+# --- Which numbers depend on the CPU: benchmarks/cpu_dependence.py's table ---
+
+#: Issue #24: a full ``make run`` on an AMD EPYC against this README's Intel Xeon numbers (quoted, not rerun):
+#: the models whose rows were bit-identical and those whose rows moved.
+CROSS_CPU_IDENTICAL = ("lrcn", "cnn")
+CROSS_CPU_MOVED = ("convlstm", "rnn", "hybrid", "c3d", "two_stream")
+#: A setting whose step time is at most this many times the default's costs nothing worth a choice.
+FREE_COST = 1.1
+
+
+def _moved_cell(row: pd.Series) -> str:
+    """``=`` for bit-identical, ``failed`` where the setting could not run it, else the largest difference."""
+    if row.identical:
+        return "="
+    return "failed" if row.error else f"{row.max_abs_diff:.0e}"
+
+
+def _names(items: Sequence[str]) -> str:
+    items = list(items)
+    return "none" if not items else items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _layer_types(components: Sequence[str]) -> list[str]:
+    """``"Conv2D 3->16, 64x64 (LRCN conv1)"`` -> ``"Conv2D"``: the layer classes, in first-seen order."""
+    return list(dict.fromkeys(c.split()[0] for c in components))
+
+
+def _cost(steps: pd.DataFrame, setting: str) -> str:
+    """``setting``'s CPU ms per step over the default's: the median over models and the range."""
+    ratio = (steps[setting] / steps["default"]).dropna()
+    return f"{ratio.median():.2f}x (median over models; {ratio.min():.2f}-{ratio.max():.2f}x)"
+
+
+def section_cpu_dependence(results_dir: Path) -> str:
+    """Which layers and models move under which oneDNN/thread setting, what a setting costs, and the choice
+    (``benchmarks/cpu_dependence.py``'s table)."""
+    table = _csv(results_dir, "cpu_dependence.csv")
+    if table is None:
+        return ("_Not produced yet: `python -m benchmarks.cpu_dependence` writes `results/cpu_dependence.csv` "
+                "(about ten minutes on 2 cores)._\n")
+    for column in ("error", "env", "onednn_isa"):
+        table[column] = [("" if pd.isna(v) else str(v)) for v in table[column]]  # empty cells read as NaN
+    settings = list(dict.fromkeys(table.setting))
+    others = [s for s in settings if s != "default"]
+    head = table.drop_duplicates("setting").set_index("setting")
+    env = _json(results_dir, "environment.json") or {}
+    rerun = table[table.setting == "default_rerun"]
+    control = ("gave bit-identical numbers in every row, so each difference below is the setting's"
+               if len(rerun) and rerun.identical.all() else
+               "did NOT give identical numbers: the rows below do not isolate the settings' effect")
+    text = (f"Measured by `python -m benchmarks.cpu_dependence` on {env.get('cpu_model', 'an unrecorded CPU')} "
+            f"({env.get('isa_family', '?')}, {env.get('cpu_count', '?')} CPUs), emulating other CPUs: each setting "
+            "runs in a fresh process; per layer of the models, at the notebooks' shapes with 2 clips, the forward "
+            "output and the gradients (weights and input) of a fixed projection of it; per model, a few seeded Adam "
+            "steps on fixed random clips with the notebooks' batch sizes, then every weight. A cell is `=` when every "
+            "array is bit-identical to the setting's reference (`np.array_equal`), else the largest absolute "
+            "difference; `failed` where the setting cannot run it. The control, a second process with nothing "
+            f"changed (`default_rerun`), {control}. Source: `results/cpu_dependence.csv`.\n\n")
+    legend = pd.DataFrame({"setting": others,
+                           "environment": [f"`{head.env[s]}`" if head.env[s] else "" for s in others],
+                           "compared with": [head.reference[s] for s in others],
+                           "oneDNN reports": [head.onednn_isa[s] or "no primitive (its ops off)" for s in others],
+                           "threads": [f"{head.threads[s]:.0f}" if pd.notna(head.threads[s]) else "" for s in others]})
+    text += to_markdown(legend) + "\n"
+    moved = table[(table.setting != "default") & ~table.identical]
+    layers, models = table[table.kind == "layer"], table[table.kind == "model"]
+    shown = [c for c in dict.fromkeys(table.component) if c in set(moved.component) or c in set(models.component)]
+    cells = table[table.setting != "default"].assign(cell=lambda t: t.apply(_moved_cell, axis=1))
+    grid = cells.pivot(index="component", columns="setting", values="cell").loc[shown, others]
+    grid.insert(0, "kind", table.drop_duplicates("component").set_index("component").kind.loc[shown])
+    steady = [c for c in dict.fromkeys(layers.component) if c not in set(moved.component)]
+    text += to_markdown(grid.reset_index()) + f"\nBit-identical under every setting: {_names(steady)}.\n\n"
+    # what each emulated CPU moves, and whether one reproduces the AMD run of issue #24
+    emulations = [s for s in others if head.reference[s] == "default" and s != "default_rerun"
+                  and "TF_ENABLE_ONEDNN_OPTS" not in head.env[s]]
+    sentences, matches = [], []
+    for s in emulations:
+        moved_layers = _layer_types(layers[(layers.setting == s) & ~layers.identical].component)
+        moved_models = list(models[(models.setting == s) & ~models.identical].component)
+        matches += [s] if set(moved_models) == set(CROSS_CPU_MOVED) else []
+        sentences.append(f"`{s}` moves the layers {_names(moved_layers)} and the models {_names(moved_models)}"
+                         if moved_layers or moved_models else f"`{s}` moves nothing")
+    text += ("**What moves.** " + "; ".join(sentences) + ". Issue #24's AMD EPYC run left the "
+             f"{_names(CROSS_CPU_IDENTICAL)} bit-identical and moved the {_names(CROSS_CPU_MOVED)}: ")
+    text += (f"{_names([f'`{s}`' for s in matches])} reproduces that pattern.\n\n" if matches else
+             "no emulation here reproduces that pattern (each one moves the LRCN or the CNN too, or leaves one of the "
+             "five alone), so that run differed by something that capping the instruction set or changing the thread "
+             "count alone does not emulate (oneDNN also sizes its blocks by the CPU's caches; untested here).\n\n")
+    # cost: process CPU ms per step (steadier than wall time on a shared machine), against the default's
+    steps = models.pivot(index="component", columns="setting", values="step_cpu_ms")[settings]
+    text += ("**Cost.** Process CPU ms per training step, the median of the steps after the first (which traces the "
+             "graph); wall times are in the CSV. Two runs of the same setting differ by "
+             f"{_cost(steps, 'default_rerun') if 'default_rerun' in steps else 'an unmeasured amount'} on this "
+             "machine, the noise floor of every ratio below.\n\n"
+             + to_markdown(steps.map(lambda v: "failed" if pd.isna(v) else f"{v:.1f}").rename(
+                 columns=lambda c: f"{c}_ms").reset_index().rename(columns={"component": "model"})) + "\n")
+    # the choice: a setting that stays identical when the CPU changes (its emulated variants compared with it)
+    stable, verdicts = [], []
+    for s in [s for s in others if any(head.reference[o] == s for o in others if o != s)]:
+        variants = [o for o in others if head.reference[o] == s and o != s]
+        rows = models[models.setting.isin([s, *variants])]
+        failed = list(dict.fromkeys(rows[rows.error != ""].component))
+        still = list(dict.fromkeys(rows[rows.setting.isin(variants) & ~rows.identical & (rows.error == "")].component))
+        if not failed and not still:
+            stable.append(s)
+        verdict = (f"`{s}` (`{head.env[s]}`) costs {_cost(steps, s)} the default's CPU time per step; under "
+                   f"{_names([f'`{v}`' for v in variants])} it still moves the "
+                   f"{_names(still) if still else 'no model'}")
+        if failed:
+            broken = layers[(layers.setting == s) & (layers.error != "")].component
+            verdict += (f", and the {_names(failed)} cannot train under it (failing layers: {_names(broken)}; "
+                        f"{rows[rows.error != ''].error.iloc[0]})")
+        verdicts.append(verdict)
+    text += "**Choice.** " + "; ".join(verdicts) + ". " if verdicts else "**Choice.** "
+    if stable:
+        s = min(stable, key=lambda s: (steps[s] / steps["default"]).median())
+        free = (steps[s] / steps["default"]).median() <= FREE_COST
+        text += (f"`{s}` keeps every model identical across the emulated CPUs: "
+                 + ("at that cost, the project recommends it." if free else
+                    "the project keeps the default for speed; a move across CPUs is judged against the seed spread."))
+    else:
+        pin = "" if "isa_avx2" not in steps else (
+            " Capping at AVX2 and fixing the thread count (`TF_NUM_INTRAOP_THREADS`) would remove both sources "
+            f"measured here, at {_cost(steps, 'isa_avx2')} the default's CPU time per step for the cap on this "
+            "machine (fewer threads than a CPU's cores would cost that CPU more), but neither source "
+            "reproduces the AMD run's pattern, so nothing here shows that it would have made that run identical.")
+        text += ("No setting measured here keeps every model identical across the emulated CPUs." + pin
+                 + " The project keeps the defaults (oneDNN on, the CPU's full instruction set, TensorFlow's thread "
+                 "count), records the CPU and library versions in `results/environment.json`, and treats a move "
+                 "across kinds of CPU like a change of seed: a conclusion stands only where it holds over the seed "
+                 "spread (`make seeds`), never on one run's last digits.")
+    return text + "\n"
+
+
 def section_markdown_file(name: str) -> Callable[[Path], str]:
     def render(results_dir: Path) -> str:
         path = results_dir / name
@@ -608,6 +742,7 @@ SECTIONS: dict[str, Callable[[Path], str]] = {
     "seeds": section_seeds,
     "report": section_report,
     "comparisons": section_comparisons,
+    "cpu_dependence": section_cpu_dependence,
     "model_comparison": section_model_comparison,
     "deployment": section_deployment,
     "bench": section_markdown_file("bench.md"),

@@ -192,3 +192,57 @@ def test_reproduction_report_verdicts_come_from_results(tmp_path):
     ucf = section_report(toy_results(tmp_path / "c", embedded=False))
     line = next(x for x in ucf.splitlines() if x.startswith("| LRCN test accuracy"))
     assert "not testable" not in line and ("| reproduced |" in line or "| not reproduced |" in line)
+
+
+def _cpu_rows(moved: dict[str, set[str]], *, cpu_ms: dict[str, float], failed: dict[str, set[str]] | None = None):
+    """``cpu_dependence.csv`` rows: per setting the components it moves (and fails), every model's CPU ms/step."""
+    settings = {"default": ("", "default"), "default_rerun": ("", "default"),
+                "isa_avx2": ("ONEDNN_MAX_CPU_ISA=AVX2", "default"),
+                "threads_8": ("TF_NUM_INTRAOP_THREADS=8", "default"),
+                "onednn_off": ("TF_ENABLE_ONEDNN_OPTS=0", "default"),
+                "onednn_off_avx2": ("TF_ENABLE_ONEDNN_OPTS=0 ONEDNN_MAX_CPU_ISA=AVX2", "onednn_off")}
+    models = ("lrcn", "convlstm", "cnn", "rnn", "hybrid", "c3d", "two_stream")
+    rows = []
+    for setting, (env, reference) in settings.items():
+        for component in ("Conv2D 3->16 (LRCN)", "MaxPooling2D 4x4", *models):
+            error = next((f"{s}: InvalidArgumentError: no grouped gradient" for s in (setting, reference)
+                          if component in (failed or {}).get(s, ())), "")
+            still = component in moved.get(setting, ()) or bool(error)
+            rows.append({"component": component, "kind": "model" if component in models else "layer",
+                         "setting": setting, "env": env, "reference": reference, "identical": not still,
+                         "max_abs_diff": float("nan") if error else 3e-6 if still else 0.0, "differs": "",
+                         "step_ms": 1.0, "step_cpu_ms": cpu_ms.get(setting, 10.0) if component in models else None,
+                         "onednn_isa": "" if "OPTS=0" in env else "Intel AVX2" if "AVX2" in env else "Intel AMX",
+                         "threads": None if "OPTS=0" in env else 2, "error": error})
+    return rows
+
+
+def test_cpu_dependence_section_checks_the_emulation_against_the_amd_run_and_computes_the_choice(tmp_path):
+    from scripts.readme import CROSS_CPU_MOVED, section_cpu_dependence
+
+    assert "Not produced yet" in section_cpu_dependence(tmp_path)
+    # capping at AVX2 moves every model (the LRCN too): not the AMD pattern; oneDNN off still moves under the cap
+    everything = {"Conv2D 3->16 (LRCN)", "lrcn", "convlstm", "cnn", "rnn", "hybrid", "c3d", "two_stream"}
+    readme, results = toy_readme(tmp_path, {"cpu_dependence": "stale body"}, {"cpu_dependence.csv": _cpu_rows(
+        {"isa_avx2": everything, "threads_8": {"c3d"}, "onednn_off": everything, "onednn_off_avx2": {"rnn"}},
+        cpu_ms={"default": 10.0, "default_rerun": 11.0, "isa_avx2": 15.0, "onednn_off": 20.0},
+        failed={"onednn_off": {"convlstm"}})})
+    assert update_readme(readme, results) == ["cpu_dependence"]
+    text = readme.read_text()
+    assert "stale body" not in text and "gave bit-identical numbers in every row" in text
+    assert "| Conv2D 3->16 (LRCN) | layer | = | 3e-06 | = | 3e-06 | = |" in text
+    assert "| convlstm | model | = | 3e-06 | = | failed | failed |" in text
+    assert "Bit-identical under every setting: MaxPooling2D 4x4." in text
+    assert "no emulation here reproduces that pattern" in text
+    assert "`onednn_off` (`TF_ENABLE_ONEDNN_OPTS=0`) costs 2.00x (median over models; 2.00-2.00x)" in text
+    assert "still moves the rnn, and the convlstm cannot train under it (failing layers: none; onednn_off: Inv" in text
+    assert "No setting measured here keeps every model identical" in text and "at 1.50x (median" in text
+    assert "differ by 1.10x" in text  # the control's noise floor, computed
+    # an emulation that moves exactly the models the AMD run moved, and a cheap setting stable under its cap
+    (results / "cpu_dependence.csv").write_text(pd.DataFrame(_cpu_rows(
+        {"isa_avx2": {"Conv2D 3->16 (LRCN)", *CROSS_CPU_MOVED}, "onednn_off": everything},
+        cpu_ms={"default": 10.0, "onednn_off": 10.5})).to_csv(index=False))
+    text = section_cpu_dependence(results)
+    assert "`isa_avx2` reproduces that pattern" in text
+    assert ("`onednn_off` keeps every model identical across the emulated CPUs: at that cost, the project "
+            "recommends") in text
