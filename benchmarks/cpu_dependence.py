@@ -8,8 +8,8 @@ Every setting runs in a fresh process (oneDNN reads ``ONEDNN_MAX_CPU_ISA`` and T
 * per **layer** the project's models use, at the notebooks' shapes with 2 clips: the forward output and the
   gradients of a fixed random projection of it (a scalar) with respect to its weights and its input, in one
   ``tf.function`` as in training;
-* per **model** (the builders of :mod:`helpers.paper_models` and notebook 05's 3D CNN and two-stream, read from
-  the notebook by :func:`scripts.notebook_source.definitions`): ``--steps`` Adam steps (``train_on_batch``,
+* per **model** (the builders of :mod:`helpers.paper_models`, notebook 05's 3D CNN and two-stream among them):
+  ``--steps`` Adam steps (``train_on_batch``,
   the notebooks' compile and batch sizes) on fixed random clips, then the final weights; and the median wall and
   process CPU time of the steps after the first (which traces the graph): what a setting costs.
 
@@ -255,13 +255,19 @@ def run_layer(factory: Callable[[], object], shapes: Sequence[tuple[int, ...]]) 
 
 
 def model_builders() -> dict[str, Callable]:
-    """Model name -> builder: :mod:`helpers.paper_models`' five and notebook 05's ``c3d`` and ``two_stream``."""
-    from helpers.paper_models import build_cnn, build_convlstm, build_hybrid, build_lrcn, build_rnn
-    from scripts.notebook_source import definitions
+    """Model name -> builder: :mod:`helpers.paper_models`' paper models and notebook 05's ``c3d`` and ``two_stream``."""
+    from helpers.paper_models import (
+        build_c3d,
+        build_cnn,
+        build_convlstm,
+        build_hybrid,
+        build_lrcn,
+        build_rnn,
+        build_two_stream,
+    )
 
-    nb05 = definitions(ROOT / "notebooks" / "05_model_comparison.ipynb", names=["build_c3d", "build_two_stream"])
     return {"lrcn": build_lrcn, "convlstm": build_convlstm, "cnn": build_cnn, "rnn": build_rnn,
-            "hybrid": build_hybrid, "c3d": nb05.build_c3d, "two_stream": nb05.build_two_stream}
+            "hybrid": build_hybrid, "c3d": build_c3d, "two_stream": build_two_stream}
 
 
 #: The notebooks' training batch sizes: 01/02 use 4, 03/05 use 8.
