@@ -17,10 +17,10 @@ KERNEL ?= har-reproduction
 # notebook kernel, which runs in notebooks/ (helpers.config.user_path reads this).
 export HAR_CWD ?= $(CURDIR)
 
-.PHONY: setup check-python lab embedded run test test-all unit nbtest lint format export readme seeds bench classify train data extractor browser clean help
+.PHONY: setup check-python lab embedded run test test-all unit nbtest lint format export readme seeds bench cpu-check classify train data extractor browser clean help
 
 help:
-	@echo "make setup | check-python | lab | embedded | run | test | test-all | unit | nbtest | lint | export | readme | seeds | bench | classify SOURCE=... [MODEL=...] | train DATA=... [ARGS=...] | data DATASET=ucf50|ucf101 | extractor | browser | clean"
+	@echo "make setup | check-python | lab | embedded | run | test | test-all | unit | nbtest | lint | export | readme | seeds | bench | cpu-check | classify SOURCE=... [MODEL=...] | train DATA=... [ARGS=...] | data DATASET=ucf50|ucf101 | extractor | browser | clean"
 	@echo "make run [FORCE=1] [QUICK=1]: only the notebooks changed since their last successful run (and those reading their outputs)"
 
 setup: $(STAMP)
@@ -186,6 +186,12 @@ seeds: setup
 bench: setup
 	$(PY) -m benchmarks.bench
 	$(MAKE) readme
+
+# Which layers and models move with oneDNN's instruction set, the thread count or oneDNN off, and what each
+# setting costs (benchmarks/cpu_dependence.py, ~10 min on 2 cores) -> results/cpu_dependence.csv, the README section
+cpu-check: setup
+	$(PY) -m benchmarks.cpu_dependence
+	$(PY) scripts/readme.py --sections cpu_dependence
 
 classify: setup
 	@test -n "$(SOURCE)" || { echo "usage: make classify SOURCE=<video file or URL>" >&2; exit 2; }

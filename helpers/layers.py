@@ -17,6 +17,7 @@ for ``.keras`` files as ``helpers>ClassName``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import keras
@@ -69,6 +70,13 @@ class FoldedTimeDistributed(layers.TimeDistributed):
         return keras.ops.reshape(outputs, (shape[0], shape[1], *outputs.shape[1:]))
 
 
+def grouped_conv_gradients() -> bool:
+    """Whether TensorFlow can differentiate a grouped convolution here: with oneDNN's CPU kernels (TensorFlow's
+    default) it can; with ``TF_ENABLE_ONEDNN_OPTS=0`` (TensorFlow's own CPU kernels) it raises "Gradients for
+    grouped convolutions are not supported on CPU" (found by ``benchmarks/cpu_dependence.py``)."""
+    return os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1").strip().lower() not in {"0", "false", "off", "no"}
+
+
 @keras.saving.register_keras_serializable(package="helpers")
 class FusedConvLSTM2D(layers.ConvLSTM2D):
     """``keras.layers.ConvLSTM2D`` with the input convolution hoisted out of the time loop.
@@ -80,6 +88,9 @@ class FusedConvLSTM2D(layers.ConvLSTM2D):
     over the static number of frames. Same weights, same parameter count, same outputs
     (tested against Keras' own layer); recurrent dropout keeps Keras' semantics (one
     mask per gate, fixed across time). About 1.7x faster per training step on a CPU.
+    TensorFlow's own CPU kernels (``TF_ENABLE_ONEDNN_OPTS=0``) have no gradient for a grouped
+    convolution: there the masked recurrent step runs as four convolutions, one per gate
+    (:func:`grouped_conv_gradients`).
     Anything this path does not cover (input dropout, masks, initial states, stateful,
     go_backwards, channels_first, a dynamic time axis) falls back to Keras' loop.
     """
@@ -105,7 +116,7 @@ class FusedConvLSTM2D(layers.ConvLSTM2D):
         gates_x = ops.reshape(gates_x, (batch, num_frames, *gates_x.shape[1:]))
         state_shape = (batch, *gates_x.shape[2:4], cell.filters)
         h = c = ops.zeros(state_shape, dtype=gates_x.dtype)
-        mask4 = None
+        mask4, grouped = None, grouped_conv_gradients()
         if training and 0.0 < cell.recurrent_dropout < 1.0:
             ones = ops.ones((batch, *gates_x.shape[2:4], 4 * cell.filters), dtype=gates_x.dtype)
             mask4 = keras.random.dropout(ones, cell.recurrent_dropout, seed=cell.seed_generator)
@@ -113,8 +124,11 @@ class FusedConvLSTM2D(layers.ConvLSTM2D):
         for x_t in ops.unstack(gates_x, axis=1):  # unstack, not x[:, t]: its gradient is one stack
             if mask4 is None:
                 gates_h = cell.recurrent_conv(h, cell.recurrent_kernel)
-            else:  # gate g sees h * mask_g: a 4-group convolution over four masked copies of h
+            elif grouped:  # gate g sees h * mask_g: a 4-group convolution over four masked copies of h
                 gates_h = tf.nn.conv2d(ops.tile(h, (1, 1, 1, 4)) * mask4, cell.recurrent_kernel, 1, "SAME")
+            else:  # the same, one convolution per gate
+                gates_h = ops.concatenate([tf.nn.conv2d(h * m, k, 1, "SAME") for m, k in zip(
+                    ops.split(mask4, 4, axis=-1), ops.split(cell.recurrent_kernel, 4, axis=-1), strict=True)], axis=-1)
             z_i, z_f, z_c, z_o = ops.split(x_t + gates_h, 4, axis=-1)
             c = cell.recurrent_activation(z_f) * c + cell.recurrent_activation(z_i) * cell.activation(z_c)
             h = cell.recurrent_activation(z_o) * cell.activation(c)

@@ -77,3 +77,50 @@ def test_new_files_use_the_new_names(tmp_path):
     model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(keras.layers.Flatten()(x)))
     with zipfile.ZipFile(save_model(model, tmp_path / "new.keras")) as saved:
         assert '"helpers>FoldedTimeDistributed"' in saved.read("config.json").decode()
+
+
+def test_fast_convlstm_per_gate_convolutions_equal_the_grouped_one(monkeypatch):
+    """With oneDNN off (no gradient for grouped convolutions) the masked recurrent step runs one convolution per
+    gate: same masks (same seed), same outputs and gradients as the grouped convolution."""
+    import tensorflow as tf
+
+    import helpers.layers as layers_module
+
+    results = []
+    for grouped in (True, False):
+        monkeypatch.setattr(layers_module, "grouped_conv_gradients", lambda grouped=grouped: grouped)
+        layer = FusedConvLSTM2D(filters=3, kernel_size=(3, 3), return_sequences=True, recurrent_dropout=0.5, seed=7)
+        x = np.random.default_rng(3).normal(size=(2, 5, 10, 10, 2)).astype("float32")
+        layer.build(x.shape)
+        layer.set_weights([0.3 * np.random.default_rng(4).normal(size=w.shape) for w in layer.get_weights()])
+        with tf.GradientTape() as tape:
+            y = layer(x, training=True)
+            loss = tf.reduce_sum(y * y)
+        results.append((np.asarray(y), [np.asarray(g) for g in tape.gradient(loss, layer.trainable_weights)]))
+    (y_grouped, g_grouped), (y_split, g_split) = results
+    np.testing.assert_allclose(y_split, y_grouped, rtol=1e-5, atol=1e-6)
+    for a, b in zip(g_split, g_grouped, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_fast_convlstm_trains_with_tensorflow_s_own_cpu_kernels():
+    """TF_ENABLE_ONEDNN_OPTS=0 (a common way to silence TensorFlow's start-up notice) must not stop the ConvLSTM
+    training: TensorFlow has no CPU gradient for the grouped convolution (benchmarks/cpu_dependence.py found it)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import numpy as np, tensorflow as tf\n"
+            "from helpers.layers import FusedConvLSTM2D\n"
+            "layer = FusedConvLSTM2D(filters=2, kernel_size=(3, 3), recurrent_dropout=0.25)\n"
+            "x = np.ones((1, 3, 6, 6, 1), 'float32')\n"
+            "with tf.GradientTape() as tape:\n"
+            "    loss = tf.reduce_sum(layer(x, training=True))\n"
+            "print('grads', all(g is not None for g in tape.gradient(loss, layer.trainable_weights)))\n")
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=root,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "grads True" in done.stdout
