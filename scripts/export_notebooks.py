@@ -9,12 +9,12 @@ paper model. A marked definition that uses a name the notebook defines but does 
 import binds, is refused here rather than failing when called. ``tests/test_export.py`` checks that the
 module equals a fresh export, imports and passes ruff. How the marker reads: :mod:`scripts.notebook_source`.
 
-Where each notebook's definitions go (``STUDY_MODULES``): the studies (07 Grad-CAM,
-08 the DCGAN, 09 the memoriser) each get a generated module of their own in the top-level package ``studies/``;
-every other notebook writes into ``helpers/paper_models.py``. A study's code has no user but its notebook and
-its tests, so it stays out of the installed package (pyproject installs ``helpers*`` only), and the tests import
-it like any module (``from studies.explainability import grad_cam``) instead of reading the notebook's cells.
-``studies`` may import ``helpers``, never the reverse.
+Where each notebook's definitions go (``STUDY_MODULES``): the studies (07 Grad-CAM, 08 the DCGAN, 09 the
+memoriser) each get a generated module of their own in the top-level package ``studies/``; every other notebook
+writes into ``helpers/paper_models.py``. A study's code has no user but its notebook and its tests, so it stays out
+of the installed package (pyproject installs ``helpers*`` only), and the tests import it like any module
+(``from studies.explainability import grad_cam``) instead of reading the notebook's cells. ``studies`` may import
+``helpers``, never the reverse.
 
     python -m scripts.export_notebooks           # rewrite the generated modules that are out of date
     python -m scripts.export_notebooks --check   # exit 1 if one is out of date
