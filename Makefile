@@ -160,14 +160,15 @@ unit: setup browser
 nbtest: setup
 	HAR_QUICK=1 $(PY) -m pytest -q --nbmake --nbmake-timeout=900 -p no:randomly $(NOTEBOOKS)
 
-# ruff over the package, the tools, the tests and the notebooks (pyproject.toml's extend-include reads .ipynb).
+# ruff over the package, the tools, the tests, the notebooks (pyproject.toml's extend-include reads .ipynb) and studies/.
 lint: setup
-	$(VENV)/bin/ruff check helpers scripts benchmarks tests notebooks
+	$(VENV)/bin/ruff check helpers scripts benchmarks tests notebooks studies
 
 format: setup
 	$(VENV)/bin/ruff format helpers tests
 
-# Writes helpers/paper_models.py (wholly generated) from the notebooks' #@save definitions; a test checks they agree.
+# Writes helpers/paper_models.py and studies/*.py (wholly generated) from the notebooks' #@save definitions; a test
+# checks they agree.
 export: setup
 	$(PY) scripts/export_notebooks.py
 

@@ -1,8 +1,7 @@
-"""Grad-CAM (defined in notebook 07's cells): shapes, range, and that the heatmap points where the decision is made."""
+"""Grad-CAM (notebook 07's #@save definitions, imported from studies/explainability.py): shapes, range, and that
+the heatmap points where the decision is made."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import keras
 import matplotlib
@@ -12,10 +11,7 @@ from keras import layers
 
 from helpers.layers import FoldedTimeDistributed
 from helpers.paper_models import build_lrcn, build_two_stream
-from scripts.notebook_source import definitions
-
-ROOT = Path(__file__).resolve().parents[1]
-nb = definitions(ROOT / "notebooks/07_explainability.ipynb")
+from studies.explainability import find_cam_layer, grad_cam, plot_grad_cam
 
 matplotlib.use("Agg")
 
@@ -42,18 +38,18 @@ def top_left_model() -> keras.Model:
 
 
 def test_default_layer_is_last_frame_conv():
-    assert nb.find_cam_layer(top_left_model()) == "frame_conv"
+    assert find_cam_layer(top_left_model()) == "frame_conv"
     lrcn = build_lrcn(num_classes=3, num_frames=3, image_size=64)
-    assert lrcn.get_layer(nb.find_cam_layer(lrcn)).layer.filters == 64
+    assert lrcn.get_layer(find_cam_layer(lrcn)).layer.filters == 64
     with pytest.raises(ValueError, match="TimeDistributed"):
-        nb.find_cam_layer(keras.Sequential([keras.Input((4,)), layers.Dense(2)]))
+        find_cam_layer(keras.Sequential([keras.Input((4,)), layers.Dense(2)]))
 
 
 def test_lrcn_shapes_and_range():
     lrcn = build_lrcn(num_classes=3, num_frames=3, image_size=64)
     clip = np.random.default_rng(0).integers(0, 256, (3, 64, 64, 3), dtype=np.uint8)
     for normalize in ("frame", "clip"):
-        heat = nb.grad_cam(lrcn, clip, class_index=1, normalize=normalize)
+        heat = grad_cam(lrcn, clip, class_index=1, normalize=normalize)
         assert heat.shape == (3, 64, 64) and heat.dtype == np.float32
         assert heat.min() >= 0 and heat.max() <= 1
 
@@ -62,8 +58,8 @@ def test_two_stream_model_gets_its_flow_and_maps_of_its_appearance_stream():
     model = build_two_stream(num_classes=3, num_frames=4, image_size=32)
     rng = np.random.default_rng(1)
     clip = rng.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
-    assert nb.find_cam_layer(model).startswith("cnn_")  # the appearance stream's frame CNN
-    heat = nb.grad_cam(model, clip, method="hirescam")
+    assert find_cam_layer(model).startswith("cnn_")  # the appearance stream's frame CNN
+    heat = grad_cam(model, clip, method="hirescam")
     assert heat.shape == (4, 32, 32) and heat.dtype == np.float32
     assert heat.min() >= 0 and heat.max() <= 1
 
@@ -77,7 +73,7 @@ def test_heatmap_mass_in_the_deciding_region(method):
         clip[..., 1:] = rng.integers(0, 256, (NUM_FRAMES, SIZE, SIZE, 2))
     else:  # red everywhere: only the element-wise variant can tell which part matters
         clip = rng.integers(0, 256, (NUM_FRAMES, SIZE, SIZE, 3), dtype=np.uint8)
-    heat = nb.grad_cam(top_left_model(), clip, class_index=1, method=method)
+    heat = grad_cam(top_left_model(), clip, class_index=1, method=method)
     assert heat.shape == (NUM_FRAMES, SIZE, SIZE)
     inside = heat[:, : SIZE // 2, : SIZE // 2].sum()
     assert inside / heat.sum() > 0.9  # bilinear upsampling spills a little over the border
@@ -86,7 +82,7 @@ def test_heatmap_mass_in_the_deciding_region(method):
 
 def test_plot_grad_cam():
     clip = np.zeros((5, 8, 8, 3), np.uint8)
-    fig = nb.plot_grad_cam(clip, np.random.default_rng(0).random((5, 8, 8)), max_frames=3, title="t")
+    fig = plot_grad_cam(clip, np.random.default_rng(0).random((5, 8, 8)), max_frames=3, title="t")
     assert len(fig.axes) == 6
     with pytest.raises(ValueError):
-        nb.plot_grad_cam(clip, np.zeros((4, 8, 8)))
+        plot_grad_cam(clip, np.zeros((4, 8, 8)))

@@ -1,8 +1,10 @@
-"""scripts/export_notebooks.py (`make export`): the notebooks' #@save definitions and helpers/paper_models.py
-stay one definition; the generated module imports, passes ruff and carries the imports its definitions use."""
+"""scripts/export_notebooks.py (`make export`): the notebooks' #@save definitions and helpers/paper_models.py (the
+studies': studies/*.py) stay one definition; each generated module imports, passes ruff and carries the imports its
+definitions use."""
 
 import importlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -44,6 +46,48 @@ def test_paper_models_equals_a_fresh_export_imports_and_lints():
     assert not [n for n in vars(paper_models) if n.startswith("_") and not n.startswith("__")]  # nothing private
     model = paper_models.build_cnn(num_classes=3, num_frames=4, image_size=32)  # the imports reach a call
     assert model.output_shape == (None, 3)
+
+
+@pytest.mark.parametrize(("notebook", "names"), [
+    ("07_explainability.ipynb", ("METHODS", "find_cam_layer", "grad_cam", "upsample_cams", "plot_grad_cam")),
+    ("08_gan_augmentation.ipynb", ("build_generator", "build_discriminator", "ConditionalGAN", "GanRun", "train_dcgan",
+                                   "sample_frames")),
+    ("09_leak.ipynb", ("NOTEBOOK", "FORMERLY", "colour_histograms", "nearest_neighbour_predict")),
+])
+def test_study_modules_equal_a_fresh_export_import_and_lint(notebook, names):
+    assert export_notebooks.main(["--check"]) == 0, "run `make export`"
+    path = export_notebooks.STUDY_MODULES[notebook]
+    module = ROOT / path
+    assert module.read_text(encoding="utf-8").startswith(f'"""Generated from notebooks/{notebook}: edit the notebook')
+    lint = _ruff(module)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    study = importlib.import_module(".".join(path.with_suffix("").parts))
+    assert all(hasattr(study, name) for name in names)
+    # the study's code stays out of the package: nothing of it in paper_models
+    paper_models = (ROOT / export_notebooks.MODULE).read_text(encoding="utf-8")
+    assert notebook not in paper_models and f"\ndef {names[-1]}(" not in paper_models
+
+
+def test_a_study_notebook_exports_to_its_own_module(tmp_path):
+    _notebook(tmp_path / "notebooks" / "01_a.ipynb", ["#@save\ndef a():\n    return 1\n"])
+    # a constant first: one blank line after the imports (isort), two before a def
+    _notebook(tmp_path / "notebooks" / "09_leak.ipynb", [
+        "import numpy as np\n\n#@save\nNOTEBOOK = '09_leak'\n\n\n#@save\ndef twice(x):\n    return np.multiply(x, 2)\n",
+    ])
+    (tmp_path / "helpers").mkdir()
+    assert export_notebooks.main([], root=tmp_path) == 0
+    study = tmp_path / export_notebooks.STUDY_MODULES["09_leak.ipynb"]
+    text, paper_models = study.read_text(), (tmp_path / export_notebooks.MODULE).read_text()
+    assert text.startswith('"""Generated from notebooks/09_leak.ipynb: edit the notebook, then `make export`.')
+    assert "def twice(" in text and "def a(" not in text and "def a(" in paper_models and "twice" not in paper_models
+    assert "import numpy as np\n\n# from notebooks/09_leak.ipynb\nNOTEBOOK = '09_leak'\n" in text
+    lint = _ruff(study)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    # --check covers the study modules too
+    assert export_notebooks.main(["--check"], root=tmp_path) == 0
+    study.write_text(text.replace("2)", "3)"))
+    assert export_notebooks.main(["--check"], root=tmp_path) == 1
+    assert export_notebooks.main([], root=tmp_path) == 0 and study.read_text() == text
 
 
 def test_export_takes_marked_definitions_one_at_a_time_with_their_imports(tmp_path):
@@ -98,7 +142,12 @@ def test_export_refuses_what_would_fail_when_called(tmp_path, capsys, source, me
 
 
 def test_every_marked_definition_of_the_notebooks_is_exported_once():
-    names = [d.name for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) for d in marked_definitions(nb)]
-    assert len(names) == len(set(names)) and "build_lrcn" in names
-    text = (ROOT / export_notebooks.MODULE).read_text(encoding="utf-8")
-    assert all(f"\ndef {n}(" in text or f"\n{n} = " in text for n in names)
+    modules: dict[Path, list[str]] = {}
+    for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        module = export_notebooks.STUDY_MODULES.get(nb.name, export_notebooks.MODULE)
+        modules.setdefault(module, []).extend(d.name for d in marked_definitions(nb))
+    assert "build_lrcn" in modules[export_notebooks.MODULE] and "grad_cam" in modules[Path("studies/explainability.py")]
+    for module, names in modules.items():
+        assert len(names) == len(set(names)), module
+        text = (ROOT / module).read_text(encoding="utf-8")
+        assert all(re.search(rf"^(def |class ){n}\b|^{n} = ", text, re.MULTILINE) for n in names), module

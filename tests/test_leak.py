@@ -1,10 +1,8 @@
 """Notebook 09's nearest-neighbour memoriser on colour histograms, the model that shows the leak.
 
-Tested through scripts/notebook_source."""
+Imported from studies/leak.py, which `make export` writes from the notebook's #@save definitions."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,10 +10,7 @@ import pytest
 from helpers.data import create_dataset
 from helpers.splits import protocol_split
 from helpers.synthetic import generate_dataset
-from scripts.notebook_source import definitions
-
-NB = definitions(Path(__file__).resolve().parent.parent / "notebooks" / "09_leak.ipynb")
-colour_histograms, nearest_neighbour_predict = NB.colour_histograms, NB.nearest_neighbour_predict
+from studies.leak import colour_histograms, nearest_neighbour_predict
 
 
 def test_colour_histograms_count_the_share_of_pixels_per_colour_cell():

@@ -154,6 +154,29 @@ def test_helpers_form_a_one_way_stack():
     assert loaded.returncode == 0 and loaded.stdout.strip() == "[]", loaded.stdout + loaded.stderr
 
 
+def test_studies_sit_on_top_of_helpers():
+    """The studies' generated modules (studies/) may import helpers; helpers, the tools and the CLI never import
+    studies, and studies import no tool (scripts, benchmarks, tests): the package works without them."""
+    import ast
+
+    def imported(path: Path) -> set[str]:
+        tops = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                tops.add(node.module.split(".")[0])
+            elif isinstance(node, ast.Import):
+                tops |= {a.name.split(".")[0] for a in node.names}
+        return tops
+
+    studies = sorted((ROOT / "studies").glob("*.py"))
+    assert {p.stem for p in studies} >= {"__init__", "explainability", "gan_augmentation", "leak"}
+    for path in studies:
+        assert not imported(path) & {"scripts", "benchmarks", "tests"}, path
+    assert "helpers" in imported(ROOT / "studies" / "gan_augmentation.py")  # the check below sees imports
+    for path in [*ROOT.glob("helpers/*.py"), *ROOT.glob("scripts/*.py"), *ROOT.glob("benchmarks/*.py")]:
+        assert "studies" not in imported(path), path
+
+
 def test_classifying_needs_no_tensorflow_at_import():
     """What the CLI imports to classify (inference, the LiteRT runtime, the live sources) and every helpers module
     they import at module level import neither TensorFlow, Keras nor pandas: a ``.keras`` model brings them, in a

@@ -238,28 +238,24 @@ def test_standard_error_is_the_binomial_one_and_survives_no_clips():
 def test_notebook_09_s_leak_rows_and_notebook_01_s_rows_both_survive(tmp_path):
     """Notebook 09 records under its own name: 01's rows and 09's are two families, whichever ran last; rows 09
     recorded under 01's name before are replaced, not refused as a pair tested twice."""
-    from pathlib import Path
+    from studies.leak import FORMERLY, NOTEBOOK
 
-    from scripts.notebook_source import definitions
-
-    nb = definitions(Path(__file__).resolve().parent.parent / "notebooks" / "09_leak.ipynb",
-                     names=["NOTEBOOK", "FORMERLY"])
     path = tmp_path / "comparisons.csv"
-    leak = [compare_unpaired(148, 160, 158, 160, notebook=nb.NOTEBOOK, a="lrcn (random_clip)", b="lrcn (group)"),
-            compare(*paired(both=20, only_a=138, only_b=0, neither=2), notebook=nb.NOTEBOOK, a="lrcn (group)",
+    leak = [compare_unpaired(148, 160, 158, 160, notebook=NOTEBOOK, a="lrcn (random_clip)", b="lrcn (group)"),
+            compare(*paired(both=20, only_a=138, only_b=0, neither=2), notebook=NOTEBOOK, a="lrcn (group)",
                     b="memoriser (group)")]
     first = compare(*paired(both=10, only_a=9, only_b=1, neither=1), notebook="01_lrcn", a="lrcn", b="x")
     old = [{**row, "notebook": "01_lrcn", "family": "01_lrcn"} for row in leak]  # as 09 recorded them before
     record_comparisons(path, old)
     record_comparisons(path, [first])  # 01 records its family: 09's old rows under its name go
-    record_comparisons(path, leak, formerly=nb.FORMERLY)
+    record_comparisons(path, leak, formerly=FORMERLY)
     table = record_comparisons(path, [first])  # 01 again: 09's rows stay
-    assert nb.NOTEBOOK == "09_leak"
+    assert NOTEBOOK == "09_leak"
     assert sorted(zip(table.notebook, table.a, table.b, strict=True)) == [
         ("01_lrcn", "lrcn", "x"), ("09_leak", "lrcn (group)", "memoriser (group)"),
         ("09_leak", "lrcn (random_clip)", "lrcn (group)")]
     assert table.set_index("notebook").family.to_dict() == {"01_lrcn": "01_lrcn", "09_leak": "09_leak"}
-    table = record_comparisons(path, leak, formerly=nb.FORMERLY)  # 09 again: 01's row stays
+    table = record_comparisons(path, leak, formerly=FORMERLY)  # 09 again: 01's row stays
     assert len(table) == 3 and set(table.notebook) == {"01_lrcn", "09_leak"}
     # a family of one is not adjusted: each keeps its own Holm
     assert (table.p_adjusted[table.notebook == "01_lrcn"] == table.p_value[table.notebook == "01_lrcn"]).all()
@@ -267,7 +263,7 @@ def test_notebook_09_s_leak_rows_and_notebook_01_s_rows_both_survive(tmp_path):
     stale = pd.concat([pd.read_csv(path)[lambda t: t.notebook == "01_lrcn"],
                        pd.DataFrame(old)])  # 09's rows under 01's name
     stale.to_csv(path, index=False)
-    table = record_comparisons(path, leak, formerly=nb.FORMERLY)
+    table = record_comparisons(path, leak, formerly=FORMERLY)
     assert sorted(table.notebook) == ["01_lrcn", "09_leak", "09_leak"]
     with pytest.raises(ValueError, match="tested twice"):  # without the former name: refused, as before
         stale.to_csv(path, index=False)
