@@ -96,7 +96,7 @@ NB_READS_09_leak := 01_lrcn
 .PHONY: run-notebooks run-force
 
 run: $(if $(HAR_DATASET_DIR),setup,embedded)
-	@test -z "$(HAR_DATASET_DIR)" || test -d "$(HAR_DATASET_DIR)" || \
+	@test -z "$(HAR_DATASET_DIR)" || { d='$(HAR_DATASET_DIR)'; cd "$(HAR_CWD)" && test -d "$${d/#\~/$$HOME}"; } || \
 	  { echo "make run: HAR_DATASET_DIR=$(HAR_DATASET_DIR) is not a folder" >&2; exit 2; }
 	@test -n "$(RUN_DIR)" || { echo "make run: $(PATHS_PY) did not name the results folder" \
 	  "(helpers.config.project_paths; see the error above)" >&2; exit 1; }

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.atomic import write_text
+from helpers.config import project_root
 from helpers.papers import PAPER000_TABLES, PAPER001, PAPER001_CORRECT, PAPER001_TEST_CLIPS
 from helpers.results import to_markdown
 from helpers.stats import (
@@ -775,7 +776,8 @@ def main(argv: list[str] | None = None) -> int:
     only those sections (the results of a partial run), leaving the others as they are."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("readme", nargs="?", type=Path, default=ROOT / "README.md")
-    parser.add_argument("results_dir", nargs="?", type=Path, default=ROOT / "results")
+    # the embedded full run's tables, where the notebooks write them: under $HAR_HOME when it is set
+    parser.add_argument("results_dir", nargs="?", type=Path, default=project_root() / "results")
     parser.add_argument("--sections", help=f"comma-separated subset of {','.join(SECTIONS)}")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     sections = [n for n in args.sections.split(",") if n] if args.sections else None

@@ -178,3 +178,13 @@ def test_the_stamps_go_where_the_notebooks_write_whatever_names_the_folder(tree,
     help_ = subprocess.run(["make", "-s", "help", "PY=/no/venv/python", "HAR_DATASET_DIR=videos"], cwd=tree,
                            capture_output=True, text=True)
     assert help_.returncode == 0 and help_.stderr == "" and "make run" in help_.stdout
+
+
+def test_a_dataset_named_with_a_tilde_is_found(tree, tmp_path):
+    """HAR_DATASET_DIR='~/videos' (quoted: the shell left the ~) means the home folder's videos, as
+    helpers.config.user_path reads it; a folder that is not there is refused in one line."""
+    (tree / "videos" / "Walking").mkdir(parents=True)
+    ran, _ = _run(tree, "HAR_DATASET_DIR=~/videos", HOME=str(tree))
+    assert ran == NAMES
+    missing = _make(tree, "NBEXEC=echo EXEC", "HAR_DATASET_DIR=~/nowhere", HOME=str(tree))
+    assert missing.returncode == 2 and "HAR_DATASET_DIR=~/nowhere is not a folder" in missing.stderr

@@ -246,3 +246,15 @@ def test_cpu_dependence_section_checks_the_emulation_against_the_amd_run_and_com
     assert "`isa_avx2` reproduces that pattern" in text
     assert ("`onednn_off` keeps every model identical across the emulated CPUs: at that cost, the project "
             "recommends") in text
+
+
+def test_the_default_results_are_where_the_notebooks_write_them(tmp_path, monkeypatch):
+    """HAR_HOME moves the notebooks' results/ (helpers.config.project_root): `make readme` reads them there."""
+    import scripts.readme as readme_module
+
+    seen = {}
+    monkeypatch.setattr(readme_module, "update_readme",
+                        lambda readme, results_dir, sections: seen.setdefault("results", results_dir) and [])
+    monkeypatch.setenv("HAR_HOME", str(tmp_path / "home"))
+    assert readme_module.main([str(tmp_path / "README.md")]) == 0
+    assert seen["results"] == (tmp_path / "home" / "results").resolve()
