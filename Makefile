@@ -92,6 +92,11 @@ NB_READS_05_model_comparison := 01_lrcn 02_convlstm 03_cnn_rnn_hybrid 10_transfe
 NB_READS_06_deployment := 01_lrcn 02_convlstm 05_model_comparison
 NB_READS_07_explainability := 05_model_comparison
 NB_READS_09_leak := 01_lrcn
+# The notebooks in an order where each comes after the notebooks it reads, else in numbered order (10 before 05):
+# nbtest runs them in it (make run's rules find it themselves).
+nb_after_reads = $(foreach r,$(filter $(NB_NAMES),$(NB_READS_$(1))),$(call nb_after_reads,$(r))) $(1)
+first_seen = $(if $(1),$(firstword $(1)) $(call first_seen,$(filter-out $(firstword $(1)),$(1))))
+NB_ORDER = $(strip $(call first_seen,$(foreach nb,$(NB_NAMES),$(call nb_after_reads,$(nb)))))
 
 .PHONY: run-notebooks run-force
 
@@ -158,7 +163,7 @@ unit: setup browser
 
 # The quick profile (HAR_QUICK=1) shrinks data and epochs; the notebooks run the same code.
 nbtest: setup
-	HAR_QUICK=1 $(PY) -m pytest -q --nbmake --nbmake-timeout=900 -p no:randomly $(NOTEBOOKS)
+	HAR_QUICK=1 $(PY) -m pytest -q --nbmake --nbmake-timeout=900 -p no:randomly $(NB_ORDER:%=notebooks/%.ipynb)
 
 # ruff over the package, the tools, the tests, the notebooks (pyproject.toml's extend-include reads .ipynb) and studies/.
 lint: setup

@@ -188,3 +188,15 @@ def test_a_dataset_named_with_a_tilde_is_found(tree, tmp_path):
     assert ran == NAMES
     missing = _make(tree, "NBEXEC=echo EXEC", "HAR_DATASET_DIR=~/nowhere", HOME=str(tree))
     assert missing.returncode == 2 and "HAR_DATASET_DIR=~/nowhere is not a folder" in missing.stderr
+
+
+def test_nbtest_runs_each_notebook_after_those_it_reads(tree):
+    """`make test`'s nbmake pass (one kernel per notebook, in the order given) runs them as `make run` does: 10's
+    model before 05 loads it. Read from the recipe `make -n` prints."""
+    env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL"}}
+    out = subprocess.run(["make", "-n", "--no-print-directory", "nbtest", "PY=true", "PYTHON=true"], cwd=tree,
+                         capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    given = [word.removeprefix("notebooks/").removesuffix(".ipynb") for word in out.stdout.split()
+             if word.endswith(".ipynb")]
+    assert given == NAMES
