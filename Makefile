@@ -21,7 +21,7 @@ export HAR_CWD ?= $(CURDIR)
 
 help:
 	@echo "make setup | check-python | lab | embedded | run | test | test-all | unit | nbtest | lint | export | readme | seeds | bench | cpu-check | classify SOURCE=... [MODEL=...] | train DATA=... [ARGS=...] | data DATASET=ucf50|ucf101 | extractor | browser | clean"
-	@echo "make run [FORCE=1] [QUICK=1]: only the notebooks changed since their last successful run (and those reading their outputs)"
+	@echo "make run [FORCE=1] [QUICK=1] [JOBS=2]: only the notebooks changed since their last successful run (and those reading their outputs)"
 
 setup: $(STAMP)
 
@@ -64,6 +64,11 @@ embedded: setup
 # NBEXEC is the executing command (called as NBEXEC IN.ipynb OUT.ipynb; tests replace it).
 FORCE ?=
 QUICK ?=
+# JOBS=2 runs notebooks that do not read each other's outputs side by side (make -j2 over the same rules). The
+# numbers stay those of JOBS=1: each kernel keeps TensorFlow's thread count (one per core), which is what fixes
+# the order of its sums; the tables several notebooks fill are written under a lock (helpers.results.update_table).
+# The notebooks' own timings (ms per step, training seconds) then include the other notebook's load.
+JOBS ?= 1
 NB_TIMEOUT ?= 14400
 RUN_QUICK := $(filter 1 true yes True TRUE Yes YES,$(QUICK) $(HAR_QUICK))
 RUN_FORCE := $(filter-out 0 no false False FALSE,$(FORCE))
@@ -106,7 +111,7 @@ run: $(if $(HAR_DATASET_DIR),setup,embedded)
 	@test -n "$(RUN_DIR)" || { echo "make run: $(PATHS_PY) did not name the results folder" \
 	  "(helpers.config.project_paths; see the error above)" >&2; exit 1; }
 	@mkdir -p $(NB_STAMPS_DIR) $(RUN_DIR)/notebooks && touch $(NB_STAMPS_DIR)/.invocation
-	@$(MAKE) --no-print-directory -j1 run-notebooks 'RUN_DIR=$(RUN_DIR)' RUN_STARTED=$$(date +%s)
+	@$(MAKE) --no-print-directory -j$(JOBS) run-notebooks 'RUN_DIR=$(RUN_DIR)' RUN_STARTED=$$(date +%s)
 	$(if $(RUN_QUICK)$(HAR_DATASET_DIR),,$(MAKE) readme)
 
 # Only reached without the data (a dry run on a fresh clone): `embedded` renders it before the notebooks run.

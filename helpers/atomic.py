@@ -31,6 +31,7 @@ import contextlib
 import os
 import shutil
 import socket
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -237,3 +238,30 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     with atomic_write(path) as tmp:
         tmp.write_text(text)
     return Path(path)
+
+
+@contextlib.contextmanager
+def folder_lock(folder: str | os.PathLike, *, waiting: str) -> Iterator[None]:
+    """Hold an exclusive lock on ``folder`` itself (:func:`fcntl.flock`; released when the process dies, so a
+    killed holder blocks no one), printing ``waiting`` (a note) when another process holds it first.
+
+    One lock a folder and no lock file to leave behind. It serialises read-modify-write (the results tables
+    several notebooks fill, :func:`helpers.results.update_table`) and builds of the same cache entry
+    (:func:`helpers.cache.cache_lock`). POSIX only: elsewhere it does not serialise (and the package still imports).
+    """
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(waiting, file=sys.stderr, flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)

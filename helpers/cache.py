@@ -21,14 +21,13 @@ import hashlib
 import json
 import multiprocessing
 import os
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 
-from helpers.atomic import atomic_write
+from helpers.atomic import atomic_write, folder_lock
 
 META = "meta.json"
 
@@ -90,32 +89,19 @@ def write_entry(entry: str | os.PathLike, *, filename: str) -> Iterator[tuple[Bi
 
 @contextlib.contextmanager
 def cache_lock(cache_dir: str | os.PathLike) -> Iterator[None]:
-    """Hold an exclusive lock on the cache folder itself (:func:`fcntl.flock`; released when the process dies).
+    """Hold an exclusive lock on the cache folder itself (:func:`helpers.atomic.folder_lock`).
 
-    One lock a folder, no lock file to leave behind: builders of other entries in the same folder
-    wait too, which costs little since a build already uses every core (:mod:`helpers.parallel`).
+    Builders of other entries in the same folder wait too, which costs little since a build already uses every
+    core (:mod:`helpers.parallel`).
     A spawned worker still re-running an unguarded script (the test of ``helpers.parallel._bootstrapping``)
     takes no lock: its parent holds it, and the worker must go on to :func:`helpers.parallel.parallel_map`,
     which stops it and makes the parent explain the missing main guard.
     """
-    try:
-        import fcntl  # POSIX only: on Windows builders are not serialised (and the package still imports)
-    except ImportError:
-        fcntl = None
-    if fcntl is None or getattr(multiprocessing.current_process(), "_inheriting", False):
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
         yield
         return
-    Path(cache_dir).mkdir(parents=True, exist_ok=True)
-    handle = os.open(cache_dir, os.O_RDONLY)
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:  # another process is building here: say so, then wait for it
-            print(f"note: waiting for another process building in {cache_dir}", file=sys.stderr, flush=True)
-            fcntl.flock(handle, fcntl.LOCK_EX)
+    with folder_lock(cache_dir, waiting=f"note: waiting for another process building in {cache_dir}"):
         yield
-    finally:
-        os.close(handle)
 
 
 def load_or_build(entry: str | os.PathLike, *, filename: str, dtype: str | np.dtype,

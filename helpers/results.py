@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.atomic import write_text
+from helpers.atomic import folder_lock, write_text
 
 
 def to_markdown(df: pd.DataFrame, *, floatfmt: str = ".4f") -> str:
@@ -94,11 +94,14 @@ def update_table(path: str | os.PathLike, update: Callable[[pd.DataFrame], pd.Da
                  columns: Sequence[str], dtype: Mapping[str, type] | None = None) -> pd.DataFrame:
     """Read the table at ``path`` (an empty one with ``columns`` where there is none), apply the pure ``update``
     to it, write what it returns (:func:`write_table`, atomic) and return that: the file side of a table that
-    code elsewhere computes (e.g. :func:`helpers.stats.record_comparisons`)."""
+    code elsewhere computes (e.g. :func:`helpers.stats.record_comparisons`). The read, update and write hold the
+    folder's lock (:func:`helpers.atomic.folder_lock`): notebooks run side by side (``make run JOBS=2``) that fill
+    one table (``comparisons.csv``, ``trained_models.csv``) take turns and lose no one's rows."""
     path = Path(path)
-    old = pd.read_csv(path, dtype=dtype) if path.exists() else pd.DataFrame(columns=list(columns))
-    table = update(old)
-    write_table(table, path)
+    with folder_lock(path.parent, waiting=f"note: waiting for another process writing in {path.parent}"):
+        old = pd.read_csv(path, dtype=dtype) if path.exists() else pd.DataFrame(columns=list(columns))
+        table = update(old)
+        write_table(table, path)
     return table
 
 

@@ -200,3 +200,13 @@ def test_nbtest_runs_each_notebook_after_those_it_reads(tree):
     given = [word.removeprefix("notebooks/").removesuffix(".ipynb") for word in out.stdout.split()
              if word.endswith(".ipynb")]
     assert given == NAMES
+
+
+def test_jobs_2_runs_every_notebook_after_those_it_reads(tree):
+    """JOBS=2 (two notebooks side by side): every notebook still runs once, each after the notebooks it reads."""
+    ran, _ = _run(tree, "JOBS=2")
+    assert sorted(ran) == sorted(NAMES)
+    for reader, read in [("02_convlstm", "01_lrcn"), ("04_predict", "01_lrcn"), ("05_model_comparison", "10_transfer"),
+                         ("05_model_comparison", "03_cnn_rnn_hybrid"), ("06_deployment", "05_model_comparison")]:
+        assert ran.index(read) < ran.index(reader), (read, reader, ran)
+    assert _run(tree, "JOBS=2")[0] == []

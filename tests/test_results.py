@@ -95,3 +95,27 @@ def test_update_table_reads_applies_and_writes(tmp_path):
     table = update_table(path, add, columns=["a", "b"], dtype={"a": str})
     assert seen == [["a", "b"], ["a", "b"]] and table["b"].tolist() == [0, 1]
     assert pd.read_csv(path)["b"].tolist() == [0, 1] and path.with_suffix(".md").exists()
+
+
+def test_notebooks_run_side_by_side_lose_no_rows_of_a_shared_table(tmp_path):
+    """`make run JOBS=2` runs notebooks side by side that fill one table (trained_models.csv, comparisons.csv):
+    four processes each upserting their own rows 15 times keep every row (update_table holds the folder's lock
+    around read, update and write; without it a writer replaced the table another had just extended)."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "trained_models.csv"
+    script = ("import sys, pandas as pd\n"
+              "from helpers.results import upsert_rows\n"
+              "me = sys.argv[1]\n"
+              "for i in range(15):\n"
+              "    upsert_rows(sys.argv[2], pd.DataFrame([{'model': f'{me}-{i}', 'seconds': i}]), key=['model'],\n"
+              "                columns=['model', 'seconds'])\n")
+    root = Path(__file__).resolve().parent.parent
+    procs = [subprocess.Popen([sys.executable, "-c", script, f"p{k}", str(path)], cwd=root,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for k in range(4)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err.decode()[-2000:]
+    table = pd.read_csv(path)
+    assert sorted(table.model) == sorted(f"p{k}-{i}" for k in range(4) for i in range(15))
