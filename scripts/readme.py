@@ -336,9 +336,9 @@ def _with_interval(accuracy: float, clips: int | None) -> str:
     return f"{accuracy:.3f} [{low:.3f}, {high:.3f}] ({round(accuracy * clips)}/{clips})"
 
 
-def _spread(values: list[float]) -> str:
-    if len(values) < 2:
-        return "one seed (`make seeds`: not measured yet)"
+def _spread(values: list[float], *, seeds_ran: bool) -> str:
+    if len(values) < 2:  # no seeds.csv yet, or a model `make seeds` does not retrain (the ConvLSTM on random_clip)
+        return "one seed (not in `results/seeds.csv`)" if seeds_ran else "one seed (`make seeds`: not measured yet)"
     return f"{pd.Series(values).mean():.3f} ± {pd.Series(values).std():.3f} ({len(values)} seeds)"
 
 
@@ -401,7 +401,8 @@ def report_paper001(res: _Results) -> pd.DataFrame:
                                 if len(losses) >= 2 else f"{NOT_TESTABLE} (one run gives no spread: `make seeds`)")
         rows.append({"claim": f"{title} test accuracy (clip split, the paper's protocol)",
                      "paper": f"{paper['accuracy']:.4f}", "ours [95% CI]": ours_acc,
-                     "seed spread": _spread(res.seed_accuracies(model, "random_clip")), "verdict": verdict_acc})
+                     "seed spread": _spread(res.seed_accuracies(model, "random_clip"), seeds_ran=res.seeds is not None),
+                     "verdict": verdict_acc})
         rows.append({"claim": f"{title} test loss", "paper": f"{paper['loss']:.4f}", "ours [95% CI]": ours_loss,
                      "seed spread": "", "verdict": verdict_loss})
         params = res.parameters
@@ -447,7 +448,8 @@ def report_paper000(res: _Results) -> pd.DataFrame:
         has = val is not None and model in val.index
         rows.append({"claim": f"{model} validation accuracy (Tables I-III)", "paper": f"{paper['accuracy']:.4f}",
                      "ours [95% CI]": _with_interval(val.loc[model, "accuracy"], clips) if has else "not produced yet",
-                     "seed spread": _spread(res.seed_accuracies(model)), "verdict": f"{NOT_TESTABLE} ({why})"})
+                     "seed spread": _spread(res.seed_accuracies(model), seeds_ran=res.seeds is not None),
+                     "verdict": f"{NOT_TESTABLE} ({why})"})
         rows.append({"claim": f"{model} validation loss", "paper": f"{paper['loss']:.4f}",
                      "ours [95% CI]": f"{val.loc[model, 'loss']:.4f}" if has else "not produced yet",
                      "seed spread": "", "verdict": f"{NOT_TESTABLE} ({why})"})

@@ -169,6 +169,8 @@ def test_reproduction_report_verdicts_come_from_results(tmp_path):
                                                    "held-out groups)"]
     assert "Welch" in lines["the LRCN is more accurate than the ConvLSTM (LRCN - ConvLSTM, held-out groups)"]
     assert "McNemar" in lines["the hybrid beats the rnn (hybrid - rnn)"]  # no hybrid seeds: the single-seed row
+    # a model `make seeds` does not retrain is not "not measured yet" once seeds.csv exists
+    assert "one seed (not in `results/seeds.csv`)" in lines["ConvLSTM test accuracy (clip split, the paper's protocol)"]
     assert "not reproduced (a tie" in lines["SGD is the best optimizer for the hybrid"]
     assert "Toy CPU (avx2)" in text and "01_lrcn 531 s" in text and "alpha 0, 0.3, 0.7" in text
     # every number of our side comes from results/: from an empty folder the report's `ours` and `seed spread`
@@ -176,6 +178,7 @@ def test_reproduction_report_verdicts_come_from_results(tmp_path):
     from helpers.papers import PAPER000_TABLES, PAPER001
 
     empty = section_report(tmp_path / "empty")
+    assert "one seed (`make seeds`: not measured yet)" in empty
     rows = [line.split(" | ") for line in empty.splitlines()
             if line.startswith("| ") and "---" not in line and not line.startswith("| claim")]
     ours = [cell for row in rows if len(row) == 5 for cell in row[2:4]]
