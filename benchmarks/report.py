@@ -30,9 +30,9 @@ from helpers.data import LARGE_FRAME_PIXELS
 
 
 def read_make_run(paths: Sequence[Path]) -> tuple[float | None, str]:
-    """``make_run_s`` from the first ``make_run.json`` found, and a note: where it came from and,
-    when the file has them (``notebooks_s``), the seconds of each notebook, and which notebooks an
-    incremental run skipped (``skipped``)."""
+    """``make_run_s`` from the first ``make_run.json`` found (after an incremental run that skipped notebooks: the
+    sum of each notebook's last execution, ``notebooks_s``), and a note: where it came from and, when the file has
+    them, the seconds of each notebook, and which notebooks an incremental run skipped (``skipped``)."""
     for path in paths:
         if path.exists():
             try:
@@ -46,9 +46,13 @@ def read_make_run(paths: Sequence[Path]) -> tuple[float | None, str]:
             if per_notebook:
                 note += "; per notebook: " + ", ".join(f"{k} {v:.0f} s" for k, v in per_notebook.items())
             skipped = record.get("skipped") or []
-            if skipped:  # an incremental run: its time is not a full run's (`make run FORCE=1` is)
+            if skipped:  # an incremental run: its own time is not a full run's; the notebooks' last executions are
                 note += (f"; incremental run: {', '.join(map(str, skipped))} skipped as up to date "
                          "(their seconds are from their last execution)")
+                if per_notebook:  # the same figure as the README's make_run section (scripts/readme.py)
+                    value = sum(per_notebook.values())
+                    note += f"; the time is the sum of each notebook's last execution ({record['make_run_s']:.0f} s " \
+                            "this invocation)"
             return value, note
     return None, "not measured yet: `make run` writes results/make_run.json"
 

@@ -159,7 +159,7 @@ def test_make_run_time_is_read_or_reported_missing(tmp_path):
     (tmp_path / "make_run.json").write_text('{"make_run_s": 9, "notebooks_s": {"01_lrcn": 100}, "ran": [], '
                                             '"skipped": ["01_lrcn"]}')
     value, note = report.read_make_run([tmp_path / "make_run.json"])
-    assert value == 9.0 and "incremental run: 01_lrcn skipped" in note
+    assert value == 100.0 and "incremental run: 01_lrcn skipped" in note and "(9 s this invocation)" in note
     (tmp_path / "make_run.json").write_text('{"make_run_s": 312, "notebooks_s": [1]}')
     value, note = report.read_make_run([tmp_path / "make_run.json"])
     assert value is None and "unreadable" in note
