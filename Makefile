@@ -170,12 +170,12 @@ unit: setup browser
 nbtest: setup
 	HAR_QUICK=1 $(PY) -m pytest -q --nbmake --nbmake-timeout=900 -p no:randomly $(NB_ORDER:%=notebooks/%.ipynb)
 
-# ruff over the package, the tools, the tests, the notebooks (pyproject.toml's extend-include reads .ipynb) and studies/.
+# ruff over the package, the application (har_app/), the tools, the tests, the notebooks (pyproject.toml's extend-include reads .ipynb) and studies/.
 lint: setup
-	$(VENV)/bin/ruff check helpers scripts benchmarks tests notebooks studies
+	$(VENV)/bin/ruff check helpers har_app scripts benchmarks tests notebooks studies
 
 format: setup
-	$(VENV)/bin/ruff format helpers tests
+	$(VENV)/bin/ruff format helpers har_app tests
 
 # Writes helpers/paper_models.py and studies/*.py (wholly generated) from the notebooks' #@save definitions; a test
 # checks they agree.
@@ -208,7 +208,7 @@ classify: setup
 	@test -n "$(SOURCE)" || { echo "usage: make classify SOURCE=<video file or URL>" >&2; exit 2; }
 	$(PY) -m helpers classify "$(SOURCE)" $(if $(MODEL),--model "$(MODEL)")
 
-# Your own videos (<DATA>/<ClassName>/<videos>) -> results/<dataset>/models/train/: model, card, report (helpers.own_videos);
+# Your own videos (<DATA>/<ClassName>/<videos>) -> results/<dataset>/models/train/: model, card, report (har_app.own_videos);
 # ARGS passes options, e.g. ARGS="--model convlstm --epochs 20 --export tflite".
 train: setup
 	@test -n "$(DATA)" || { echo "usage: make train DATA=<folder of class folders> [ARGS=\"--model lrcn --epochs N\"]" >&2; exit 2; }
