@@ -111,6 +111,7 @@ run: $(if $(HAR_DATASET_DIR),setup,embedded)
 	@test -n "$(RUN_DIR)" || { echo "make run: $(PATHS_PY) did not name the results folder" \
 	  "(helpers.config.project_paths; see the error above)" >&2; exit 1; }
 	@mkdir -p $(NB_STAMPS_DIR) $(RUN_DIR)/notebooks && touch $(NB_STAMPS_DIR)/.invocation
+	@head -1 /proc/stat > $(NB_STAMPS_DIR)/.cpu_start 2>/dev/null || rm -f $(NB_STAMPS_DIR)/.cpu_start
 	@$(MAKE) --no-print-directory -j$(JOBS) run-notebooks 'RUN_DIR=$(RUN_DIR)' RUN_STARTED=$$(date +%s)
 	$(if $(RUN_QUICK)$(HAR_DATASET_DIR),,$(MAKE) readme)
 
@@ -139,7 +140,9 @@ $(NB_STAMPS_DIR)/%.done: notebooks/%.ipynb $(NB_CODE) $(RUN_DATA) $(if $(RUN_FOR
 run-force:
 
 # Says what ran and what was skipped (and since when it is up to date); writes make_run.json: this
-# invocation's seconds, and the seconds of the last real execution of every notebook.
+# invocation's seconds, and the seconds of the last real execution of every notebook, JOBS, and (Linux) how busy
+# the machine's CPUs were over the invocation (every process, not only the notebooks') and the share stolen by the
+# hypervisor (/proc/stat's cpu line at the start and at the end): a timing from a busy or stolen machine says so.
 run-notebooks: $(NB_STAMPS)
 	@ran=""; skipped=""; per=""; \
 	for nb in $(NB_NAMES); do \
@@ -150,7 +153,11 @@ run-notebooks: $(NB_STAMPS)
 	  per="$$per$${per:+, }\"$$nb\": $$(cat $$stamp)"; \
 	done; \
 	total=$$(( $$(date +%s) - $(or $(RUN_STARTED),$$(date +%s)) )); \
-	echo "{\"make_run_s\": $$total, \"notebooks_s\": {$$per}, \"ran\": [$$ran], \"skipped\": [$$skipped]}" \
+	cpu=$$(head -1 /proc/stat 2>/dev/null | awk 'NR == FNR { for (i = 2; i <= 9; i++) a[i] = $$i; next } \
+	  { t = 0; for (i = 2; i <= 9; i++) { d[i] = $$i - a[i]; t += d[i] } \
+	    if (t > 0) printf ", \"cpu_busy_pct\": %.1f, \"cpu_steal_pct\": %.1f", 100 * (t - d[5] - d[6]) / t, 100 * d[9] / t }' \
+	  $(NB_STAMPS_DIR)/.cpu_start - 2>/dev/null); \
+	echo "{\"make_run_s\": $$total, \"jobs\": $(JOBS), \"notebooks_s\": {$$per}, \"ran\": [$$ran], \"skipped\": [$$skipped]$$cpu}" \
 	  > $(RUN_DIR)/make_run.json.tmp && mv $(RUN_DIR)/make_run.json.tmp $(RUN_DIR)/make_run.json; \
 	echo "make run: $$total s; ran [$$ran], skipped [$$skipped]; $(RUN_DIR)/make_run.json"
 endif

@@ -727,8 +727,14 @@ def section_make_run(results_dir: Path, *, readme_text: str = "") -> str:
         return "`make run` has not been timed yet: it writes `results/make_run.json` when it finishes.\n"
     longest = max(per, key=per.get) if per else None
     slowest = f"; the longest notebook, {longest}, took {per[longest]:,} s" if longest else ""
+    how = ""
+    if path.exists() and seconds == record["make_run_s"]:  # the invocation's own record: how it ran, how busy
+        how = f" with `JOBS={record['jobs']}`" if "jobs" in record else ""
+        if "cpu_busy_pct" in record:
+            how += (f", the machine's CPUs {record['cpu_busy_pct']:.0f} % busy over it (every process) and "
+                    f"{record['cpu_steal_pct']:.1f} % stolen by the hypervisor")
     return (f"**How long.** The last measured `make run` took {seconds:,} s, about {seconds / 3600:.1f} hours"
-            f"{slowest} (source: {source}). The quick profile (`make test`) takes minutes.\n")
+            f"{how}{slowest} (source: {source}). The quick profile (`make test`) takes minutes.\n")
 
 
 def section_colab(results_dir: Path) -> str:

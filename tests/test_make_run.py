@@ -84,6 +84,9 @@ def test_a_fresh_tree_runs_every_notebook_in_order_then_none(tree):
     record = json.loads((tree / "results" / "make_run.json").read_text())
     assert record["ran"] == [] and record["skipped"] == sorted(NAMES)  # listed in numbered order
     assert set(record["notebooks_s"]) == set(NAMES) and record["make_run_s"] >= 0
+    assert record["jobs"] == 1
+    if Path("/proc/stat").is_file():  # how busy the machine was over the run, and the CPU steal (Linux)
+        assert 0 <= record["cpu_busy_pct"] <= 100 and 0 <= record["cpu_steal_pct"] <= 100
 
 
 def test_a_changed_notebook_reruns_it_and_the_notebooks_reading_its_outputs(tree):
@@ -209,4 +212,5 @@ def test_jobs_2_runs_every_notebook_after_those_it_reads(tree):
     for reader, read in [("02_convlstm", "01_lrcn"), ("04_predict", "01_lrcn"), ("05_model_comparison", "10_transfer"),
                          ("05_model_comparison", "03_cnn_rnn_hybrid"), ("06_deployment", "05_model_comparison")]:
         assert ran.index(read) < ran.index(reader), (read, reader, ran)
+    assert json.loads((tree / "results" / "make_run.json").read_text())["jobs"] == 2
     assert _run(tree, "JOBS=2")[0] == []

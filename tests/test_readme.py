@@ -85,6 +85,11 @@ def test_make_run_time_comes_from_the_last_measured_run(tmp_path):
     (results / "make_run.json").write_text(json.dumps({"make_run_s": 1800, "notebooks_s": {"01_lrcn": 900}}))
     text = section_make_run(results, readme_text=row)
     assert "1,800 s, about 0.5 hours" in text and "01_lrcn, took 900 s" in text and "make_run.json" in text
+    assert "JOBS" not in text and "busy" not in text  # a record from before make run wrote them
+    (results / "make_run.json").write_text(json.dumps({"make_run_s": 1800, "jobs": 2, "notebooks_s": {"01_lrcn": 900},
+                                                       "cpu_busy_pct": 97.3, "cpu_steal_pct": 0.04}))
+    text = section_make_run(results)
+    assert "with `JOBS=2`, the machine's CPUs 97 % busy over it (every process) and 0.0 % stolen" in text
     # an incremental rerun that skipped every notebook: the full time is the sum of their last executions, not 0 s
     (results / "make_run.json").write_text(json.dumps({"make_run_s": 0, "notebooks_s": {"01_lrcn": 900, "02": 700},
                                                        "ran": [], "skipped": ["01_lrcn", "02"]}))
