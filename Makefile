@@ -21,7 +21,7 @@ export HAR_CWD ?= $(CURDIR)
 
 help:
 	@echo "make setup | check-python | lab | embedded | run | test | test-all | unit | nbtest | lint | export | readme | seeds | bench | cpu-check | classify SOURCE=... [MODEL=...] | train DATA=... [ARGS=...] | data DATASET=ucf50|ucf101 | extractor | browser | clean"
-	@echo "make run [FORCE=1] [QUICK=1] [JOBS=2]: only the notebooks changed since their last successful run (and those reading their outputs)"
+	@echo "make run [FORCE=1] [QUICK=1] [JOBS=1|2]: only the notebooks changed since their last successful run (and those reading their outputs)"
 
 setup: $(STAMP)
 
@@ -64,11 +64,13 @@ embedded: setup
 # NBEXEC is the executing command (called as NBEXEC IN.ipynb OUT.ipynb; tests replace it).
 FORCE ?=
 QUICK ?=
-# JOBS=2 runs notebooks that do not read each other's outputs side by side (make -j2 over the same rules). The
-# numbers stay those of JOBS=1: each kernel keeps TensorFlow's thread count (one per core), which is what fixes
-# the order of its sums; the tables several notebooks fill are written under a lock (helpers.results.update_table).
-# The notebooks' own timings (ms per step, training seconds) then include the other notebook's load.
-JOBS ?= 1
+# JOBS=2 (the default with two or more CPUs) runs notebooks that do not read each other's outputs side by side
+# (make -j2 over the same rules); JOBS=1 runs one at a time. The numbers stay those of JOBS=1: each kernel keeps
+# TensorFlow's thread count (one per core), which is what fixes the order of its sums; the tables several
+# notebooks fill are written under a lock (helpers.results.update_table). The notebooks' own timings (ms per
+# step, training seconds) then include the other notebook's load. On 2 cores the ConvLSTM's training leaves part
+# of the second core idle (top, during a full run): side by side fills it.
+JOBS ?= $(if $(filter-out 0 1,$(shell getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)),2,1)
 NB_TIMEOUT ?= 14400
 RUN_QUICK := $(filter 1 true yes True TRUE Yes YES,$(QUICK) $(HAR_QUICK))
 RUN_FORCE := $(filter-out 0 no false False FALSE,$(FORCE))
@@ -177,7 +179,8 @@ unit: setup browser
 nbtest: setup
 	HAR_QUICK=1 $(PY) -m pytest -q --nbmake --nbmake-timeout=900 -p no:randomly $(NB_ORDER:%=notebooks/%.ipynb)
 
-# ruff over the package, the application (har_app/), the tools, the tests, the notebooks (pyproject.toml's extend-include reads .ipynb) and studies/.
+# ruff over the package, the application (har_app/), the tools, the tests, the notebooks (pyproject.toml's
+# extend-include reads .ipynb) and studies/.
 lint: setup
 	$(VENV)/bin/ruff check helpers har_app scripts benchmarks tests notebooks studies
 
