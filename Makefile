@@ -21,7 +21,7 @@ export HAR_CWD ?= $(CURDIR)
 
 help:
 	@echo "make setup | check-python | lab | embedded | run | test | test-all | unit | nbtest | lint | export | readme | seeds | bench | cpu-check | classify SOURCE=... [MODEL=...] | train DATA=... [ARGS=...] | data DATASET=ucf50|ucf101 | extractor | browser | clean"
-	@echo "make run [FORCE=1] [QUICK=1] [JOBS=2]: only the notebooks changed since their last successful run (and those reading their outputs)"
+	@echo "make run [FORCE=1] [QUICK=1] [JOBS=1|2]: only the notebooks changed since their last successful run (and those reading their outputs)"
 
 setup: $(STAMP)
 
@@ -64,11 +64,13 @@ embedded: setup
 # NBEXEC is the executing command (called as NBEXEC IN.ipynb OUT.ipynb; tests replace it).
 FORCE ?=
 QUICK ?=
-# JOBS=2 runs notebooks that do not read each other's outputs side by side (make -j2 over the same rules). The
-# numbers stay those of JOBS=1: each kernel keeps TensorFlow's thread count (one per core), which is what fixes
-# the order of its sums; the tables several notebooks fill are written under a lock (helpers.results.update_table).
-# The notebooks' own timings (ms per step, training seconds) then include the other notebook's load.
-JOBS ?= 1
+# JOBS=2 (the default with two or more CPUs) runs notebooks that do not read each other's outputs side by side
+# (make -j2 over the same rules); JOBS=1 runs one at a time. The numbers stay those of JOBS=1: each kernel keeps
+# TensorFlow's thread count (one per core), which is what fixes the order of its sums; the tables several
+# notebooks fill are written under a lock (helpers.results.update_table). The notebooks' own timings (ms per
+# step, training seconds) then include the other notebook's load. On 2 cores the ConvLSTM's training leaves part
+# of the second core idle (top, during a full run): side by side fills it.
+JOBS ?= $(if $(filter-out 0 1,$(shell getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)),2,1)
 NB_TIMEOUT ?= 14400
 RUN_QUICK := $(filter 1 true yes True TRUE Yes YES,$(QUICK) $(HAR_QUICK))
 RUN_FORCE := $(filter-out 0 no false False FALSE,$(FORCE))
@@ -111,6 +113,7 @@ run: $(if $(HAR_DATASET_DIR),setup,embedded)
 	@test -n "$(RUN_DIR)" || { echo "make run: $(PATHS_PY) did not name the results folder" \
 	  "(helpers.config.project_paths; see the error above)" >&2; exit 1; }
 	@mkdir -p $(NB_STAMPS_DIR) $(RUN_DIR)/notebooks && touch $(NB_STAMPS_DIR)/.invocation
+	@head -1 /proc/stat > $(NB_STAMPS_DIR)/.cpu_start 2>/dev/null || rm -f $(NB_STAMPS_DIR)/.cpu_start
 	@$(MAKE) --no-print-directory -j$(JOBS) run-notebooks 'RUN_DIR=$(RUN_DIR)' RUN_STARTED=$$(date +%s)
 	$(if $(RUN_QUICK)$(HAR_DATASET_DIR),,$(MAKE) readme)
 
@@ -139,7 +142,9 @@ $(NB_STAMPS_DIR)/%.done: notebooks/%.ipynb $(NB_CODE) $(RUN_DATA) $(if $(RUN_FOR
 run-force:
 
 # Says what ran and what was skipped (and since when it is up to date); writes make_run.json: this
-# invocation's seconds, and the seconds of the last real execution of every notebook.
+# invocation's seconds, and the seconds of the last real execution of every notebook, JOBS, and (Linux) how busy
+# the machine's CPUs were over the invocation (every process, not only the notebooks') and the share stolen by the
+# hypervisor (/proc/stat's cpu line at the start and at the end): a timing from a busy or stolen machine says so.
 run-notebooks: $(NB_STAMPS)
 	@ran=""; skipped=""; per=""; \
 	for nb in $(NB_NAMES); do \
@@ -150,7 +155,11 @@ run-notebooks: $(NB_STAMPS)
 	  per="$$per$${per:+, }\"$$nb\": $$(cat $$stamp)"; \
 	done; \
 	total=$$(( $$(date +%s) - $(or $(RUN_STARTED),$$(date +%s)) )); \
-	echo "{\"make_run_s\": $$total, \"notebooks_s\": {$$per}, \"ran\": [$$ran], \"skipped\": [$$skipped]}" \
+	cpu=$$(head -1 /proc/stat 2>/dev/null | awk 'NR == FNR { for (i = 2; i <= 9; i++) a[i] = $$i; next } \
+	  { t = 0; for (i = 2; i <= 9; i++) { d[i] = $$i - a[i]; t += d[i] } \
+	    if (t > 0) printf ", \"cpu_busy_pct\": %.1f, \"cpu_steal_pct\": %.1f", 100 * (t - d[5] - d[6]) / t, 100 * d[9] / t }' \
+	  $(NB_STAMPS_DIR)/.cpu_start - 2>/dev/null); \
+	echo "{\"make_run_s\": $$total, \"jobs\": $(JOBS), \"notebooks_s\": {$$per}, \"ran\": [$$ran], \"skipped\": [$$skipped]$$cpu}" \
 	  > $(RUN_DIR)/make_run.json.tmp && mv $(RUN_DIR)/make_run.json.tmp $(RUN_DIR)/make_run.json; \
 	echo "make run: $$total s; ran [$$ran], skipped [$$skipped]; $(RUN_DIR)/make_run.json"
 endif
@@ -170,12 +179,13 @@ unit: setup browser
 nbtest: setup
 	HAR_QUICK=1 $(PY) -m pytest -q --nbmake --nbmake-timeout=900 -p no:randomly $(NB_ORDER:%=notebooks/%.ipynb)
 
-# ruff over the package, the tools, the tests, the notebooks (pyproject.toml's extend-include reads .ipynb) and studies/.
+# ruff over the package, the application (har_app/), the tools, the tests, the notebooks (pyproject.toml's
+# extend-include reads .ipynb) and studies/.
 lint: setup
-	$(VENV)/bin/ruff check helpers scripts benchmarks tests notebooks studies
+	$(VENV)/bin/ruff check helpers har_app scripts benchmarks tests notebooks studies
 
 format: setup
-	$(VENV)/bin/ruff format helpers tests
+	$(VENV)/bin/ruff format helpers har_app tests
 
 # Writes helpers/paper_models.py and studies/*.py (wholly generated) from the notebooks' #@save definitions; a test
 # checks they agree.
@@ -208,7 +218,7 @@ classify: setup
 	@test -n "$(SOURCE)" || { echo "usage: make classify SOURCE=<video file or URL>" >&2; exit 2; }
 	$(PY) -m helpers classify "$(SOURCE)" $(if $(MODEL),--model "$(MODEL)")
 
-# Your own videos (<DATA>/<ClassName>/<videos>) -> results/<dataset>/models/train/: model, card, report (helpers.own_videos);
+# Your own videos (<DATA>/<ClassName>/<videos>) -> results/<dataset>/models/train/: model, card, report (har_app.own_videos);
 # ARGS passes options, e.g. ARGS="--model convlstm --epochs 20 --export tflite".
 train: setup
 	@test -n "$(DATA)" || { echo "usage: make train DATA=<folder of class folders> [ARGS=\"--model lrcn --epochs N\"]" >&2; exit 2; }

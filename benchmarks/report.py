@@ -43,6 +43,10 @@ def read_make_run(paths: Sequence[Path]) -> tuple[float | None, str]:
                 return None, f"{path} is unreadable ({err})"
             shown = path.resolve()
             note = f"from {shown.relative_to(PROJECT_ROOT) if shown.is_relative_to(PROJECT_ROOT) else path}"
+            if "jobs" in record:
+                note += f"; JOBS={record['jobs']}"
+            if "cpu_steal_pct" in record:
+                note += f", CPUs {record['cpu_busy_pct']:.0f} % busy, steal {record['cpu_steal_pct']:.1f} %"
             if per_notebook:
                 note += "; per notebook: " + ", ".join(f"{k} {v:.0f} s" for k, v in per_notebook.items())
             skipped = record.get("skipped") or []

@@ -139,14 +139,14 @@ def bench_stream(video_path: Path, *, settings: BenchSettings, progress: bool = 
 
 def bench_live(work_dir: Path, *, settings: BenchSettings, progress: bool = True) -> dict:
     """A live MPEG-TS stream written at 25 fps on 127.0.0.1 (:mod:`benchmarks.live_stream`, one action) classified
-    by :func:`helpers.live.classify_live` for ``live_stream_s`` seconds, with the LRCN as ``.keras`` and as its
+    by :func:`har_app.live.classify_live` for ``live_stream_s`` seconds, with the LRCN as ``.keras`` and as its
     full-int8 ``.tflite`` file: frames processed per second (the source's pace is the ceiling), frames dropped,
     capture-to-label latency beyond the window (p50, p95), and label changes per 10 s (issue 28's targets)."""
     import keras
 
     from benchmarks.live_stream import start
+    from har_app.live import classify_live
     from helpers.inference import as_predictor
-    from helpers.live import classify_live
 
     keras.utils.set_random_seed(SEED)
     model = model_builders(settings)["lrcn"](num_classes=NUM_CLASSES, num_frames=settings.num_frames,

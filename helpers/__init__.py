@@ -26,17 +26,16 @@ in a one-way stack: a module imports only modules listed before it.
     ``paper_models``: the paper models' builders (and transfer's pretraining), generated from the notebooks'
     ``#@save`` definitions by ``make export`` (never edited by hand); ``robustness``: accuracy on perturbed clips.
 16. ``inference`` (classify a video: sliding windows, smoothing; TensorFlow only for a ``.keras`` model),
-    ``live`` (cameras and live streams), ``deploy`` (export), ``download`` (a video by URL).
+    ``deploy`` (export), ``download`` (a video by URL).
 17. ``results`` (tables in ``results/``), ``stats`` (intervals, tests, Holm: computed here, the
     comparisons table written through ``results``), ``papers`` (the papers' numbers), ``synthetic``
     (the embedded dataset), ``experiment`` (one model under one split protocol), ``plots``.
-18. ``own_videos``: a folder of your own videos -> a trained model, its card and report (``train``);
-    ``demo``: the page in the browser (``python -m helpers demo``; Gradio, imported only when it serves).
-19. ``__main__``: the command line, ``python -m helpers classify``.
 
-Tools are not the package: the benchmark is ``benchmarks/bench.py`` (``make bench``), the
-README generator ``scripts/readme.py`` (``make readme``), the UCF download/extract command
-line ``scripts/ucf_data.py`` (``make data``), test helpers live in ``tests/``. Heavy modules
+The application is not the package: the command line, the live sources, the page and ``train`` on your own folder
+are ``har_app`` (on top of this package); ``python -m helpers classify ...`` forwards to it (``__main__``, the
+one module here that imports ``har_app``). Tools are not the package either: the benchmark is
+``benchmarks/bench.py`` (``make bench``), the README generator ``scripts/readme.py`` (``make readme``), the UCF
+download/extract command line ``scripts/ucf_data.py`` (``make data``), test helpers live in ``tests/``. Heavy modules
 (TensorFlow) are imported only where they are used.
 """
 

@@ -11,7 +11,7 @@ windows without flicker (paper 001's testing phase, with the original code's def
   are averaged over the last ``smoothing`` windows to remove flicker (paper 001's
   "prediction flickering", cured "through averaging"). :class:`SlidingWindows` is that
   mechanism, fed frame by frame: by the file's decoder here, by a camera or live stream in
-  :mod:`helpers.live`.
+  :mod:`har_app.live`.
 * Speed: the video is decoded once, sequentially; there is no ``model.predict`` per
   frame (a Keras model's compiled paths are :mod:`helpers.predictor`'s).
 * No TensorFlow at import: a ``.keras`` model brings it (:mod:`helpers.predictor`), an exported
@@ -113,7 +113,7 @@ class SlidingWindows:
     the probabilities are averaged over the last ``smoothing`` windows. Feed it with :meth:`add`
     (only the frames :meth:`needed`, resized by :func:`helpers.video.frame_to_rgb`) and call
     :meth:`update` with the count of frames seen. The one mechanism of :func:`predict_on_video`
-    (a file) and :func:`helpers.live.classify_live` (a camera or live stream).
+    (a file) and :func:`har_app.live.classify_live` (a camera or live stream).
 
     Memory and work per frame do not grow with the stream: it keeps the frames of the windows still to come,
     the last ``smoothing`` raw probabilities and the ``latest`` :class:`Window`; every window goes to

@@ -156,6 +156,10 @@ def test_make_run_time_is_read_or_reported_missing(tmp_path):
     (tmp_path / "make_run.json").write_text('{"make_run_s": 312, "notebooks_s": {"01_lrcn": 100, "02_convlstm": 200}}')
     value, note = report.read_make_run([tmp_path / "make_run.json"])
     assert value == 312.0 and "01_lrcn 100 s, 02_convlstm 200 s" in note and "incremental" not in note
+    (tmp_path / "make_run.json").write_text('{"make_run_s": 312, "jobs": 2, "notebooks_s": {"01_lrcn": 100}, '
+                                            '"cpu_busy_pct": 98.6, "cpu_steal_pct": 0.25}')
+    assert "JOBS=2, CPUs 99 % busy, steal 0.2 %; per notebook: 01_lrcn 100 s" in report.read_make_run(
+        [tmp_path / "make_run.json"])[1]
     (tmp_path / "make_run.json").write_text('{"make_run_s": 9, "notebooks_s": {"01_lrcn": 100}, "ran": [], '
                                             '"skipped": ["01_lrcn"]}')
     value, note = report.read_make_run([tmp_path / "make_run.json"])

@@ -11,8 +11,8 @@ import keras
 import numpy as np
 import pytest
 
+from har_app.cli import main
 from helpers import cards
-from helpers.__main__ import main
 from helpers.dataset import create_dataset
 from helpers.evaluation import evaluate
 from helpers.experiment import ClipData, model_card

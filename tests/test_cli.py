@@ -13,8 +13,8 @@ from pathlib import Path
 import keras
 import pytest
 
+from har_app.cli import build_parser, check_args, main
 from helpers import atomic
-from helpers.__main__ import build_parser, check_args, main
 from helpers.models import save_model
 from helpers.paper_models import build_lrcn
 from tests.conftest import numbered_frames, write_video
@@ -104,7 +104,7 @@ def test_usage_error_is_one_line(tmp_path):
 
 
 def test_default_model_path_is_the_trained_lrcn():
-    from helpers.__main__ import build_parser
+    from har_app.cli import build_parser
     from helpers.config import project_paths
     from helpers.download import DEFAULT_DOWNLOAD_TIMEOUT_S
 
@@ -117,8 +117,9 @@ def test_the_download_limits_are_defined_once_in_helpers_download(monkeypatch):
     """classify's defaults, download_video's and the demo page's are helpers.download.DOWNLOAD_LIMITS."""
     import inspect
 
-    from helpers import demo, download
-    from helpers.__main__ import build_parser
+    from har_app import demo
+    from har_app.cli import build_parser
+    from helpers import download
 
     defaults = {k: p.default for k, p in inspect.signature(download.download_video).parameters.items()}
     assert {k: defaults[k] for k in download.DOWNLOAD_LIMITS} == download.DOWNLOAD_LIMITS
@@ -188,7 +189,7 @@ def test_env_json_describes_the_machine(tmp_path):
 
 
 def test_ffmpeg_section_of_opencv_build_information():
-    from helpers.__main__ import _ffmpeg
+    from har_app.cli import _ffmpeg
 
     info = "  Video I/O:\n    FFMPEG:                      YES\n      avcodec:                   YES (59.37.100)\n" \
            "      avresample:                NO\n    GStreamer:                   NO\n"
@@ -290,7 +291,7 @@ def test_class_names_with_control_characters_are_printed_escaped(video, tmp_path
 
 def test_json_into_a_closed_pipe_exits_quietly(tmp_path):
     """`classify ... --json | head`: the reader has gone; no BrokenPipeError traceback."""
-    code = ("import sys, helpers.__main__ as m\n"
+    code = ("import sys, har_app.cli as m\n"
             "m.classify = lambda args: {'label': 'x' * 100000}  # the command itself is not under test here\n"
             "sys.exit(m.main(['classify', 'v.mp4', '--json']))")
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1],
@@ -337,7 +338,7 @@ def test_a_killed_runs_temporary_output_is_removed_by_the_next_run(tmp_path, cap
 
 
 def test_an_unreadable_calibration_video_is_skipped_with_a_note(tmp_path, capsys):
-    from helpers.__main__ import calibration_clips
+    from har_app.cli import calibration_clips
 
     for name in ("a", "b"):
         (tmp_path / name).mkdir()

@@ -1,4 +1,4 @@
-"""helpers.demo: the page served by ``python -m helpers demo`` on 127.0.0.1 with a tiny exported model, driven by
+"""har_app.demo: the page served by ``python -m helpers demo`` on 127.0.0.1 with a tiny exported model, driven by
 gradio's client (a served clip, a URL, a text file renamed .mp4, a dead URL: the CLI's messages), and once by a
 real headless Chromium (selenium) that uploads a clip and finds the label."""
 
@@ -89,7 +89,7 @@ def server(tflite, tmp_path_factory):
 
 def _cli_error(capsys, *args: str) -> str:
     """The CLI's one stderr line for ``classify ARGS`` (run in this process: the same code, no interpreter start)."""
-    from helpers.__main__ import main
+    from har_app.cli import main
 
     capsys.readouterr()
     status = main(["classify", *args])
@@ -137,7 +137,7 @@ def test_bad_input_is_the_cli_s_one_line_on_the_page(server, tflite, clips, caps
 
 
 def test_the_page_states_the_model_s_classes_and_what_it_was_trained_on(server, tflite, tmp_path):
-    from helpers.demo import DEFAULT_TRAINED_ON, model_caveat
+    from har_app.demo import DEFAULT_TRAINED_ON, model_caveat
 
     config = json.loads(urllib.request.urlopen(server + "config", timeout=10).read())
     markdown = " ".join(str(c.get("props", {}).get("value", "")) for c in config["components"])
@@ -159,8 +159,8 @@ def test_the_page_states_the_model_s_classes_and_what_it_was_trained_on(server, 
 
 def test_the_camera_tab_windows_are_the_file_path_s(tflite, tmp_path):
     """Browser frames fed one by one give the windows and smoothed probabilities of the same frames as a file at
-    the camera's frame rate (:data:`helpers.demo.CAMERA_FRAME_S`)."""
-    from helpers.demo import CAMERA_FRAME_S, CameraWindows
+    the camera's frame rate (:data:`har_app.demo.CAMERA_FRAME_S`)."""
+    from har_app.demo import CAMERA_FRAME_S, CameraWindows
 
     frames = numbered_frames(60, size=64)
     camera = CameraWindows(TFLitePredictor(tflite))
@@ -179,8 +179,8 @@ def test_the_camera_tab_windows_are_the_file_path_s(tflite, tmp_path):
 
 
 def test_the_page_downloads_with_classify_s_limits():
-    from helpers.__main__ import build_parser
-    from helpers.demo import DOWNLOAD_LIMITS
+    from har_app.cli import build_parser
+    from har_app.demo import DOWNLOAD_LIMITS
 
     args = build_parser().parse_args(["classify", "x.mp4"])
     assert DOWNLOAD_LIMITS == {"max_filesize": int(args.max_filesize_mb * 2**20), "max_duration": args.max_duration,
@@ -188,7 +188,7 @@ def test_the_page_downloads_with_classify_s_limits():
 
 
 def test_demo_without_a_model_or_gradio_is_one_line(tflite, tmp_path, capsys, monkeypatch):
-    from helpers.__main__ import main
+    from har_app.cli import main
 
     assert main(["demo", "--model", str(tmp_path / "none.tflite")]) == 1
     assert capsys.readouterr().err.strip() == (

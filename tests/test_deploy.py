@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers.__main__ import build_parser
+from har_app.cli import build_parser
 from helpers.deploy import FORMATS, QUANTIZATIONS, TFLitePredictor, export_model, metadata_path, read_metadata
 from helpers.inference import predict_on_video, predict_single_action
 from helpers.models import save_model

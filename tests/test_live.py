@@ -1,4 +1,4 @@
-"""helpers.live: a live MPEG-TS stream on 127.0.0.1 classified while it is written (by the CLI, without
+"""har_app.live: a live MPEG-TS stream on 127.0.0.1 classified while it is written (by the CLI, without
 TensorFlow), a dropped connection in one line, --duration ending with a playable --output, frames dropped (never
 queued without bound) when the model is slow, the file path's windows and smoothing, camera and YouTube-live
 sources resolved without a network, an HLS playlist served on 127.0.0.1."""
@@ -19,9 +19,7 @@ import numpy as np
 import pytest
 
 from benchmarks.live_stream import frames, start
-from helpers.deploy import export_model
-from helpers.inference import predict_on_video
-from helpers.live import (
+from har_app.live import (
     YTDLP_LIVE_OPTIONS,
     LiveSourceError,
     camera_source,
@@ -30,6 +28,8 @@ from helpers.live import (
     open_live,
     resolve_stream_url,
 )
+from helpers.deploy import export_model
+from helpers.inference import predict_on_video
 from helpers.paper_models import build_lrcn
 from helpers.runtime import TFLitePredictor
 from tests.conftest import write_av_video
@@ -185,7 +185,9 @@ def test_a_youtube_live_page_is_resolved_by_yt_dlp_without_downloading():
 def test_ctrl_c_ends_a_live_run_cleanly_with_a_playable_output(tflite, tmp_path):
     import signal
 
-    writer, url = start("--seconds", "6")
+    # a stream longer than any start-up under load (the CLI's first label came after 6 s on 2 busy cores): the
+    # interrupt, not the stream's end, must end the run; the writer is killed right after
+    writer, url = start("--seconds", "60")
     out = tmp_path / "interrupted.mp4"
     proc = cli(url, "--live", "--model", str(tflite), "--json", "--window", "0.8", "--output", str(out),
                tmp_path=tmp_path)

@@ -61,8 +61,11 @@ def _make(root: Path, *args: str, **extra_env: str) -> subprocess.CompletedProce
     command-line variables; HAR_QUICK / HAR_DATASET_DIR would pick other stamps)."""
     env = {k: v for k, v in os.environ.items()
            if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "HAR_DATASET_DIR", "HAR_HOME", "HAR_CWD", "PYTHONPATH"}}
+    # one notebook at a time unless a test names JOBS (the order is tested); JOBS=default: the Makefile's default
+    jobs = [] if any(arg.startswith("JOBS=") for arg in args) else ["JOBS=1"]
+    args = tuple(arg for arg in args if arg != "JOBS=default")
     return subprocess.run(["make", "--no-print-directory", "run", "PY=true", "PYTHON=true",
-                           f"PATHS_PY={sys.executable}", *args], cwd=root, capture_output=True, text=True,
+                           f"PATHS_PY={sys.executable}", *jobs, *args], cwd=root, capture_output=True, text=True,
                           env={**env, "HAR_QUICK": "0", **extra_env})
 
 
@@ -84,6 +87,9 @@ def test_a_fresh_tree_runs_every_notebook_in_order_then_none(tree):
     record = json.loads((tree / "results" / "make_run.json").read_text())
     assert record["ran"] == [] and record["skipped"] == sorted(NAMES)  # listed in numbered order
     assert set(record["notebooks_s"]) == set(NAMES) and record["make_run_s"] >= 0
+    assert record["jobs"] == 1
+    if Path("/proc/stat").is_file():  # how busy the machine was over the run, and the CPU steal (Linux)
+        assert 0 <= record["cpu_busy_pct"] <= 100 and 0 <= record["cpu_steal_pct"] <= 100
 
 
 def test_a_changed_notebook_reruns_it_and_the_notebooks_reading_its_outputs(tree):
@@ -209,4 +215,13 @@ def test_jobs_2_runs_every_notebook_after_those_it_reads(tree):
     for reader, read in [("02_convlstm", "01_lrcn"), ("04_predict", "01_lrcn"), ("05_model_comparison", "10_transfer"),
                          ("05_model_comparison", "03_cnn_rnn_hybrid"), ("06_deployment", "05_model_comparison")]:
         assert ran.index(read) < ran.index(reader), (read, reader, ran)
+    assert json.loads((tree / "results" / "make_run.json").read_text())["jobs"] == 2
     assert _run(tree, "JOBS=2")[0] == []
+
+
+def test_jobs_defaults_to_2_with_two_or_more_cpus(tree):
+    """Side by side is the default where there is a second core to fill; one CPU runs one notebook at a time."""
+    cpus = int(subprocess.run(["getconf", "_NPROCESSORS_ONLN"], capture_output=True, text=True).stdout or 1)
+    ran, _ = _run(tree, "JOBS=default")  # no JOBS= on the command line
+    assert sorted(ran) == sorted(NAMES)
+    assert json.loads((tree / "results" / "make_run.json").read_text())["jobs"] == (2 if cpus >= 2 else 1)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers.__main__ import main
+from har_app.cli import main
+from har_app.own_videos import RECIPES, train_folder
 from helpers.experiment import model_card as experiment_card
-from helpers.own_videos import RECIPES, train_folder
 from tests.conftest import numbered_frames, write_video
 
 ROOT = Path(__file__).resolve().parent.parent

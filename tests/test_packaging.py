@@ -79,7 +79,8 @@ def wheel_metadata(tmp_path_factory) -> email.message.Message:
     src = tmp_path_factory.mktemp("src")
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(ROOT / name, src / name)
-    shutil.copytree(ROOT / "helpers", src / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
+    for package in ("helpers", "har_app"):
+        shutil.copytree(ROOT / package, src / package, ignore=shutil.ignore_patterns("__pycache__"))
     out = tmp_path_factory.mktemp("wheel")
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
                             "--wheel-dir", str(out), str(src)], capture_output=True, text=True, timeout=300)
@@ -113,7 +114,10 @@ def test_wheel_declares_the_dependencies(wheel_metadata):
 
 
 def test_wheel_ships_the_helpers_package_and_the_entry_point(wheel_metadata):
+    """helpers and the application on top of it (har_app: the CLI behind `python -m helpers` and har-classify);
+    no tools, no studies."""
     files = wheel_metadata["X-Files"].split()
     assert "helpers/__init__.py" in files and "helpers/__main__.py" in files
-    assert not any(re.match(r"(tests|notebooks|scripts|benchmarks)/", name) for name in files)
-    assert "har-classify = helpers.__main__:main" in wheel_metadata["X-Entry-Points"]
+    assert {"har_app/__init__.py", "har_app/__main__.py", "har_app/cli.py", "har_app/live.py"} <= set(files)
+    assert not any(re.match(r"(tests|notebooks|scripts|benchmarks|studies)/", name) for name in files)
+    assert "har-classify = har_app.cli:main" in wheel_metadata["X-Entry-Points"]

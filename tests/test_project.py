@@ -54,9 +54,9 @@ def test_make_targets_resolve_on_a_clean_clone(tmp_path):
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
     for target, expected in (("run", ["venv", "-r requirements.txt", "scripts/embedded.py", "papermill"]),
-                             ("test", ["venv", "-r requirements.txt", "ruff check helpers scripts benchmarks tests",
-                                       "pytest", '-m "not slow"', "--nbmake",
-                                       "HAR_QUICK=1"]),
+                             ("test", ["venv", "-r requirements.txt",
+                                       "ruff check helpers har_app scripts benchmarks tests", "pytest", '-m "not slow"',
+                                       "--nbmake", "HAR_QUICK=1"]),
                              ("test-all", ["pytest -q tests", "--nbmake"]),
                              ("readme", ["scripts/readme.py"]),
                              ("lab", ["-r requirements.txt", "ipykernel install --user --name har-reproduction",
@@ -104,36 +104,41 @@ def test_make_classify_passes_the_model_only_when_given():
     assert dry("SOURCE=a.mp4").endswith('classify "a.mp4"')
 
 
-def _helpers_imports() -> dict[str, set[str]]:
-    """``{module: helpers modules it imports}``, counting imports inside functions too."""
+def _imports(package: str = "helpers") -> dict[str, set[str]]:
+    """``{module: modules of helpers and har_app it imports}`` for one package's modules, counting imports inside
+    functions too; a module of the other package is named ``package.module``."""
     import ast
 
     graph: dict[str, set[str]] = {}
-    for path in sorted((ROOT / "helpers").glob("*.py")):
+    for path in sorted((ROOT / package).glob("*.py")):
         deps = set()
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("helpers."):
-                deps.add(node.module.split(".")[1])
-            elif isinstance(node, ast.ImportFrom) and node.module == "helpers":
-                deps.update(alias.name for alias in node.names)
+            if isinstance(node, ast.ImportFrom) and node.module in ("helpers", "har_app"):
+                deps.update(f"{node.module}.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in ("helpers", "har_app"):
+                deps.add(".".join(node.module.split(".")[:2]))
             elif isinstance(node, ast.Import):
-                deps.update(a.name.split(".")[1] for a in node.names if a.name.startswith("helpers."))
-        graph[path.stem] = deps - {path.stem}
+                deps.update(".".join(a.name.split(".")[:2]) for a in node.names
+                            if a.name.split(".")[0] in ("helpers", "har_app") and "." in a.name)
+        ours = {dep.split(".", 1)[1] for dep in deps if dep.startswith(f"{package}.")}
+        graph[path.stem] = (ours | {dep for dep in deps if not dep.startswith(f"{package}.")}) - {path.stem}
     return graph
 
 
 def test_helpers_form_a_one_way_stack():
-    """No import circle among helpers' modules (imports inside functions included), and the CLI path
-    (inference) never reaches plotting."""
+    """No import circle among helpers' modules (imports inside functions included), the CLI path (inference) never
+    reaches plotting, and helpers never imports the application (har_app) but in ``python -m helpers``' forwarder."""
     import graphlib
 
-    graph = _helpers_imports()
+    graph = _imports("helpers")
     try:
         list(graphlib.TopologicalSorter(graph).static_order())
     except graphlib.CycleError as err:
         pytest.fail(f"import circle in helpers/: {' -> '.join(err.args[1])}")
+    assert {module: deps for module, deps in graph.items() if any(d.startswith("har_app.") for d in deps)} == {
+        "__main__": {"har_app.cli"}}
 
-    def reachable(start: str) -> set[str]:
+    def reachable(graph: dict[str, set[str]], start: str) -> set[str]:
         seen, todo = set(), [start]
         while todo:
             for dep in graph.get(todo.pop(), ()):
@@ -142,13 +147,16 @@ def test_helpers_form_a_one_way_stack():
                     todo.append(dep)
         return seen
 
-    assert "plots" not in reachable("inference")
-    # the train sub-command's module imports plots (and TensorFlow) only inside train_folder: drop that edge,
-    # and check in a fresh interpreter that the CLI's module loads neither
-    graph["__main__"] = graph["__main__"] - {"own_videos"}
-    assert "plots" not in reachable("__main__")
-    # nor Gradio: only `demo` loads it, when it serves (helpers.demo imports it in build_page)
-    script = ("import sys, helpers.__main__, helpers.demo; "
+    assert "plots" not in reachable(graph, "inference")
+    # har_app: no circle, nothing above helpers; `cli` reaches plots only through train (own_videos imports plots
+    # and TensorFlow inside train_folder): drop that edge, and check in a fresh interpreter that the CLI loads neither
+    app = _imports("har_app")
+    list(graphlib.TopologicalSorter(app).static_order())
+    helpers_graph = {f"helpers.{m}": {d if "." in d else f"helpers.{d}" for d in deps} for m, deps in graph.items()}
+    whole = {**helpers_graph, **app, "own_videos": set()}
+    assert "helpers.plots" not in reachable(whole, "cli")
+    # nor Gradio: only `demo` loads it, when it serves (har_app.demo imports it in build_page)
+    script = ("import sys, har_app.cli, har_app.demo; "
               "print(sorted({'matplotlib', 'tensorflow', 'keras', 'gradio'} & set(sys.modules)))")
     loaded = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert loaded.returncode == 0 and loaded.stdout.strip() == "[]", loaded.stdout + loaded.stderr
@@ -173,7 +181,8 @@ def test_studies_sit_on_top_of_helpers():
     for path in studies:
         assert not imported(path) & {"scripts", "benchmarks", "tests"}, path
     assert "helpers" in imported(ROOT / "studies" / "gan_augmentation.py")  # the check below sees imports
-    for path in [*ROOT.glob("helpers/*.py"), *ROOT.glob("scripts/*.py"), *ROOT.glob("benchmarks/*.py")]:
+    for path in [*ROOT.glob("helpers/*.py"), *ROOT.glob("har_app/*.py"), *ROOT.glob("scripts/*.py"),
+                 *ROOT.glob("benchmarks/*.py")]:
         assert "studies" not in imported(path), path
 
 
@@ -184,17 +193,18 @@ def test_classifying_needs_no_tensorflow_at_import():
     import ast
 
     def top_level(module: str) -> tuple[set[str], set[str]]:
-        tree = ast.parse((ROOT / "helpers" / f"{module}.py").read_text(encoding="utf-8"))
+        tree = ast.parse((ROOT / f"{module.replace('.', '/')}.py").read_text(encoding="utf-8"))
         names = set()
         for node in tree.body:
             if isinstance(node, ast.ImportFrom) and node.module:
                 names |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
             elif isinstance(node, ast.Import):
                 names |= {a.name for a in node.names}
-        ours = {n.split(".")[1] for n in names if n.startswith("helpers.")}
-        return {n.split(".")[0] for n in names}, {m for m in ours if (ROOT / "helpers" / f"{m}.py").is_file()}
+        ours = {".".join(n.split(".")[:2]) for n in names if n.split(".")[0] in ("helpers", "har_app")}
+        return {n.split(".")[0] for n in names}, {m for m in ours if (ROOT / f"{m.replace('.', '/')}.py").is_file()}
 
-    seen, todo = set(), ["inference", "runtime", "annotate", "live", "demo", "__main__"]
+    seen, todo = set(), ["helpers.inference", "helpers.runtime", "helpers.annotate", "har_app.live", "har_app.demo",
+                         "har_app.cli", "helpers.__main__"]
     while todo:
         module = todo.pop()
         if module in seen:
@@ -203,7 +213,8 @@ def test_classifying_needs_no_tensorflow_at_import():
         packages, deps = top_level(module)
         assert not packages & {"tensorflow", "keras", "pandas"}, (module, packages & {"tensorflow", "keras", "pandas"})
         todo.extend(deps)
-    assert {"inference", "runtime", "annotate", "live", "video", "flow"} <= seen
+    assert {"helpers.inference", "helpers.runtime", "helpers.annotate", "har_app.live", "helpers.video",
+            "helpers.flow", "har_app.own_videos"} <= seen
 
 
 def test_tools_live_outside_the_package():

@@ -64,6 +64,23 @@ def test_deployment_table_is_generated_with_its_columns(tmp_path):
     assert "| LRCN | tflite_int8 | 86.170 | 4.5 | 0.981 | 0.994 |" in text
 
 
+def test_bench_table_quotes_the_latest_make_run(tmp_path):
+    """The benchmark quotes make_run.json; a full run after the benchmark updates its row, so the README's *How
+    long* and the benchmark table name the same run (they said 3,323 s and 4,383 s)."""
+    from scripts.readme import section_bench
+
+    row = ("| `make run` wall time, s | 4,383 |  |  |  | from results/make_run.json; per notebook: 00_data 43 s, "
+           "02_convlstm 2733 s |")
+    (tmp_path / "bench.md").write_text(f"| what | ours | a | b | c | note |\n{row}\n| other | 1 |  |  |  | x |\n")
+    assert section_bench(tmp_path) == (tmp_path / "bench.md").read_text()  # no make_run.json: as the bench wrote it
+    (tmp_path / "make_run.json").write_text(json.dumps({"make_run_s": 3323, "jobs": 2, "notebooks_s": {
+        "00_data": 12, "02_convlstm": 1986}, "ran": ["00_data", "02_convlstm"], "skipped": []}))
+    text = section_bench(tmp_path)
+    assert ("| `make run` wall time, s | 3,323 |  |  |  | from results/make_run.json; JOBS=2; per notebook: "
+            "00_data 12 s, 02_convlstm 1986 s |") in text
+    assert "4,383" not in text and "| other | 1 |  |  |  | x |" in text
+
+
 def test_readme_sections_are_generated_from_results(tmp_path):
     readme, results = toy_readme(tmp_path, {"paper001": "stale 0.9999", "bench": "old"}, {
         "paper001.csv": [{"model": "lrcn", "protocol": "group", "loss": 0.25, "accuracy": 0.875, "ms_per_step": 12.5}]})
@@ -85,6 +102,11 @@ def test_make_run_time_comes_from_the_last_measured_run(tmp_path):
     (results / "make_run.json").write_text(json.dumps({"make_run_s": 1800, "notebooks_s": {"01_lrcn": 900}}))
     text = section_make_run(results, readme_text=row)
     assert "1,800 s, about 0.5 hours" in text and "01_lrcn, took 900 s" in text and "make_run.json" in text
+    assert "JOBS" not in text and "busy" not in text  # a record from before make run wrote them
+    (results / "make_run.json").write_text(json.dumps({"make_run_s": 1800, "jobs": 2, "notebooks_s": {"01_lrcn": 900},
+                                                       "cpu_busy_pct": 97.3, "cpu_steal_pct": 0.04}))
+    text = section_make_run(results)
+    assert "with `JOBS=2`, the machine's CPUs 97 % busy over it (every process) and 0.0 % stolen" in text
     # an incremental rerun that skipped every notebook: the full time is the sum of their last executions, not 0 s
     (results / "make_run.json").write_text(json.dumps({"make_run_s": 0, "notebooks_s": {"01_lrcn": 900, "02": 700},
                                                        "ran": [], "skipped": ["01_lrcn", "02"]}))

@@ -4,7 +4,7 @@ Upload a video or paste a URL (downloaded as ``classify`` downloads it): the top
 (:func:`helpers.inference.predict_single_action`, as ``classify`` prints them), the per-window timeline of the
 annotated run and the annotated video (:func:`helpers.inference.predict_on_video`, as ``classify --output``). The
 camera tab classifies the browser's webcam frames as they stream in, with
-:class:`helpers.inference.SlidingWindows` (the mechanism of a file and of :mod:`helpers.live`). A failure is the
+:class:`helpers.inference.SlidingWindows` (the mechanism of a file and of :mod:`har_app.live`). A failure is the
 CLI's ``error: ...`` line (:func:`helpers.logs.error_line`), on the page. The model is loaded once, at start.
 
 Gradio (a maintained library for exactly this: upload, webcam streaming, a client for tests) is imported only by

@@ -216,7 +216,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     """The ``train`` sub-command of ``python -m helpers``."""
     train = commands.add_parser("train", help="train a model on a folder of class folders",
                                 description="Decode, split by recording, train, evaluate and save a model of a "
-                                            "folder <FOLDER>/<ClassName>/<videos> (helpers.own_videos).")
+                                            "folder <FOLDER>/<ClassName>/<videos> (har_app.own_videos).")
     train.add_argument("folder", help="the folder of class folders")
     train.add_argument("--model", choices=list(RECIPES), default="lrcn", help="default: %(default)s")
     train.add_argument("--epochs", type=_positive_int, default=None, help="maximum epochs (default: the notebook's)")
