@@ -17,7 +17,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.atomic import write_text
+if __package__ in (None, ""):  # run as `python scripts/readme.py`: the checkout's `benchmarks` is importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.report import read_make_run  # noqa: E402  (the one reading of make_run.json, the bench's too)
+from helpers.atomic import write_text  # noqa: E402
 from helpers.config import project_root
 from helpers.papers import PAPER000_TABLES, PAPER001, PAPER001_CORRECT, PAPER001_TEST_CLIPS
 from helpers.results import to_markdown
@@ -499,11 +503,10 @@ def report_checklist(res: _Results) -> str:
     if seeds is not None and len(res.seed_accuracies("convlstm")) >= 2:
         runs += (f". The yardstick for a number that moves across CPUs is the ConvLSTM's seed spread: std "
                  f"{pd.Series(res.seed_accuracies('convlstm')).std():.3f}")
-    compute = ("not measured yet: `make run` writes `results/make_run.json`" if run is None else
-               f"`make run` {full_run_seconds(run):.0f} s wall time; per notebook: "
-               + ", ".join(f"{k} {v:.0f} s" for k, v in run.get("notebooks_s", {}).items())
-               + " (`results/make_run.json`); per training run: `train_s` in `results/trained_models.csv`, "
-               "`seconds` in `results/seeds.csv`")
+    seconds, note = read_make_run([res.dir / "make_run.json"])
+    compute = ("not measured yet: `make run` writes `results/make_run.json`" if run is None or seconds is None else
+               f"`make run` {seconds:.0f} s wall time ({note}); per training run: `train_s` in "
+               "`results/trained_models.csv`, `seconds` in `results/seeds.csv`")
     machine = ("not recorded yet (`results/environment.json`)" if env is None else
                f"{env['cpu_model']} ({env['isa_family']}), {env['cpu_count']} CPUs, TensorFlow "
                f"{env['packages'].get('tensorflow', '?')} (`results/environment.json`); which numbers move across "
@@ -693,22 +696,13 @@ def section_bench(results_dir: Path) -> str:
     does not time ``make run``, it quotes that file, so a full run after the benchmark updates the row here too
     (the README's *How long* and the table then name the same run)."""
     text = section_markdown_file("bench.md")(results_dir)
-    path = results_dir / "make_run.json"
-    if not path.exists():
+    seconds, note = read_make_run([results_dir / "make_run.json"])
+    if seconds is None:
         return text
-    record = json.loads(path.read_text())
-    seconds = full_run_seconds(record)
-    per = ", ".join(f"{name} {t} s" for name, t in (record.get("notebooks_s") or {}).items())
-    how = f"; JOBS={record['jobs']}" if "jobs" in record else ""
-    if "cpu_steal_pct" in record:
-        how += f", CPUs {record['cpu_busy_pct']:.0f} % busy, steal {record['cpu_steal_pct']:.1f} %"
-    if seconds != record["make_run_s"]:
-        how += "; the sum of each notebook's last execution (an incremental run skipped the rest)"
 
     def row(match: re.Match) -> str:
         cells = match.group(0).split(" | ")
-        return " | ".join([cells[0], f"{seconds:,.0f}", *cells[2:-1], f"from results/make_run.json{how}; "
-                           f"per notebook: {per} |"])
+        return " | ".join([cells[0], f"{seconds:,.0f}", *cells[2:-1], f"{note} |"])
 
     return re.sub(r"^\| `make run` wall time, s \|.*$", row, text, count=1, flags=re.MULTILINE)
 
@@ -726,20 +720,15 @@ def section_bench_extraction(results_dir: Path) -> str:
 _MAKE_RUN_ROW = re.compile(r"^\| `make run` wall time, s \| ([\d,]+) \|.*?per notebook: ([^|]*?) \|$", re.MULTILINE)
 
 
-def full_run_seconds(record: dict) -> float:
-    """Seconds of a whole ``make run`` from ``make_run.json``: its wall time, or, after an incremental run that
-    skipped notebooks (up to date), the sum of each notebook's last real execution."""
-    per = record.get("notebooks_s") or {}
-    return sum(per.values()) if record.get("skipped") and per else record["make_run_s"]
-
-
 def section_make_run(results_dir: Path, *, readme_text: str = "") -> str:
     """How long ``make run`` took: ``results/make_run.json`` (written by it), else the benchmark table's row."""
     path = results_dir / "make_run.json"
     if path.exists():
         record = json.loads(path.read_text())
         per, source = record.get("notebooks_s", {}), "`results/make_run.json`"
-        seconds = full_run_seconds(record)
+        seconds, note = read_make_run([path])  # after an incremental run: the sum of each notebook's last execution
+        if seconds is None:
+            return f"`make run` has not been timed: {note}.\n"
         if seconds != record["make_run_s"]:
             source += (f"; the sum of each notebook's last execution: the last `make run` ran "
                        f"{len(record.get('ran', []))} of them in {record['make_run_s']:,} s and skipped the rest, "
@@ -758,7 +747,7 @@ def section_make_run(results_dir: Path, *, readme_text: str = "") -> str:
         if "cpu_busy_pct" in record:
             how += (f", the machine's CPUs {record['cpu_busy_pct']:.0f} % busy over it (every process) and "
                     f"{record['cpu_steal_pct']:.1f} % stolen by the hypervisor")
-    return (f"**How long.** The last measured `make run` took {seconds:,} s, about {seconds / 3600:.1f} hours"
+    return (f"**How long.** The last measured `make run` took {seconds:,.0f} s, about {seconds / 3600:.1f} hours"
             f"{how}{slowest} (source: {source}). The quick profile (`make test`) takes minutes.\n")
 
 

@@ -76,8 +76,8 @@ def test_bench_table_quotes_the_latest_make_run(tmp_path):
     (tmp_path / "make_run.json").write_text(json.dumps({"make_run_s": 3323, "jobs": 2, "notebooks_s": {
         "00_data": 12, "02_convlstm": 1986}, "ran": ["00_data", "02_convlstm"], "skipped": []}))
     text = section_bench(tmp_path)
-    assert ("| `make run` wall time, s | 3,323 |  |  |  | from results/make_run.json; JOBS=2; per notebook: "
-            "00_data 12 s, 02_convlstm 1986 s |") in text
+    assert ("| `make run` wall time, s | 3,323 |  |  |  | from " + str(tmp_path / "make_run.json") + "; JOBS=2; "
+            "per notebook: 00_data 12 s, 02_convlstm 1986 s |") in text
     assert "4,383" not in text and "| other | 1 |  |  |  | x |" in text
 
 
