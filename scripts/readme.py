@@ -485,7 +485,7 @@ def report_paper000(res: _Results) -> pd.DataFrame:
 
 def report_checklist(res: _Results) -> str:
     """The reproducibility checklist (ML Reproducibility Challenge, NeurIPS, REFORMS), each item answered by a link."""
-    d, env, run = res.dataset, _json(res.dir, "environment.json"), _json(res.dir, "make_run.json")
+    d, env = res.dataset, _json(res.dir, "environment.json")
     data = (f"{d.get('dataset')}, {d.get('num_clips')} clips, {d.get('num_classes')} classes (`results/dataset.json`)"
             if d else "not produced yet (`results/dataset.json`)")
     alphas = _csv(res.dir, "paper000_alpha.csv")
@@ -504,7 +504,7 @@ def report_checklist(res: _Results) -> str:
         runs += (f". The yardstick for a number that moves across CPUs is the ConvLSTM's seed spread: std "
                  f"{pd.Series(res.seed_accuracies('convlstm')).std():.3f}")
     seconds, note = read_make_run([res.dir / "make_run.json"])
-    compute = ("not measured yet: `make run` writes `results/make_run.json`" if run is None or seconds is None else
+    compute = ("not measured yet: `make run` writes `results/make_run.json`" if seconds is None else
                f"`make run` {seconds:.0f} s wall time ({note}); per training run: `train_s` in "
                "`results/trained_models.csv`, `seconds` in `results/seeds.csv`")
     machine = ("not recorded yet (`results/environment.json`)" if env is None else
